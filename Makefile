@@ -1,0 +1,30 @@
+# The developer entry points. `make help` lists them.
+.PHONY: help generate lint test fuzz ci run emulator
+
+help:
+	@echo "make run       # directoryd --dev: the service against the built-in Procore emulator"
+	@echo "make test      # go test -race ./... (the README's test command)"
+	@echo "make generate  # regenerate gen/ from proto/ (installs pinned tools into .tools/)"
+	@echo "make lint      # buf lint, gofmt, go vet"
+	@echo "make ci        # what CI runs: .ci/run"
+
+generate:
+	scripts/generate.sh
+
+lint:
+	scripts/tools.sh
+	.tools/bin/buf lint
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'); exit 1)
+	go vet ./...
+
+test:
+	go test -race ./...
+
+ci:
+	bash .ci/run
+
+run:
+	go run ./cmd/directoryd --dev
+
+emulator:
+	go run ./cmd/procore-emulator --addr 127.0.0.1:8081
