@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
+)
+
+// config is the parsed command line. Parsing is separate from main so the
+// flag surface is unit-tested without starting a process.
+type config struct {
+	addr          string
+	seedFile      string
+	hourlyLimit   int
+	spikeLimit    int
+	partialBodies bool
+	tokenTTL      time.Duration
+	faults        procoretest.Faults
+	randSeed      int64
+	randSeedSet   bool
+	logLevel      slog.Level
+}
+
+// parseConfig parses args (without the program name). Usage and errors go
+// to errOut; -h gives flag.ErrHelp.
+func parseConfig(args []string, errOut io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("procore-emulator", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8081", "listen address; port 0 picks a free port")
+	fs.StringVar(&c.seedFile, "seed", "", "seed fixture JSON file (default: the built-in seed)")
+	fs.IntVar(&c.hourlyLimit, "hourly-limit", 3600, "requests per token per hour; 0 = off")
+	fs.IntVar(&c.spikeLimit, "spike-limit", 25, "requests per token per 10 seconds; 0 = off")
+	fs.BoolVar(&c.partialBodies, "partial-bodies", false, "accept PATCH bodies without last_name/email_address")
+	fs.DurationVar(&c.tokenTTL, "token-ttl", 5400*time.Second, "access token lifetime")
+	fs.DurationVar(&c.faults.Latency, "latency", 0, "latency added to every API request")
+	fs.Float64Var(&c.faults.ErrorRate, "error-rate", 0, "share of API requests answered 5xx (0..1)")
+	fs.IntVar(&c.faults.ErrorStatus, "error-status", 0, "fixed status for --error-rate (default: random 500/502/503/504)")
+	fs.Float64Var(&c.faults.DropRate, "drop-rate", 0, "share of API requests whose connection is dropped (0..1)")
+	fs.Float64Var(&c.faults.MalformedRate, "malformed-rate", 0, "share of API requests answered 200 with truncated JSON (0..1)")
+	fs.Int64Var(&c.randSeed, "rand-seed", 0, "seed for fault randomness (default: random)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return config{}, fmt.Errorf("parse flags: %w", err)
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected arguments: %v", fs.Args())
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "rand-seed" {
+			c.randSeedSet = true
+		}
+	})
+	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return config{}, fmt.Errorf("--log-level: %w", err)
+	}
+	if c.hourlyLimit < 0 || c.spikeLimit < 0 {
+		return config{}, errors.New("--hourly-limit and --spike-limit must not be negative")
+	}
+	if c.tokenTTL <= 0 {
+		return config{}, errors.New("--token-ttl must be positive")
+	}
+	for name, r := range map[string]float64{"--error-rate": c.faults.ErrorRate, "--drop-rate": c.faults.DropRate, "--malformed-rate": c.faults.MalformedRate} {
+		if r < 0 || r > 1 {
+			return config{}, fmt.Errorf("%s %v: must be within 0..1", name, r)
+		}
+	}
+	if c.faults.Latency < 0 {
+		return config{}, errors.New("--latency must not be negative")
+	}
+	return c, nil
+}
+
+// options turns the config into emulator options.
+func (c config) options(logger *slog.Logger) []procoretest.Option {
+	opts := []procoretest.Option{
+		procoretest.WithHourlyLimit(c.hourlyLimit),
+		procoretest.WithSpikeLimit(c.spikeLimit),
+		procoretest.WithPartialBodies(c.partialBodies),
+		procoretest.WithTokenTTL(c.tokenTTL),
+		procoretest.WithFaults(c.faults),
+		procoretest.WithLogger(logger),
+	}
+	if c.seedFile != "" {
+		opts = append(opts, procoretest.WithSeedFile(c.seedFile))
+	}
+	if c.randSeedSet {
+		opts = append(opts, procoretest.WithRandSeed(c.randSeed))
+	}
+	return opts
+}

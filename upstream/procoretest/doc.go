@@ -1,0 +1,31 @@
+// Package procoretest is a faithful in-process fake of the upstream Procore
+// "Update Company User" API, in the spirit of net/http/httptest: the real
+// client talks HTTP to it exactly as it talks to Procore, so client tests
+// exercise the wire format, the error shapes, rate limits and faults that the
+// contract in CONTRACT.md describes.
+//
+// Routes:
+//
+//	POST   /oauth/token                                   client_credentials grant
+//	PATCH  /rest/v1.3/companies/{company_id}/users/{id}    update a company user
+//	GET    /rest/v1.3/companies/{company_id}/users/{id}    show
+//	GET    /rest/v1.3/companies/{company_id}/users         index (page, per_page)
+//	GET    /_emulator/requests                            request log (JSON array)
+//	DELETE /_emulator/requests                            clear the request log
+//	GET    /_emulator/avatars/...                         uploaded avatars (signed URLs)
+//
+// Order of checks for the API routes, as the Rails application would do it:
+// fault injection (scripted, then probabilistic), authentication (401), rate
+// limit (429; every authenticated call counts, failed ones too),
+// Procore-Company-Id header (400 missing, 403 disagreeing), company (404),
+// client access to the company (403), user (404), body parsing (400),
+// required fields (400), admin-only fields (403), validations (422), apply (200).
+//
+// Faults: a scripted [Fault] (see [Emulator.Script]) is taken by the next API
+// request before anything else, so it applies whatever the request's token;
+// [FaultDropAfterApply] and [FaultMalformed] are the exceptions: the request is
+// processed normally (a valid PATCH is applied) and only then the answer is
+// lost or mangled. Probabilistic [Faults] are rolled only when no scripted
+// fault is pending. Requests answered by a fault before the application ran
+// do not count against the rate limit, as they never reached Procore's app.
+package procoretest

@@ -1,0 +1,160 @@
+package procoretest
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+)
+
+// Option configures an Emulator built by New or NewServer.
+type Option func(*config) error
+
+// config is the settled configuration of one emulator.
+type config struct {
+	seed           []byte
+	hourlyLimit    int
+	spikeLimit     int
+	partialBodies  bool
+	tokenTTL       time.Duration
+	now            func() time.Time
+	faults         Faults
+	logger         *slog.Logger
+	randSeed       int64
+	randSeedSet    bool
+	requestLogSize int
+}
+
+func defaultConfig() config {
+	return config{
+		seed:           defaultSeed,
+		hourlyLimit:    3600,
+		spikeLimit:     25,
+		tokenTTL:       5400 * time.Second,
+		now:            time.Now,
+		logger:         slog.New(slog.DiscardHandler),
+		requestLogSize: 10000,
+	}
+}
+
+// WithSeed loads the directory from JSON in the fixture format instead of the
+// built-in seed, so a test can shape the data it needs.
+func WithSeed(data []byte) Option {
+	return func(c *config) error {
+		c.seed = data
+		return nil
+	}
+}
+
+// WithSeedFile is WithSeed reading the fixture from a file (the --seed flag).
+func WithSeedFile(path string) Option {
+	return func(c *config) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("read seed file: %w", err)
+		}
+		c.seed = b
+		return nil
+	}
+}
+
+// WithHourlyLimit sets the per-token hourly request limit; 0 turns it off.
+// Procore's pages show 3,600 (the default) and 600.
+func WithHourlyLimit(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("hourly limit %d: must not be negative", n)
+		}
+		c.hourlyLimit = n
+		return nil
+	}
+}
+
+// WithSpikeLimit sets the per-token limit over a 10-second window; 0 turns it
+// off. Default 25, as Procore's examples show.
+func WithSpikeLimit(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return fmt.Errorf("spike limit %d: must not be negative", n)
+		}
+		c.spikeLimit = n
+		return nil
+	}
+}
+
+// WithPartialBodies makes PATCH accept bodies without last_name or
+// email_address, as real Procore was seen to do; by default they are
+// required (400), following the published schema.
+func WithPartialBodies(ok bool) Option {
+	return func(c *config) error {
+		c.partialBodies = ok
+		return nil
+	}
+}
+
+// WithTokenTTL sets the access-token lifetime (default 5400 s, published).
+func WithTokenTTL(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("token TTL %v: must be positive", d)
+		}
+		c.tokenTTL = d
+		return nil
+	}
+}
+
+// WithClock replaces time.Now for token expiry, rate-limit windows and
+// timestamps, so tests are deterministic without sleeping.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return fmt.Errorf("clock: nil function")
+		}
+		c.now = now
+		return nil
+	}
+}
+
+// WithFaults sets the initial probabilistic faults (see SetFaults).
+func WithFaults(f Faults) Option {
+	return func(c *config) error {
+		if err := f.validate(); err != nil {
+			return err
+		}
+		c.faults = f
+		return nil
+	}
+}
+
+// WithLogger makes the emulator log each request with log/slog; by default
+// it logs nothing.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return fmt.Errorf("logger: nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithRandSeed seeds the random source that rolls probabilistic faults, so a
+// test with a given seed sees the same sequence of faults every run.
+func WithRandSeed(seed int64) Option {
+	return func(c *config) error {
+		c.randSeed = seed
+		c.randSeedSet = true
+		return nil
+	}
+}
+
+// WithRequestLogSize bounds the request log (default 10,000 newest kept).
+func WithRequestLogSize(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("request log size %d: must be positive", n)
+		}
+		c.requestLogSize = n
+		return nil
+	}
+}

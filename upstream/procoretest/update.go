@@ -1,0 +1,72 @@
+package procoretest
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// update is PATCH .../users/{id} after the user was found: body parsing
+// (400), required fields (400), admin-only fields (403), validations (422),
+// then apply (200 with the whole user in the update shape).
+func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body []byte) *reply {
+	cs, bad := decodeChanges(r.Header.Get("Content-Type"), body)
+	if bad != nil {
+		return bad
+	}
+	if !e.cfg.partialBodies {
+		missing := map[string][]string{}
+		for _, f := range [...]string{"last_name", "email_address"} {
+			if _, ok := cs.fields[f]; !ok {
+				missing[f] = []string{"can't be blank"}
+			}
+		}
+		if len(missing) > 0 {
+			return errorsReply(http.StatusBadRequest, missing)
+		}
+	}
+	runConfigurable := strings.EqualFold(r.URL.Query().Get("run_configurable_validations"), "true")
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.dir.companies[rt.companyID]
+	if c == nil {
+		return notFoundReply()
+	}
+	u := c.users[rt.userID]
+	if u == nil {
+		return notFoundReply()
+	}
+	if !client.DirectoryAdmin {
+		for _, f := range adminOnlyFields() {
+			ch, ok := cs.fields[f]
+			if ok && (ch.invalid || ch.value != u.fields[f]) {
+				return errorsReply(http.StatusForbidden, "You do not have permission to change "+f)
+			}
+		}
+	}
+	next := u.clone()
+	for name, ch := range cs.fields {
+		if !ch.invalid {
+			next.fields[name] = ch.value
+		}
+	}
+	if errs := e.validate(c, u, next, cs, runConfigurable); len(errs) > 0 {
+		return errorsReply(http.StatusUnprocessableEntity, errs)
+	}
+	now := e.now().UTC()
+	next.name = fullName(next.fields)
+	stamp := now.Format(time.RFC3339)
+	next.updatedAt = &stamp
+	switch {
+	case cs.avatar != nil:
+		next.avatar = cs.avatar.data
+		next.avatarType = sniffImage(cs.avatar.data)
+		url := e.avatarURL(r, rt, now)
+		next.avatarURL = &url
+	case cs.clearAvatar:
+		next.avatar, next.avatarType, next.avatarURL = nil, "", nil
+	}
+	c.users[rt.userID] = next
+	return jsonReply(http.StatusOK, renderUser(make([]byte, 0, 1536), c, next, viewUpdate))
+}
