@@ -1,0 +1,66 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
+)
+
+// devEmulator is the built-in Procore emulator of --dev, on a loopback port.
+type devEmulator struct {
+	url                    string
+	clientID, clientSecret string
+	close                  func()
+}
+
+// startEmulator serves the emulator with its built-in seed and picks the
+// seed's Directory Admin client, so every field can be changed in dev mode.
+func startEmulator(log *slog.Logger) (*devEmulator, error) {
+	emu, err := procoretest.New(procoretest.WithLogger(log.With("component", "procore-emulator")))
+	if err != nil {
+		return nil, fmt.Errorf("dev emulator: %w", err)
+	}
+	var admin *procoretest.OAuthClient
+	for _, c := range emu.Clients() {
+		if c.DirectoryAdmin {
+			admin = &c
+			break
+		}
+	}
+	if admin == nil {
+		return nil, errors.New("dev emulator: the built-in seed has no Directory Admin client")
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("dev emulator: %w", err)
+	}
+	srv := &http.Server{Handler: emu}
+	go func() { _ = srv.Serve(lis) }()
+	return &devEmulator{
+		url:          "http://" + lis.Addr().String(),
+		clientID:     admin.ClientID,
+		clientSecret: admin.ClientSecret,
+		close:        func() { _ = srv.Close() },
+	}, nil
+}
+
+// printDevHelp shows the commands to try against a dev instance.
+func printDevHelp(w io.Writer, grpcAddr, httpAddr string) {
+	fmt.Fprintf(w, `
+Dev mode: serving the built-in Procore emulator's seed (companies 8089 and 5120).
+Try:
+  grpcurl -plaintext %[1]s list
+  grpcurl -plaintext %[1]s describe procore.directory.v1.DirectoryService
+  grpcurl -plaintext -d '{"company_id": 8089, "id": 1001}' %[1]s procore.directory.v1.DirectoryService/GetCompanyUser
+  grpcurl -plaintext -d '{"company_id": 8089, "id": 1001, "user": {"job_title": "Senior Project Manager"}, "update_mask": {"paths": ["job_title"]}}' %[1]s procore.directory.v1.DirectoryService/UpdateCompanyUser
+  curl -s http://%[2]s/v1/companies/8089/users/1001
+  curl -s -X PATCH http://%[2]s/v1/companies/8089/users/1001 -H 'Content-Type: application/json' -d '{"job_title": "Site Lead"}'
+  curl -s -X PATCH http://%[2]s/rest/v1.3/companies/8089/users/1001 -H 'Content-Type: application/json' -d '{"user": {"city": "Salem"}}'
+  curl -s http://%[2]s/openapi.json
+`, grpcAddr, httpAddr)
+}

@@ -1,0 +1,201 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// ErrorDomain is the google.rpc.ErrorInfo domain of every error this service
+// returns: together with the reason it identifies the error for programs.
+const ErrorDomain = "procore-directory"
+
+// Stable google.rpc.ErrorInfo reasons. Callers may branch on them; they never
+// change meaning.
+const (
+	ReasonInvalidRequest           = "INVALID_REQUEST"
+	ReasonMissingCredentials       = "MISSING_CREDENTIALS"
+	ReasonUpstreamBadRequest       = "UPSTREAM_BAD_REQUEST"
+	ReasonUpstreamUnauthenticated  = "UPSTREAM_UNAUTHENTICATED"
+	ReasonUpstreamPermissionDenied = "UPSTREAM_PERMISSION_DENIED"
+	ReasonUpstreamNotFound         = "UPSTREAM_NOT_FOUND"
+	ReasonUpstreamConflict         = "UPSTREAM_CONFLICT"
+	ReasonUpstreamValidation       = "UPSTREAM_VALIDATION_FAILED"
+	ReasonUpstreamRateLimited      = "UPSTREAM_RATE_LIMITED"
+	ReasonUpstreamInternal         = "UPSTREAM_INTERNAL_ERROR"
+	ReasonUpstreamUnavailable      = "UPSTREAM_UNAVAILABLE"
+	ReasonUpstreamOutcomeUnknown   = "UPSTREAM_OUTCOME_UNKNOWN"
+	ReasonUpstreamBadResponse      = "UPSTREAM_BAD_RESPONSE"
+	ReasonUpstreamUnexpected       = "UPSTREAM_UNEXPECTED_STATUS"
+	ReasonDeadlineExceeded         = "DEADLINE_EXCEEDED"
+	ReasonCanceled                 = "CANCELED"
+	ReasonInternal                 = "INTERNAL"
+)
+
+// newStatus builds a status error with an ErrorInfo and the given details.
+func newStatus(code codes.Code, reason, msg string, meta map[string]string, details ...protoadapt.MessageV1) error {
+	st := status.New(code, msg)
+	all := append([]protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain, Metadata: meta}}, details...)
+	if withDetails, err := st.WithDetails(all...); err == nil {
+		st = withDetails
+	}
+	return st.Err()
+}
+
+// invalidArgument is the one shape of every invalid-argument error (AIP-193):
+// INVALID_ARGUMENT with a google.rpc.BadRequest listing every violation.
+func invalidArgument(violations []*errdetails.BadRequest_FieldViolation) error {
+	msg := "invalid request"
+	if len(violations) > 0 {
+		msg = fmt.Sprintf("invalid %s: %s", orRequest(violations[0].GetField()), violations[0].GetDescription())
+		if len(violations) > 1 {
+			msg += fmt.Sprintf(" (and %d more violations)", len(violations)-1)
+		}
+	}
+	return newStatus(codes.InvalidArgument, ReasonInvalidRequest, msg, nil, &errdetails.BadRequest{FieldViolations: violations})
+}
+
+func orRequest(field string) string {
+	if field == "" {
+		return "request"
+	}
+	return field
+}
+
+// fromUpstream maps an error of the Procore client to a gRPC status, as the
+// table of the service's contract says. ctx is the caller's context: when
+// its own deadline ran out or it canceled, that is what the caller hears.
+func fromUpstream(ctx context.Context, op string, err error) error {
+	var uerr *upstream.Error
+	hasUpstream := errors.As(err, &uerr)
+	meta := map[string]string{}
+	if hasUpstream {
+		if uerr.StatusCode != 0 {
+			meta["upstream_status"] = strconv.Itoa(uerr.StatusCode)
+		}
+		if uerr.RequestID != "" {
+			meta["upstream_request_id"] = uerr.RequestID
+		}
+		if uerr.Attempts > 0 {
+			meta["attempts"] = strconv.Itoa(uerr.Attempts)
+		}
+	}
+	outcomeUnknown := hasUpstream && uerr.Kind == upstream.KindOutcomeUnknown
+	if outcomeUnknown {
+		meta["outcome"] = "unknown"
+	}
+
+	switch {
+	case errors.Is(err, upstream.ErrNoToken):
+		return newStatus(codes.Unauthenticated, ReasonMissingCredentials,
+			"no Procore credentials: send `authorization: Bearer <Procore access token>`", nil)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		msg := op + ": the caller's deadline ran out before Procore answered"
+		if outcomeUnknown {
+			msg += "; the update may or may not have been applied: read the user back before retrying"
+		}
+		return newStatus(codes.DeadlineExceeded, ReasonDeadlineExceeded, msg, meta)
+	case errors.Is(ctx.Err(), context.Canceled):
+		return newStatus(codes.Canceled, ReasonCanceled, op+": canceled by the caller", meta)
+	case !hasUpstream:
+		return newStatus(codes.Internal, ReasonInternal, op+": internal error", meta)
+	}
+
+	msg := op + ": " + uerr.Error()
+	switch uerr.Kind {
+	case upstream.KindOutcomeUnknown:
+		return newStatus(codes.Unavailable, ReasonUpstreamOutcomeUnknown,
+			op+": Procore's answer was lost, so the update may or may not have been applied; it was not retried. Read the user back (GetCompanyUser) before deciding to retry", meta)
+	case upstream.KindRateLimited:
+		return rateLimited(msg, uerr, meta)
+	case upstream.KindUnavailable:
+		return newStatus(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
+	case upstream.KindBadResponse:
+		return newStatus(codes.Internal, ReasonUpstreamBadResponse, msg, meta)
+	case upstream.KindStatus:
+		return fromStatus(msg, uerr, meta)
+	default:
+		return newStatus(codes.Internal, ReasonInternal, msg, meta)
+	}
+}
+
+// fromStatus maps Procore's HTTP status.
+func fromStatus(msg string, uerr *upstream.Error, meta map[string]string) error {
+	switch code := uerr.StatusCode; {
+	case code == http.StatusBadRequest:
+		return newStatus(codes.InvalidArgument, ReasonUpstreamBadRequest, msg, meta, fieldErrors(uerr))
+	case code == http.StatusUnauthorized:
+		return newStatus(codes.Unauthenticated, ReasonUpstreamUnauthenticated, msg, meta)
+	case code == http.StatusForbidden:
+		return newStatus(codes.PermissionDenied, ReasonUpstreamPermissionDenied, msg, meta)
+	case code == http.StatusNotFound:
+		return newStatus(codes.NotFound, ReasonUpstreamNotFound, msg, meta)
+	case code == http.StatusConflict:
+		return newStatus(codes.Aborted, ReasonUpstreamConflict, msg, meta)
+	case code == http.StatusUnprocessableEntity:
+		return newStatus(codes.InvalidArgument, ReasonUpstreamValidation, msg, meta, fieldErrors(uerr))
+	case code == http.StatusTooManyRequests:
+		return rateLimited(msg, uerr, meta)
+	case code == http.StatusServiceUnavailable, code == http.StatusBadGateway, code == http.StatusGatewayTimeout:
+		return newStatus(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
+	case code >= 500:
+		return newStatus(codes.Internal, ReasonUpstreamInternal, msg, meta)
+	default:
+		return newStatus(codes.Unknown, ReasonUpstreamUnexpected, msg, meta)
+	}
+}
+
+// rateLimited is RESOURCE_EXHAUSTED with RetryInfo (from Retry-After or the
+// rate-limit reset) and a QuotaFailure naming the credential's Procore quota.
+func rateLimited(msg string, uerr *upstream.Error, meta map[string]string) error {
+	desc := "Procore's per-token request limit is spent"
+	if rl := uerr.RateLimit; rl.Known {
+		desc = fmt.Sprintf("Procore's per-token request limit (%d per window) is spent until %s", rl.Limit, rl.Reset.UTC().Format("2006-01-02T15:04:05Z"))
+	}
+	details := append(retryInfo(uerr), &errdetails.QuotaFailure{Violations: []*errdetails.QuotaFailure_Violation{{
+		Subject:     "procore-access-token",
+		Description: desc,
+	}}})
+	return newStatus(codes.ResourceExhausted, ReasonUpstreamRateLimited, msg, meta, details...)
+}
+
+// retryInfo returns a RetryInfo detail when Procore said when to retry.
+func retryInfo(uerr *upstream.Error) []protoadapt.MessageV1 {
+	if uerr.RetryAfter <= 0 {
+		return nil
+	}
+	return []protoadapt.MessageV1{&errdetails.RetryInfo{RetryDelay: durationpb.New(uerr.RetryAfter)}}
+}
+
+// fieldErrors turns Procore's field errors into BadRequest violations on
+// `user.<field>`, the request field the caller set.
+func fieldErrors(uerr *upstream.Error) *errdetails.BadRequest {
+	br := &errdetails.BadRequest{}
+	for _, fe := range uerr.FieldErrors {
+		field := "user." + fe.Field
+		if fe.Field == "avatar" {
+			field = "avatar.content"
+		}
+		for _, m := range fe.Messages {
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{
+				Field:       field,
+				Description: fe.Field + " " + m,
+				Reason:      "UPSTREAM_FIELD_ERROR",
+			})
+		}
+	}
+	if len(br.FieldViolations) == 0 {
+		br.FieldViolations = []*errdetails.BadRequest_FieldViolation{{Field: "user", Description: uerr.Message, Reason: "UPSTREAM_REJECTED"}}
+	}
+	return br
+}

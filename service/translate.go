@@ -1,0 +1,82 @@
+package service
+
+import (
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// buildPatch translates the resolved mask into the upstream patch: each
+// masked field set in user is sent with its value, each masked field not set
+// is cleared (AIP-134: a masked field absent from the resource is reset), and
+// nothing else is sent. CompanyUser's writable fields carry Procore's names,
+// so a field's proto name is its Procore name.
+//
+// last_name and email_address cannot be cleared: Procore requires both, so a
+// mask that would clear them is the caller's mistake and gets a violation.
+func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescriptor) (upstream.Patch, []*errdetails.BadRequest_FieldViolation) {
+	var (
+		patch      upstream.Patch
+		violations []*errdetails.BadRequest_FieldViolation
+	)
+	m := user.ProtoReflect()
+	for _, fd := range fields {
+		name := string(fd.Name())
+		if !m.Has(fd) {
+			if name == fieldLastName || name == fieldEmailAddress {
+				violations = append(violations, &errdetails.BadRequest_FieldViolation{
+					Field:       "user." + name,
+					Description: fmt.Sprintf("%s is masked but not set: Procore requires it, so it cannot be cleared", name),
+					Reason:      "REQUIRED_FIELD_CLEARED",
+				})
+				continue
+			}
+			patch.Clear(name)
+			continue
+		}
+		v := m.Get(fd)
+		switch fd.Kind() {
+		case protoreflect.StringKind:
+			patch.SetString(name, v.String())
+		case protoreflect.Int64Kind:
+			patch.SetInt(name, v.Int())
+		case protoreflect.BoolKind:
+			patch.SetBool(name, v.Bool())
+		}
+		// newUserFields refuses any other kind, so no masked field is dropped.
+	}
+	return patch, violations
+}
+
+// missingRequired lists the Procore-required fields the patch does not carry.
+func missingRequired(patch *upstream.Patch) []string {
+	var missing []string
+	for _, name := range []string{fieldLastName, fieldEmailAddress} {
+		if _, ok := patch.Value(name); !ok {
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
+
+// fillRequired copies the named required fields' current values into the
+// patch, unchanged, for RequiredFieldsFill. A field the current record does
+// not have is left out (sending null would clear it).
+func fillRequired(patch *upstream.Patch, current *upstream.User, names []string) {
+	for _, name := range names {
+		var v *string
+		switch name {
+		case fieldLastName:
+			v = current.LastName
+		case fieldEmailAddress:
+			v = current.EmailAddress
+		}
+		if v != nil {
+			patch.SetString(name, *v)
+		}
+	}
+}
