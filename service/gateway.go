@@ -16,8 +16,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
-	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/gen/openapi"
+	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 )
 
 // procorePattern is the Procore-compatible route's path template, as
