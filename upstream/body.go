@@ -1,0 +1,179 @@
+package upstream
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/textproto"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Avatar is an image to upload with an update. Its presence turns the
+// request into multipart/form-data, as Procore requires for uploads.
+type Avatar struct {
+	FileName    string
+	ContentType string
+	Data        []byte
+}
+
+// requestBody produces a request body once per attempt (and once more for
+// each replay net/http makes through Request.GetBody), so retries never
+// re-read a consumed stream.
+type requestBody interface {
+	open() (io.ReadCloser, error)
+	contentType() string
+	length() int64
+	// done releases the body's resources once no attempt needs it; readers
+	// still open keep what they read from alive until they close.
+	done()
+}
+
+// maxPooledBuffer keeps unusually large buffers out of the pool.
+const maxPooledBuffer = 64 << 10
+
+// jsonBody is a Patch encoded once into a pooled buffer and shared by all
+// attempts. The buffer goes back to the pool only when the client is done
+// with it AND every reader net/http opened has been closed: net/http may
+// close a request body from another goroutine after Do returns, and reusing
+// the buffer earlier would be a data race.
+type jsonBody struct {
+	pool *sync.Pool
+	buf  *[]byte
+	refs atomic.Int32
+}
+
+func newJSONBody(pool *sync.Pool, p *Patch) *jsonBody {
+	buf := pool.Get().(*[]byte)
+	*buf = p.AppendJSON((*buf)[:0])
+	b := &jsonBody{pool: pool, buf: buf}
+	b.refs.Store(1)
+	return b
+}
+
+func (b *jsonBody) open() (io.ReadCloser, error) {
+	b.refs.Add(1)
+	return &sharedReader{owner: b, r: bytes.NewReader(*b.buf)}, nil
+}
+
+func (b *jsonBody) contentType() string { return "application/json" }
+func (b *jsonBody) length() int64       { return int64(len(*b.buf)) }
+func (b *jsonBody) done()               { b.unref() }
+
+func (b *jsonBody) unref() {
+	if b.refs.Add(-1) != 0 {
+		return
+	}
+	if cap(*b.buf) <= maxPooledBuffer {
+		*b.buf = (*b.buf)[:0]
+		b.pool.Put(b.buf)
+	}
+}
+
+// sharedReader reads a jsonBody's buffer. The mutex makes Close wait for a
+// Read in progress, so the buffer is never reused under a reader.
+type sharedReader struct {
+	mu     sync.Mutex
+	owner  *jsonBody
+	r      *bytes.Reader
+	closed bool
+}
+
+func (s *sharedReader) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, io.ErrClosedPipe
+	}
+	return s.r.Read(p)
+}
+
+func (s *sharedReader) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.closed = true
+		s.owner.unref()
+	}
+	return nil
+}
+
+// multipartBody streams the patch and the avatar as multipart/form-data
+// through an io.Pipe, so a large avatar is written straight from the
+// caller's slice to the connection and never copied into a second buffer.
+// The boundary is fixed per call so every attempt sends the same bytes, and
+// the exact length is computed up front (without copying) so the request is
+// not chunked.
+type multipartBody struct {
+	boundary string
+	entries  []patchEntry
+	avatar   Avatar
+	size     int64
+}
+
+func newMultipartBody(p *Patch, a *Avatar) (*multipartBody, error) {
+	m := &multipartBody{
+		boundary: multipart.NewWriter(io.Discard).Boundary(),
+		entries:  slices.Clone(p.entries),
+		avatar:   *a,
+	}
+	if m.avatar.FileName == "" {
+		m.avatar.FileName = "avatar"
+	}
+	if m.avatar.ContentType == "" {
+		m.avatar.ContentType = "application/octet-stream"
+	}
+	var cw countingWriter
+	if err := m.write(&cw); err != nil {
+		return nil, err
+	}
+	m.size = cw.n
+	return m, nil
+}
+
+func (m *multipartBody) open() (io.ReadCloser, error) {
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(m.write(pw)) }()
+	return pr, nil
+}
+
+func (m *multipartBody) contentType() string {
+	return "multipart/form-data; boundary=" + m.boundary
+}
+
+func (m *multipartBody) length() int64 { return m.size }
+func (m *multipartBody) done()         {}
+
+// write renders the form: every patch field as `user[field]` (sorted, as
+// the Patch keeps them), then the file part `user[avatar]`.
+func (m *multipartBody) write(w io.Writer) error {
+	mw := multipart.NewWriter(w)
+	if err := mw.SetBoundary(m.boundary); err != nil {
+		return err
+	}
+	for _, e := range m.entries {
+		if err := mw.WriteField("user["+e.field+"]", e.value.formValue()); err != nil {
+			return err
+		}
+	}
+	h := make(textproto.MIMEHeader, 2)
+	h.Set("Content-Disposition", multipart.FileContentDisposition("user[avatar]", m.avatar.FileName))
+	h.Set("Content-Type", m.avatar.ContentType)
+	part, err := mw.CreatePart(h)
+	if err != nil {
+		return err
+	}
+	if _, err := part.Write(m.avatar.Data); err != nil {
+		return err
+	}
+	return mw.Close()
+}
+
+// countingWriter counts bytes without keeping them.
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}

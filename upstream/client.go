@@ -1,0 +1,176 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Operation names, as Error.Op reports them.
+const (
+	opGet    = "get company user"
+	opUpdate = "update company user"
+)
+
+// routeTemplate is what logs show instead of the concrete path, so log
+// cardinality stays low and ids stay out of aggregated metrics.
+const routeTemplate = "/rest/v1.3/companies/{company_id}/users/{id}"
+
+// Client calls Procore's company-user endpoints. It is safe for concurrent
+// use; create one per upstream and share it, since it holds the connection
+// pool and the per-credential rate-limit state.
+type Client struct {
+	base             string // scheme://host[/prefix], no trailing slash
+	http             *http.Client
+	tokens           TokenSource
+	maxAttempts      int
+	backoffBase      time.Duration
+	backoffMax       time.Duration
+	log              *slog.Logger
+	maxResponseBytes int64
+	userAgent        string
+
+	limits rateLimits
+	bufs   sync.Pool
+
+	// Seams for tests: the clock, waiting, and the jitter source.
+	now    func() time.Time
+	sleep  func(ctx context.Context, d time.Duration) error
+	jitter func(n int64) int64
+}
+
+// New returns a client for the Procore API at baseURL (e.g.
+// https://api.procore.com, or an emulator's URL).
+func New(baseURL string, opts ...Option) (*Client, error) {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return nil, fmt.Errorf("upstream: base URL: %w", err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("upstream: base URL %q: want http(s)://host", baseURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("upstream: base URL must not carry user info, a query or a fragment")
+	}
+	c := &Client{
+		base:             strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"),
+		maxAttempts:      4,
+		backoffBase:      100 * time.Millisecond,
+		backoffMax:       5 * time.Second,
+		maxResponseBytes: 1 << 20,
+		userAgent:        "procore-directory/upstream",
+		now:              time.Now,
+		sleep:            sleepContext,
+		jitter:           randInt64N,
+	}
+	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
+	for _, o := range opts {
+		o(c)
+	}
+	if c.http == nil {
+		c.http = NewHTTPClient()
+	}
+	if c.tokens == nil {
+		c.tokens = PassThrough()
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	return c, nil
+}
+
+// UpdateRequest is one update of a company user.
+type UpdateRequest struct {
+	CompanyID, UserID int64
+	// Patch holds the fields to change; only those are sent.
+	Patch Patch
+	// RunConfigurableValidations, when set, is sent as the
+	// run_configurable_validations query parameter.
+	RunConfigurableValidations *bool
+	// Avatar, when set, makes the request multipart/form-data with the
+	// image as the `user[avatar]` part.
+	Avatar *Avatar
+}
+
+// GetCompanyUser reads a company user (GET, retried on any transient
+// failure).
+func (c *Client) GetCompanyUser(ctx context.Context, companyID, userID int64) (*User, error) {
+	if err := checkIDs(companyID, userID); err != nil {
+		return nil, &Error{Op: opGet, Kind: KindInvalidRequest, Message: err.Error()}
+	}
+	return c.do(ctx, &call{op: opGet, method: http.MethodGet, companyID: companyID, userID: userID})
+}
+
+// UpdateCompanyUser sends req.Patch (and the avatar) and returns the
+// updated user. It is replayed only when Procore certainly did not apply
+// it; see KindOutcomeUnknown.
+func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*User, error) {
+	if err := checkIDs(req.CompanyID, req.UserID); err != nil {
+		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
+	}
+	if err := req.Patch.validate(); err != nil {
+		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
+	}
+	cl := &call{op: opUpdate, method: http.MethodPatch, companyID: req.CompanyID, userID: req.UserID}
+	if v := req.RunConfigurableValidations; v != nil {
+		cl.query = "run_configurable_validations=" + strconv.FormatBool(*v)
+	}
+	if req.Avatar != nil {
+		mb, err := newMultipartBody(&req.Patch, req.Avatar)
+		if err != nil {
+			return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: "cannot encode the multipart body", Err: err}
+		}
+		cl.body = mb
+	} else {
+		cl.body = newJSONBody(&c.bufs, &req.Patch)
+	}
+	defer cl.body.done()
+	return c.do(ctx, cl)
+}
+
+// RateLimit returns the rate-limit state last seen for a credential ID
+// (for metrics and health reporting).
+func (c *Client) RateLimit(credentialID string) RateLimit {
+	return c.limits.state(credentialID, c.now()).snapshot()
+}
+
+func checkIDs(companyID, userID int64) error {
+	if companyID <= 0 || userID <= 0 {
+		return fmt.Errorf("company id and user id must be positive")
+	}
+	return nil
+}
+
+// call is one logical operation, which may take several attempts.
+type call struct {
+	op        string
+	method    string
+	companyID int64
+	userID    int64
+	query     string
+	body      requestBody // nil for GET
+}
+
+// idempotent reports whether any failure may be retried.
+func (cl *call) idempotent() bool { return cl.method == http.MethodGet }
+
+func (c *Client) url(cl *call) string {
+	var b strings.Builder
+	b.Grow(len(c.base) + 64)
+	b.WriteString(c.base)
+	b.WriteString("/rest/v1.3/companies/")
+	b.WriteString(strconv.FormatInt(cl.companyID, 10))
+	b.WriteString("/users/")
+	b.WriteString(strconv.FormatInt(cl.userID, 10))
+	if cl.query != "" {
+		b.WriteString("?")
+		b.WriteString(cl.query)
+	}
+	return b.String()
+}

@@ -1,0 +1,17 @@
+// Package upstream is the HTTP client for Procore's Directory endpoints that
+// procore-directory fronts: show and update of a company user
+// (/rest/v1.3/companies/{company_id}/users/{id}).
+//
+// The client exists so that the service layer never deals with HTTP: it
+// authenticates every call (the caller's own token, or the service's OAuth
+// client credentials), respects Procore's per-token rate limits before
+// Procore has to refuse, retries what is safe to retry and nothing else, and
+// turns every answer Procore can give into either a *User or an *Error.
+//
+// Safety of retries is the central rule. A GET is replayed on any transient
+// failure. A PATCH is replayed only when Procore certainly did not apply it
+// (429, 503, a 401 followed by a token refresh, or a request that never left
+// this process); when its outcome is unknown the client says so with
+// KindOutcomeUnknown instead of guessing, because replaying an update that
+// did apply can overwrite a change someone else made in between.
+package upstream

@@ -1,0 +1,172 @@
+package upstream
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// RateLimit is Procore's rate-limit report for one credential, from the
+// X-Rate-Limit-Limit, -Remaining and -Reset headers. Procore reports
+// whichever of its limits (hourly, or the 10-second spike limit) the
+// credential is closest to, so the numbers are taken as reported and never
+// hard-coded.
+type RateLimit struct {
+	Limit     int
+	Remaining int
+	// Reset is when the reported window resets.
+	Reset time.Time
+	// Known is false when no response carried the headers yet.
+	Known bool
+}
+
+// parseRateLimit reads the headers; ok is false when they are absent or
+// unreadable.
+func parseRateLimit(h http.Header) (RateLimit, bool) {
+	remaining, err1 := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Remaining")))
+	reset, err2 := strconv.ParseInt(strings.TrimSpace(h.Get("X-Rate-Limit-Reset")), 10, 64)
+	if err1 != nil || err2 != nil {
+		return RateLimit{}, false
+	}
+	limit, err := strconv.Atoi(strings.TrimSpace(h.Get("X-Rate-Limit-Limit")))
+	if err != nil {
+		limit = 0
+	}
+	return RateLimit{Limit: limit, Remaining: max(remaining, 0), Reset: time.Unix(reset, 0), Known: true}, true
+}
+
+// rateLimits holds one limitState per credential ID. Procore's limits are
+// per access token, so callers with different tokens never wait for each
+// other.
+type rateLimits struct {
+	mu     sync.Mutex
+	states map[string]*limitState
+}
+
+// maxIdleLimitStates bounds the map when many pass-through tokens come and
+// go: beyond it, states with nothing in flight and no live window are
+// dropped.
+const maxIdleLimitStates = 4096
+
+func (r *rateLimits) state(id string, now time.Time) *limitState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.states == nil {
+		r.states = make(map[string]*limitState)
+	}
+	if s, ok := r.states[id]; ok {
+		return s
+	}
+	if len(r.states) >= maxIdleLimitStates {
+		for k, s := range r.states {
+			if s.idle(now) {
+				delete(r.states, k)
+			}
+		}
+	}
+	s := &limitState{changed: make(chan struct{})}
+	r.states[id] = s
+	return s
+}
+
+// limitState is the rate-limit state of one credential: Procore's last
+// report and the requests in flight that the report does not count yet.
+//
+// acquire is the single point where a request is admitted; a later pacing
+// feature (spreading concurrent calls over the window instead of spending
+// the budget at once) belongs there, without changing callers.
+type limitState struct {
+	mu       sync.Mutex
+	rl       RateLimit
+	inflight int
+	// changed is closed and replaced whenever a request completes, so
+	// waiters re-check without polling.
+	changed chan struct{}
+}
+
+// limitSpent says the budget is spent until after the caller's deadline.
+type limitSpent struct {
+	retryAfter time.Duration
+	rl         RateLimit
+}
+
+// acquire admits one request, counting it in flight, or waits until the
+// window resets (or an in-flight request completes) when the deadline
+// allows. It never admits a request certain to get a 429: with Remaining
+// known and the window live, at most Remaining requests are in flight.
+// It returns a *limitSpent when the wait would pass ctx's deadline, and
+// ctx's error when ctx ends while waiting.
+func (s *limitState) acquire(ctx context.Context, now func() time.Time) (*limitSpent, error) {
+	for {
+		s.mu.Lock()
+		t := now()
+		rl := s.rl
+		if !rl.Known || !rl.Reset.After(t) || rl.Remaining-s.inflight > 0 {
+			s.inflight++
+			s.mu.Unlock()
+			return nil, nil
+		}
+		wait := rl.Reset.Sub(t)
+		if rl.Remaining <= 0 {
+			if dl, ok := ctx.Deadline(); ok && dl.Before(rl.Reset) {
+				s.mu.Unlock()
+				return &limitSpent{retryAfter: wait, rl: rl}, nil
+			}
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		case <-timer.C:
+		case <-changed:
+			timer.Stop()
+		}
+	}
+}
+
+// release ends one admitted request, first recording what its response
+// reported (if reported).
+func (s *limitState) release(rl RateLimit, reported bool) {
+	s.mu.Lock()
+	if reported {
+		s.observeLocked(rl)
+	}
+	s.inflight--
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// observe records a report outside of an admitted request.
+func (s *limitState) observe(rl RateLimit) {
+	s.mu.Lock()
+	s.observeLocked(rl)
+	s.mu.Unlock()
+}
+
+// observeLocked keeps the latest report; two reports of the same window
+// keep the lower Remaining, since responses can arrive out of order.
+func (s *limitState) observeLocked(rl RateLimit) {
+	if s.rl.Known && rl.Reset.Equal(s.rl.Reset) {
+		rl.Remaining = min(rl.Remaining, s.rl.Remaining)
+	}
+	s.rl = rl
+}
+
+func (s *limitState) snapshot() RateLimit {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rl
+}
+
+func (s *limitState) idle(now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight == 0 && (!s.rl.Known || !s.rl.Reset.After(now))
+}
