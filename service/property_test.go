@@ -54,6 +54,9 @@ func randomRequest(r *rand.Rand, uf *userFields) *directoryv1.UpdateCompanyUserR
 			m.Set(fd, randomValue(r, fd))
 		}
 	}
+	if user.CountryCode != nil && user.StateCode != nil { // keep the pair valid
+		user.StateCode = ptr(map[string]string{"US": "OR", "CA": "BC", "DE": "BE"}[user.GetCountryCode()])
+	}
 	if r.IntN(2) == 0 {
 		user.Id = 99
 		user.Name = ptr("Output Only")

@@ -43,8 +43,8 @@ func WithRequiredFields(m RequiredFieldsMode) Option {
 	return func(s *Service) { s.required = m }
 }
 
-// WithSubdivisionChecker sets the ISO 3166-2 check of state_code against
-// country_code. Without one, that check is left to Procore.
+// WithSubdivisionChecker replaces the ISO 3166 checks of country_code and
+// state_code (by default *upstream.ISO3166, the data the emulator uses too).
 func WithSubdivisionChecker(c SubdivisionChecker) Option {
 	return func(s *Service) { s.validate.countries = c }
 }
@@ -70,7 +70,7 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 	s := &Service{
 		upstream: up,
 		fields:   fields,
-		validate: &validator{rules: rules},
+		validate: &validator{rules: rules, countries: upstream.NewISO3166()},
 		required: RequiredFieldsFill,
 		log:      slog.New(slog.DiscardHandler),
 	}

@@ -23,6 +23,8 @@ var pngBytes = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x
 
 type usCountries struct{}
 
+func (usCountries) ValidCountry(country string) bool { return country == "US" || country == "CA" }
+
 func (usCountries) ValidSubdivision(country, sub string) bool {
 	return country == "US" && (sub == "OR" || sub == "CA")
 }
@@ -78,6 +80,7 @@ func TestUpdateInvalidArgument(t *testing.T) {
 		{"state not in country", RequiredFieldsFill, func(r *directoryv1.UpdateCompanyUserRequest) {
 			r.User.CountryCode, r.User.StateCode = ptr("US"), ptr("BC")
 		}, []string{"user.state_code"}},
+		{"unknown country", RequiredFieldsFill, func(r *directoryv1.UpdateCompanyUserRequest) { r.User.CountryCode = ptr("XK") }, []string{"user.country_code"}},
 		{"too long name", RequiredFieldsFill, func(r *directoryv1.UpdateCompanyUserRequest) { r.User.FirstName = ptr(strings.Repeat("a", 256)) }, []string{"user.first_name"}},
 		{"zero vendor", RequiredFieldsFill, func(r *directoryv1.UpdateCompanyUserRequest) { r.User.VendorId = ptr(int64(0)) }, []string{"user.vendor_id"}},
 		{"negative extension", RequiredFieldsFill, func(r *directoryv1.UpdateCompanyUserRequest) { r.User.BusinessPhoneExtension = ptr(int64(-1)) }, []string{"user.business_phone_extension"}},

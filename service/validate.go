@@ -19,10 +19,12 @@ type validator struct {
 	countries SubdivisionChecker
 }
 
-// SubdivisionChecker answers whether an ISO 3166-2 subdivision code (without
-// its country prefix) belongs to an ISO 3166-1 alpha-2 country. It is the
-// one check of CompanyUser that the proto's rules cannot state.
+// SubdivisionChecker answers whether a country code is an ISO 3166-1
+// alpha-2 code, and whether an ISO 3166-2 subdivision code (without its
+// country prefix) belongs to that country: checks of CompanyUser that the
+// proto's rules cannot state. *upstream.ISO3166 is the real one.
 type SubdivisionChecker interface {
+	ValidCountry(country string) bool
 	ValidSubdivision(country, subdivision string) bool
 }
 
@@ -46,7 +48,17 @@ func (v *validator) validateUpdate(req *directoryv1.UpdateCompanyUserRequest, ma
 	}
 	violations := v.protoViolations(pruned)
 	u := pruned.GetUser()
-	if u.CountryCode != nil && u.StateCode != nil && v.countries != nil && !hasViolation(violations, "user.country_code", "user.state_code") &&
+	if u.CountryCode != nil && !hasViolation(violations, "user.country_code") && !v.countries.ValidCountry(u.GetCountryCode()) {
+		violations = append(violations, &errdetails.BadRequest_FieldViolation{
+			Field:       "user.country_code",
+			Description: fmt.Sprintf("country_code %q is not an ISO 3166-1 alpha-2 country code", u.GetCountryCode()),
+			Reason:      "UNKNOWN_COUNTRY",
+		})
+	}
+	// The state is checked against the country only when the update sets
+	// both; against the stored country, Procore judges (and its 422 comes
+	// back as a violation on user.state_code).
+	if u.CountryCode != nil && u.StateCode != nil && !hasViolation(violations, "user.country_code", "user.state_code") &&
 		!v.countries.ValidSubdivision(u.GetCountryCode(), u.GetStateCode()) {
 		violations = append(violations, &errdetails.BadRequest_FieldViolation{
 			Field:       "user.state_code",

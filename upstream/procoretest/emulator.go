@@ -14,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/procore-directory/procore-directory/upstream"
 )
 
 // Emulator is the fake Procore: an http.Handler serving the OAuth token
@@ -21,7 +23,7 @@ import (
 // It is safe for concurrent use.
 type Emulator struct {
 	cfg      config
-	iso      isoTable
+	iso      *upstream.ISO3166
 	emailRE  *regexp.Regexp
 	signKey  []byte
 	idPrefix string
@@ -66,7 +68,7 @@ func New(opts ...Option) (*Emulator, error) {
 	}
 	e := &Emulator{
 		cfg:      cfg,
-		iso:      newISOTable(),
+		iso:      upstream.NewISO3166(),
 		emailRE:  regexp.MustCompile(`\A[a-zA-Z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\z`),
 		signKey:  key[:],
 		idPrefix: hex.EncodeToString(key[8:14]),

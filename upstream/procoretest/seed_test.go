@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/procore-directory/procore-directory/upstream"
 )
 
 func TestDefaultSeedIsACopy(t *testing.T) {
@@ -105,18 +107,18 @@ func TestReset(t *testing.T) {
 
 // TestISOData proves the data library has the subdivisions the contract names.
 func TestISOData(t *testing.T) {
-	iso := newISOTable()
+	iso := upstream.NewISO3166()
 	for _, c := range [][2]string{{"US", "CA"}, {"US", "OR"}, {"US", "MA"}, {"US", "DC"}, {"CA", "BC"}, {"CA", "QC"}, {"AU", "NSW"}, {"AU", "VIC"}, {"DE", "BE"}, {"DE", "BY"}, {"GB", "ENG"}} {
-		if !iso.country(c[0]) || !iso.subdivision(c[0], c[1]) {
+		if !iso.ValidCountry(c[0]) || !iso.ValidSubdivision(c[0], c[1]) {
 			t.Errorf("%s-%s missing", c[0], c[1])
 		}
 	}
 	for _, c := range [][2]string{{"US", "NSW"}, {"AU", "CA"}, {"DE", "XX"}, {"us", "CA"}} {
-		if iso.subdivision(c[0], c[1]) {
+		if iso.ValidSubdivision(c[0], c[1]) {
 			t.Errorf("%s-%s accepted", c[0], c[1])
 		}
 	}
-	if iso.country("UK") || iso.country("us") || !iso.country("NZ") {
+	if iso.ValidCountry("UK") || iso.ValidCountry("us") || !iso.ValidCountry("NZ") {
 		t.Error("country codes wrong")
 	}
 }

@@ -3,8 +3,6 @@ package procoretest
 import (
 	"slices"
 	"strings"
-
-	"github.com/biter777/countries"
 )
 
 // maxAvatar is the modelled avatar size limit.
@@ -49,7 +47,7 @@ func (e *Emulator) validate(c *company, prev, next *user, cs *changeSet, runConf
 	country, _ := f["country_code"].(string)
 	countryOK := true
 	if _, bad := errs["country_code"]; !bad && f["country_code"] != nil {
-		if !e.iso.country(country) {
+		if !e.iso.ValidCountry(country) {
 			errs.add("country_code", "is not a valid ISO 3166-1 alpha-2 country code")
 			countryOK = false
 		}
@@ -59,7 +57,7 @@ func (e *Emulator) validate(c *company, prev, next *user, cs *changeSet, runConf
 		switch {
 		case f["country_code"] == nil:
 			errs.add("state_code", "requires a country_code")
-		case countryOK && !e.iso.subdivision(country, state):
+		case countryOK && !e.iso.ValidSubdivision(country, state):
 			errs.add("state_code", "is not a subdivision of "+country)
 		}
 	}
@@ -123,42 +121,4 @@ func emailTaken(c *company, self int64, email string) bool {
 		}
 	}
 	return false
-}
-
-// isoTable answers ISO 3166 questions from github.com/biter777/countries,
-// a maintained data set, rather than a hand-written list.
-type isoTable struct {
-	subdivisions map[string]map[string]bool // alpha-2 -> codes without prefix
-}
-
-func newISOTable() isoTable {
-	t := isoTable{subdivisions: make(map[string]map[string]bool, 256)}
-	for _, c := range countries.All() {
-		if a := c.Alpha2(); len(a) == 2 {
-			t.subdivisions[a] = map[string]bool{}
-		}
-	}
-	for _, s := range countries.AllSubdivisions() {
-		code := string(s)
-		cc, sub, ok := strings.Cut(code, "-")
-		if !ok {
-			continue
-		}
-		if m := t.subdivisions[cc]; m != nil {
-			m[sub] = true
-		}
-	}
-	return t
-}
-
-// country reports whether code is an upper-case ISO 3166-1 alpha-2 code.
-func (t isoTable) country(code string) bool {
-	_, ok := t.subdivisions[code]
-	return ok
-}
-
-// subdivision reports whether state (without prefix, upper case) is an ISO
-// 3166-2 subdivision of country.
-func (t isoTable) subdivision(country, state string) bool {
-	return t.subdivisions[country][state]
 }
