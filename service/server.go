@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 )
@@ -79,7 +78,9 @@ func NewServer(svc *Service, opts ...ServerOption) *Server {
 	h := health.NewServer()
 	healthpb.RegisterHealthServer(g, h)
 	h.SetServingStatus(directoryv1.DirectoryService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	reflection.Register(g)
+	if err := registerReflection(g); err != nil {
+		log.Warn("server reflection without comments", "err", err)
+	}
 	return &Server{grpc: g, health: h, log: log}
 }
 

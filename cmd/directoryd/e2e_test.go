@@ -306,6 +306,11 @@ func TestDevQuickstart(t *testing.T) {
 		}
 		ran++
 		switch {
+		case strings.Contains(c, " describe "):
+			// Reflection serves the proto's comments.
+			if !strings.Contains(string(out), "// DirectoryService reads and updates the users") {
+				t.Errorf("%s printed no doc comments:\n%s", c, out)
+			}
 		case strings.Contains(c, " list"):
 			if !strings.Contains(string(out), "procore.directory.v1.DirectoryService") {
 				t.Errorf("%s printed %s", c, out)
