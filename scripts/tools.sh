@@ -11,6 +11,7 @@ PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
 GRPC_GATEWAY_VERSION=v2.33.0
 PROTOVALIDATE_PROTO_VERSION=v1.2.2
 GRPCURL_VERSION=v1.9.3
+GOVULNCHECK_VERSION=v1.9.0
 
 TOOLS="$PWD/.tools"
 mkdir -p "$TOOLS/bin"
@@ -54,6 +55,10 @@ if ! stamp proto "$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION" || [
   cp "$(moddir "github.com/grpc-ecosystem/grpc-gateway/v2@$GRPC_GATEWAY_VERSION")"/protoc-gen-openapiv2/options/*.proto "$PROTO/protoc-gen-openapiv2/options/"
   chmod -R u+w "$PROTO"
   mark proto "$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION"
+fi
+
+if [ "${WITH_GOVULNCHECK:-0}" = 1 ]; then
+  go_tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION"
 fi
 
 if [ "${WITH_GRPCURL:-0}" = 1 ]; then

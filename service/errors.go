@@ -34,6 +34,7 @@ const (
 	ReasonUpstreamRateLimited      = "UPSTREAM_RATE_LIMITED"
 	ReasonUpstreamInternal         = "UPSTREAM_INTERNAL_ERROR"
 	ReasonUpstreamUnavailable      = "UPSTREAM_UNAVAILABLE"
+	ReasonUpstreamCircuitOpen      = "UPSTREAM_CIRCUIT_OPEN"
 	ReasonUpstreamOutcomeUnknown   = "UPSTREAM_OUTCOME_UNKNOWN"
 	ReasonUpstreamBadResponse      = "UPSTREAM_BAD_RESPONSE"
 	ReasonUpstreamUnexpected       = "UPSTREAM_UNEXPECTED_STATUS"
@@ -76,6 +77,9 @@ func orRequest(field string) string {
 // table of the service's contract says. ctx is the caller's context: when
 // its own deadline ran out or it canceled, that is what the caller hears.
 func fromUpstream(ctx context.Context, op string, err error) error {
+	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
+		return err // already a status of ours (e.g. LimitUpstream's OVERLOADED)
+	}
 	var uerr *upstream.Error
 	hasUpstream := errors.As(err, &uerr)
 	meta := map[string]string{}
@@ -120,6 +124,8 @@ func fromUpstream(ctx context.Context, op string, err error) error {
 		return rateLimited(msg, uerr, meta)
 	case upstream.KindUnavailable:
 		return newStatus(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
+	case upstream.KindCircuitOpen:
+		return newStatus(codes.Unavailable, ReasonUpstreamCircuitOpen, msg, meta, retryInfo(uerr)...)
 	case upstream.KindBadResponse:
 		return newStatus(codes.Internal, ReasonUpstreamBadResponse, msg, meta)
 	case upstream.KindStatus:

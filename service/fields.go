@@ -2,6 +2,7 @@ package service
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 
 	"google.golang.org/genproto/googleapis/api/annotations"
@@ -29,7 +30,20 @@ type userFields struct {
 	// outputOnly holds the OUTPUT_ONLY fields, which AIP-161 says a mask may
 	// name and the service must ignore.
 	outputOnly map[protoreflect.Name]bool
+	// index is each writable field's position in writable, so that a mask
+	// is resolved into a bit set (fieldSet) rather than a map per call.
+	index map[protoreflect.Name]int
 }
+
+// fieldSet is a set of positions in userFields.writable.
+type fieldSet uint64
+
+// maxWritableFields is how many writable fields a fieldSet can hold.
+const maxWritableFields = 64
+
+func (s *fieldSet) add(i int)     { *s |= 1 << uint(i) }
+func (s fieldSet) has(i int) bool { return s&(1<<uint(i)) != 0 }
+func (s fieldSet) len() int       { return bits.OnesCount64(uint64(s)) }
 
 // newUserFields reads the CompanyUser descriptor. It fails if a writable
 // field has a kind buildPatch cannot send, so that a proto change cannot make
@@ -52,6 +66,13 @@ func newUserFields() (*userFields, error) {
 		uf.writable = append(uf.writable, fd)
 	}
 	slices.SortFunc(uf.writable, func(a, b protoreflect.FieldDescriptor) int { return int(a.Number() - b.Number()) })
+	if len(uf.writable) > maxWritableFields {
+		return nil, fmt.Errorf("service: %d writable fields: resolveMask's bit set holds %d", len(uf.writable), maxWritableFields)
+	}
+	uf.index = make(map[protoreflect.Name]int, len(uf.writable))
+	for i, fd := range uf.writable {
+		uf.index[fd.Name()] = i
+	}
 	return uf, nil
 }
 

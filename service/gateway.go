@@ -36,7 +36,8 @@ const DefaultMaxBodyBytes = 15 << 20
 //
 // JSON uses the proto field names (snake_case, as Procore does). Errors are
 // google.rpc.Status JSON with their details, and the matching HTTP status.
-func NewGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error) {
+// opts add routes (such as /metrics) and middleware (tracing, request ids).
+func NewGateway(ctx context.Context, conn *grpc.ClientConn, opts ...GatewayOption) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
@@ -72,7 +73,11 @@ func NewGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 		_, _ = io.WriteString(w, "ready\n")
 	})
 	root.Handle("/", mux)
-	return http.MaxBytesHandler(root, DefaultMaxBodyBytes), nil
+	var gcfg gatewayConfig // extra routes and middleware (observability.go)
+	for _, o := range opts {
+		o(&gcfg)
+	}
+	return gcfg.apply(root, http.MaxBytesHandler(root, DefaultMaxBodyBytes)), nil
 }
 
 // incomingHeader forwards the request id header to gRPC metadata, besides
@@ -80,6 +85,9 @@ func NewGateway(ctx context.Context, conn *grpc.ClientConn) (http.Handler, error
 func incomingHeader(key string) (string, bool) {
 	if strings.EqualFold(key, "X-Request-Id") {
 		return "x-request-id", true
+	}
+	if strings.EqualFold(key, CallerIdentityHeader) { // set only by ForwardCallerIdentity
+		return CallerIdentityHeader, true
 	}
 	return runtime.DefaultHeaderMatcher(key)
 }

@@ -36,8 +36,10 @@ func (uf *userFields) resolveMask(mask *fieldmaskpb.FieldMask, user *directoryv1
 	if len(paths) == 1 && paths[0] == wildcardPath {
 		return uf.writable, nil
 	}
-	var violations []*errdetails.BadRequest_FieldViolation
-	selected := make(map[protoreflect.Name]bool, len(paths))
+	var (
+		violations []*errdetails.BadRequest_FieldViolation
+		selected   fieldSet
+	)
 	for _, path := range paths {
 		name, err := uf.checkPath(path)
 		if err != nil {
@@ -49,15 +51,15 @@ func (uf *userFields) resolveMask(mask *fieldmaskpb.FieldMask, user *directoryv1
 			continue
 		}
 		if name != "" {
-			selected[name] = true
+			selected.add(uf.index[name])
 		}
 	}
 	if len(violations) > 0 {
 		return nil, violations
 	}
-	fields := make([]protoreflect.FieldDescriptor, 0, len(selected))
-	for _, fd := range uf.writable {
-		if selected[fd.Name()] {
+	fields := make([]protoreflect.FieldDescriptor, 0, selected.len())
+	for i, fd := range uf.writable {
+		if selected.has(i) {
 			fields = append(fields, fd)
 		}
 	}
@@ -71,12 +73,15 @@ func (uf *userFields) checkPath(path string) (protoreflect.Name, error) {
 	if path == wildcardPath {
 		return "", fmt.Errorf("%q must be the only path of a mask that uses it (AIP-134 full replacement)", wildcardPath)
 	}
-	segments := strings.Split(path, ".")
+	// The segments are walked with strings.Cut rather than split into a
+	// slice: no allocation for a valid path.
 	desc := uf.desc
 	var top protoreflect.FieldDescriptor
-	for i, seg := range segments {
+	prev, rest := "", path
+	for i := 0; ; i++ {
+		seg, tail, more := strings.Cut(rest, ".")
 		if desc == nil {
-			return "", fmt.Errorf("path %q: %q is not a message, so it has no field %q", path, segments[i-1], seg)
+			return "", fmt.Errorf("path %q: %q is not a message, so it has no field %q", path, prev, seg)
 		}
 		fd := desc.Fields().ByName(protoreflect.Name(seg))
 		if fd == nil {
@@ -89,6 +94,10 @@ func (uf *userFields) checkPath(path string) (protoreflect.Name, error) {
 		if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
 			desc = fd.Message()
 		}
+		if !more {
+			break
+		}
+		prev, rest = seg, tail
 	}
 	if uf.outputOnly[top.Name()] {
 		return "", nil

@@ -32,6 +32,7 @@ type Service struct {
 	validate *validator
 	required RequiredFieldsMode
 	log      *slog.Logger
+	authz    Authorizer // nil: no authorization (authz.go)
 }
 
 // Option configures a Service.
@@ -88,6 +89,9 @@ func (s *Service) GetCompanyUser(ctx context.Context, req *directoryv1.GetCompan
 	if v := s.validate.validateGet(req); len(v) > 0 {
 		return nil, invalidArgument(v)
 	}
+	if err := s.authorizeRead(ctx, req.GetCompanyId()); err != nil {
+		return nil, err
+	}
 	u, err := s.upstream.GetCompanyUser(ctx, req.GetCompanyId(), req.GetId())
 	if err != nil {
 		return nil, fromUpstream(ctx, "get company user", err)
@@ -102,6 +106,10 @@ func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.Update
 	if err != nil {
 		return nil, err
 	}
+	checkEmail, err := s.authorizeUpdate(ctx, req, &patch)
+	if err != nil {
+		return nil, err
+	}
 	const op = "update company user"
 	if patch.Len() == 0 && req.GetAvatar() == nil {
 		// Nothing to change (an empty user without a mask, or a mask of
@@ -113,12 +121,23 @@ func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.Update
 		}
 		return toProto(u), nil
 	}
+	var current *upstream.User
 	if missing := missingRequired(&patch); len(missing) > 0 && s.required == RequiredFieldsFill {
-		current, err := s.upstream.GetCompanyUser(ctx, req.GetCompanyId(), req.GetId())
+		current, err = s.upstream.GetCompanyUser(ctx, req.GetCompanyId(), req.GetId())
 		if err != nil {
 			return nil, fromUpstream(ctx, op, err)
 		}
 		fillRequired(&patch, current, missing)
+	}
+	if checkEmail { // a caller without admin rights sends email_address: only unchanged
+		if current == nil {
+			if current, err = s.upstream.GetCompanyUser(ctx, req.GetCompanyId(), req.GetId()); err != nil {
+				return nil, fromUpstream(ctx, op, err)
+			}
+		}
+		if err := deniedEmail(&patch, current); err != nil {
+			return nil, err
+		}
 	}
 	u, err := s.upstream.UpdateCompanyUser(ctx, upstream.UpdateRequest{
 		CompanyID:                  req.GetCompanyId(),

@@ -23,6 +23,7 @@ func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescri
 		patch      upstream.Patch
 		violations []*errdetails.BadRequest_FieldViolation
 	)
+	patch.Grow(len(fields))
 	m := user.ProtoReflect()
 	for _, fd := range fields {
 		name := string(fd.Name())

@@ -36,3 +36,17 @@ func BenchmarkUpdateCompanyUser(b *testing.B) {
 		}
 	}
 }
+
+// emulatorUserJSON is the emulator's answer to an update of user 1001, as
+// BenchmarkFacade (service/bench_test.go) receives it on every call.
+const emulatorUserJSON = `{"id":1001,"first_name":"Maria","last_name":"Diaz","name":"Maria Diaz","email_address":"ana.diaz@summitridge.example","job_title":"Senior Project Manager","address":"1200 Alder Street, Suite 4","city":"Portland","zip":"97205","country_code":"US","state_code":"OR","business_phone":"+1 503 555 0142","business_phone_extension":214,"mobile_phone":"+1 503 555 0142","fax_number":null,"email_signature":"Maria Okafor | Summit Ridge Construction","is_active":true,"is_employee":true,"employee_id":"SRC-0042","notes":"Primary contact for the Lloyd District tower.","initials":"MO","origin_id":"hr-7781","origin_data":"{\"source\":\"workday\"}","add_to_new_projects":false,"vendor_id":null,"default_permission_template_id":41,"company_permission_template_id":null,"work_classification_id":null,"avatar":null,"vendor":null,"permission_template":{"id":41,"name":"Project Manager"},"company_permission_template":null,"business_id":null,"is_insurance_manager":false,"last_login_at":"2026-11-20T16:04:11Z","welcome_email_sent_at":"2024-03-02T09:00:00Z","created_at":"2024-03-01T18:22:05Z","updated_at":"2026-11-29T03:32:46Z"}`
+
+func BenchmarkDecodeUser(b *testing.B) {
+	body := []byte(emulatorUserJSON)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeUser(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

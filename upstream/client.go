@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Operation names, as Error.Op reports them.
@@ -38,6 +41,14 @@ type Client struct {
 
 	limits rateLimits
 	bufs   sync.Pool
+
+	// Operations: observers, tracing and the circuit breaker.
+	observers  observers
+	tracer     trace.Tracer // nil: no spans
+	propagator propagation.TextMapPropagator
+	host       string
+	breakerCfg BreakerConfig
+	breaker    *breaker // nil: disabled
 
 	// Seams for tests: the clock, waiting, and the jitter source.
 	now    func() time.Time
@@ -68,6 +79,10 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		now:              time.Now,
 		sleep:            sleepContext,
 		jitter:           randInt64N,
+		limits:           rateLimits{burst: DefaultPacingBurst},
+		propagator:       propagation.TraceContext{},
+		host:             u.Hostname(),
+		breakerCfg:       DefaultBreakerConfig(),
 	}
 	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	for _, o := range opts {
@@ -82,6 +97,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
+	c.breaker = newBreaker(c.breakerCfg, c.observers)
 	return c, nil
 }
 

@@ -27,19 +27,39 @@ type outcome struct {
 	user       *User
 	err        *Error
 	verdict    verdict
-	retryAfter time.Duration // the least wait before a retry can succeed
+	retryAfter time.Duration  // the least wait before a retry can succeed
+	status     int            // Procore's status, 0 when none came back
+	health     breakerVerdict // how the attempt counts for the breaker
 }
 
 // do runs a call: credential, rate-limit admission, attempt, and the retry
 // policy, bounded by the attempt budget and ctx's deadline.
 func (c *Client) do(ctx context.Context, cl *call) (*User, error) {
+	start := time.Now()
+	var attempts, status int
+	u, e := c.run(ctx, cl, &attempts, &status)
+	if len(c.observers) > 0 {
+		info := CallInfo{Method: cl.method, Route: routeTemplate, StatusCode: status, Attempts: attempts, Duration: time.Since(start)}
+		if e != nil {
+			info.Kind = e.Kind
+		}
+		c.observers.call(ctx, info)
+	}
+	if e != nil {
+		return nil, e // never a typed nil in the error interface
+	}
+	return u, nil
+}
+
+// run is do's loop; it keeps the attempt count and last status where do's
+// observers read them.
+func (c *Client) run(ctx context.Context, cl *call, attempts, lastStatus *int) (*User, *Error) {
 	var (
 		last      *Error
-		attempts  int
 		refreshed bool
 	)
-	fail := func(e *Error) (*User, error) {
-		e.Attempts = attempts
+	fail := func(e *Error) (*User, *Error) {
+		e.Attempts = *attempts
 		return nil, e
 	}
 	for {
@@ -56,8 +76,20 @@ func (c *Client) do(ctx context.Context, cl *call) (*User, error) {
 		if cred.ID == "" {
 			cred.ID = TokenID(cred.Token)
 		}
+		breakerDone, openFor, ok := c.breaker.allow()
+		if !ok {
+			e := &Error{Op: cl.op, Kind: KindCircuitOpen, RetryAfter: openFor,
+				Message: "Procore failed repeatedly; calls fail fast until a probe succeeds"}
+			if last != nil {
+				e.StatusCode, e.RequestID, e.Err = last.StatusCode, last.RequestID, last
+			}
+			return fail(e)
+		}
 		lim := c.limits.state(cred.ID, c.now())
 		spent, err := lim.acquire(ctx, c.now)
+		if err != nil || spent != nil {
+			breakerDone(breakerIgnore)
+		}
 		if err != nil {
 			return fail(&Error{Op: cl.op, Kind: KindRateLimited, RateLimit: lim.snapshot(), Err: err,
 				Message: "waited for the rate limit until the context ended; request not sent"})
@@ -66,8 +98,10 @@ func (c *Client) do(ctx context.Context, cl *call) (*User, error) {
 			return fail(&Error{Op: cl.op, Kind: KindRateLimited, RateLimit: spent.rl, RetryAfter: spent.retryAfter,
 				Message: "no requests left for this credential until after the deadline"})
 		}
-		attempts++
-		out := c.attempt(ctx, cl, cred, lim, attempts)
+		*attempts++
+		out := c.attempt(ctx, cl, cred, lim, *attempts)
+		breakerDone(out.health)
+		*lastStatus = out.status
 		switch out.verdict {
 		case done:
 			if out.err != nil {
@@ -80,7 +114,9 @@ func (c *Client) do(ctx context.Context, cl *call) (*User, error) {
 				return fail(out.err)
 			}
 			refreshed = true
-			if err := r.Refresh(ctx, cred); err != nil {
+			err := r.Refresh(ctx, cred)
+			c.observers.tokenRefresh(cred.ID, err)
+			if err != nil {
 				out.err.Err = err
 				return fail(out.err)
 			}
@@ -88,10 +124,10 @@ func (c *Client) do(ctx context.Context, cl *call) (*User, error) {
 			continue // a 401 was not applied: replay at once
 		}
 		last = out.err
-		if attempts >= c.maxAttempts {
+		if *attempts >= c.maxAttempts {
 			return fail(last)
 		}
-		delay := max(c.backoff(attempts), out.retryAfter)
+		delay := max(c.backoff(*attempts), out.retryAfter)
 		if !c.fitsDeadline(ctx, delay) {
 			return fail(last)
 		}
@@ -126,7 +162,22 @@ func credentialError(ctx context.Context, op string, err error) *Error {
 
 // attempt sends one request and classifies the result. It always releases
 // the rate-limit admission, recording what the response reported.
-func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim *limitState, n int) outcome {
+func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim *limitState, n int) (out outcome) {
+	ctx, span := c.startAttemptSpan(ctx, cl, cred, n)
+	start := time.Now()
+	var (
+		transportErr error
+		status       int
+		reqID        string // Procore's X-Request-Id
+	)
+	defer func() {
+		out.status = status
+		out.health = attemptHealth(ctx, out, transportErr)
+		endAttemptSpan(span, out.status, transportErr)
+		callStatsFrom(ctx).record(out.status, reqID)
+		c.observers.attempt(ctx, AttemptInfo{Method: cl.method, Route: routeTemplate, StatusCode: out.status,
+			Attempt: n, Duration: time.Since(start), CredentialID: cred.ID})
+	}()
 	// written is set once the whole request reached the connection: from
 	// then on a PATCH may have been applied.
 	var written atomic.Bool
@@ -137,16 +188,19 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim *li
 	}}
 	req, err := c.newRequest(httptrace.WithClientTrace(ctx, trace), cl, cred)
 	if err != nil {
-		lim.release(RateLimit{}, false)
+		lim.release(RateLimit{}, false, false)
 		return outcome{err: &Error{Op: cl.op, Kind: KindInvalidRequest, Message: "cannot build the request", Err: err}}
 	}
-	start := time.Now()
+	c.injectTrace(ctx, req.Header)
 	resp, err := c.http.Do(req)
 	if err != nil {
-		lim.release(RateLimit{}, false)
+		lim.release(RateLimit{}, false, false)
 		c.logAttempt(ctx, cl, cred, n, 0, time.Since(start), err)
-		return c.transportFailure(ctx, cl, err, written.Load())
+		out := c.transportFailure(ctx, cl, err, written.Load())
+		transportErr = out.err.Err
+		return out
 	}
+	status, reqID = resp.StatusCode, resp.Header.Get("X-Request-Id")
 	now := c.now()
 	rl, reported := parseRateLimit(resp.Header)
 	retryAfter, hasRetryAfter := parseRetryAfter(resp.Header, now)
@@ -157,7 +211,10 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim *li
 		rl, reported = RateLimit{Limit: prev.Limit, Remaining: 0, Reset: now.Add(retryAfter), Known: true}, true
 	}
 	body, tooBig, readErr := c.readBody(resp)
-	lim.release(rl, reported)
+	lim.release(rl, reported, true)
+	if reported {
+		c.observers.rateLimit(cred.ID, rl)
+	}
 	c.logAttempt(ctx, cl, cred, n, resp.StatusCode, time.Since(start), readErr)
 	if !reported {
 		rl = lim.snapshot()
@@ -321,4 +378,24 @@ func (c *Client) logAttempt(ctx context.Context, cl *call, cred Credential, n, s
 		attrs = append(attrs, slog.String("error", redact(err.Error(), cred.Token)))
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "procore request", attrs...)
+}
+
+// attemptHealth says how an attempt counts for the circuit breaker: 5xx
+// answers and transport failures are failures; any other answer (4xx
+// included: Procore is up and judging) is a success; the caller's own
+// cancellation or deadline, and a request never sent, say nothing.
+func attemptHealth(ctx context.Context, out outcome, transportErr error) breakerVerdict {
+	switch {
+	case ctx.Err() != nil:
+		return breakerIgnore
+	case transportErr != nil:
+		return breakerFailure
+	case out.status >= 500:
+		return breakerFailure
+	case out.status == 0:
+		return breakerIgnore
+	case out.status < 300 && out.err != nil:
+		return breakerIgnore // a 2xx with an unreadable body
+	}
+	return breakerSuccess
 }

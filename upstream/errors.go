@@ -40,6 +40,10 @@ const (
 	// KindInvalidRequest: the request was refused before anything was sent
 	// (unknown patch field, wrong field type, bad id).
 	KindInvalidRequest
+	// KindCircuitOpen: refused locally, nothing sent, because the circuit
+	// breaker is open after sustained upstream failures (see
+	// WithCircuitBreaker). RetryAfter says when it will probe again.
+	KindCircuitOpen
 )
 
 // String names the kind.
@@ -57,6 +61,8 @@ func (k ErrorKind) String() string {
 		return "bad response"
 	case KindInvalidRequest:
 		return "invalid request"
+	case KindCircuitOpen:
+		return "circuit open"
 	}
 	return "ErrorKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -129,6 +135,8 @@ func (e *Error) Error() string {
 		}
 	case KindRateLimited:
 		b.WriteString("rate limit spent, request not sent")
+	case KindCircuitOpen:
+		b.WriteString("circuit open after sustained upstream failures, request not sent")
 	default:
 		b.WriteString(e.Kind.String())
 		if e.StatusCode != 0 {

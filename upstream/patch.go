@@ -34,6 +34,10 @@ func (p *Patch) Set(field string, v Value) {
 	p.entries = slices.Insert(p.entries, i, patchEntry{field: field, value: v})
 }
 
+// Grow makes room for n more fields, so that setting them does not
+// reallocate the patch along the way.
+func (p *Patch) Grow(n int) { p.entries = slices.Grow(p.entries, n) }
+
 // SetString sets a string field.
 func (p *Patch) SetString(field, v string) { p.Set(field, StringValue(v)) }
 

@@ -44,6 +44,8 @@ func parseRateLimit(h http.Header) (RateLimit, bool) {
 type rateLimits struct {
 	mu     sync.Mutex
 	states map[string]*limitState
+	// burst is the pacing burst; 0 turns pacing off (see WithPacing).
+	burst int
 }
 
 // maxIdleLimitStates bounds the map when many pass-through tokens come and
@@ -67,7 +69,7 @@ func (r *rateLimits) state(id string, now time.Time) *limitState {
 			}
 		}
 	}
-	s := &limitState{changed: make(chan struct{})}
+	s := &limitState{changed: make(chan struct{}), pace: newPacer(r.burst)}
 	r.states[id] = s
 	return s
 }
@@ -75,13 +77,17 @@ func (r *rateLimits) state(id string, now time.Time) *limitState {
 // limitState is the rate-limit state of one credential: Procore's last
 // report and the requests in flight that the report does not count yet.
 //
-// acquire is the single point where a request is admitted; a later pacing
-// feature (spreading concurrent calls over the window instead of spending
-// the budget at once) belongs there, without changing callers.
+// acquire is the single point where a request is admitted, and where
+// pacing (see WithPacing) spreads concurrent calls over the window.
 type limitState struct {
 	mu       sync.Mutex
 	rl       RateLimit
 	inflight int
+	// answered is set once any response came back: from then on, no
+	// report means Procore reports no limit for this credential.
+	answered bool
+	// pace is nil when pacing is off.
+	pace *pacer
 	// changed is closed and replaced whenever a request completes, so
 	// waiters re-check without polling.
 	changed chan struct{}
@@ -93,49 +99,118 @@ type limitSpent struct {
 	rl         RateLimit
 }
 
+// admitsLocked reports whether one more request may go now. It never
+// admits a request certain to get a 429: with Remaining known and the
+// window live, at most Remaining requests are in flight. With pacing, an
+// unknown budget (never reported, or the window ended) is probed by one
+// request at a time.
+func (s *limitState) admitsLocked(t time.Time) bool {
+	rl := s.rl
+	switch {
+	case rl.Known && rl.Reset.After(t):
+		return rl.Remaining-s.inflight > 0
+	case s.pace == nil:
+		return true
+	case !rl.Known && s.answered:
+		return true // Procore reports no limit for this credential
+	}
+	return s.inflight == 0
+}
+
 // acquire admits one request, counting it in flight, or waits until the
-// window resets (or an in-flight request completes) when the deadline
-// allows. It never admits a request certain to get a 429: with Remaining
-// known and the window live, at most Remaining requests are in flight.
-// It returns a *limitSpent when the wait would pass ctx's deadline, and
-// ctx's error when ctx ends while waiting.
+// window resets, an in-flight request completes, or its paced turn comes,
+// when the deadline allows. It returns a *limitSpent when the wait would
+// pass ctx's deadline, and ctx's error when ctx ends while waiting.
 func (s *limitState) acquire(ctx context.Context, now func() time.Time) (*limitSpent, error) {
 	for {
 		s.mu.Lock()
 		t := now()
 		rl := s.rl
-		if !rl.Known || !rl.Reset.After(t) || rl.Remaining-s.inflight > 0 {
-			s.inflight++
-			s.mu.Unlock()
-			return nil, nil
+		if s.admitsLocked(t) {
+			return s.paceLocked(ctx, t, now) // unlocks
 		}
-		wait := rl.Reset.Sub(t)
-		if rl.Remaining <= 0 {
-			if dl, ok := ctx.Deadline(); ok && dl.Before(rl.Reset) {
-				s.mu.Unlock()
-				return &limitSpent{retryAfter: wait, rl: rl}, nil
+		var (
+			wait  <-chan time.Time
+			timer *time.Timer
+		)
+		if rl.Known && rl.Reset.After(t) {
+			if rl.Remaining <= 0 {
+				if dl, ok := ctx.Deadline(); ok && dl.Before(rl.Reset) {
+					s.mu.Unlock()
+					return &limitSpent{retryAfter: rl.Reset.Sub(t), rl: rl}, nil
+				}
 			}
+			timer = time.NewTimer(rl.Reset.Sub(t))
+			wait = timer.C
 		}
 		changed := s.changed
 		s.mu.Unlock()
-		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
-			timer.Stop()
-			return nil, ctx.Err()
-		case <-timer.C:
+		case <-wait:
 		case <-changed:
+		}
+		if timer != nil {
 			timer.Stop()
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
 		}
 	}
 }
 
+// paceLocked admits the request (s.mu held, and released on return), then
+// waits for its paced turn. A turn after ctx's deadline is given back at
+// once as a *limitSpent.
+func (s *limitState) paceLocked(ctx context.Context, t time.Time, now func() time.Time) (*limitSpent, error) {
+	if s.pace == nil {
+		s.inflight++
+		s.mu.Unlock()
+		return nil, nil
+	}
+	rl := s.rl
+	s.pace.tune(rl, s.inflight, t)
+	delay, res := s.pace.reserve(t)
+	if rl.Known && rl.Reset.After(t) {
+		delay = min(delay, rl.Reset.Sub(t)) // a new window brings a new budget
+	}
+	if delay <= 0 {
+		s.inflight++
+		s.mu.Unlock()
+		return nil, nil
+	}
+	if dl, ok := ctx.Deadline(); ok && dl.Before(t.Add(delay)) {
+		if res != nil {
+			res.CancelAt(t)
+		}
+		s.mu.Unlock()
+		return &limitSpent{retryAfter: delay, rl: rl}, nil
+	}
+	s.inflight++ // hold the slot while waiting, so others are not over-admitted
+	s.mu.Unlock()
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil, nil
+	case <-ctx.Done():
+		if res != nil {
+			res.CancelAt(now())
+		}
+		s.release(RateLimit{}, false, false)
+		return nil, ctx.Err()
+	}
+}
+
 // release ends one admitted request, first recording what its response
-// reported (if reported).
-func (s *limitState) release(rl RateLimit, reported bool) {
+// reported (if reported); answered says whether a response came back.
+func (s *limitState) release(rl RateLimit, reported, answered bool) {
 	s.mu.Lock()
 	if reported {
 		s.observeLocked(rl)
+	}
+	if answered {
+		s.answered = true
 	}
 	s.inflight--
 	close(s.changed)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // NamedRef is a reference Procore embeds in a user: a vendor or a
@@ -184,8 +185,8 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if strings.HasPrefix(s, `"`) {
-		var str string
-		if err := json.Unmarshal([]byte(s), &str); err != nil {
+		str, err := unquoteJSON([]byte(s))
+		if err != nil {
 			return err
 		}
 		s = strings.TrimSpace(str)
@@ -221,8 +222,8 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	case string(b) == "null":
 		return nil
 	case len(b) > 0 && b[0] == '"':
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, err := unquoteJSON(b)
+		if err != nil {
 			return err
 		}
 		f.v = &s
@@ -246,8 +247,8 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 	if len(b) == 0 || b[0] != '"' {
 		return nil
 	}
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
+	s, err := unquoteJSON(b)
+	if err != nil {
 		return err
 	}
 	for _, layout := range [...]string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z0700", "2006-01-02 15:04:05 -0700", "2006-01-02 15:04:05 MST", "2006-01-02T15:04:05", "2006-01-02"} {
@@ -257,4 +258,28 @@ func (f *flexTime) UnmarshalJSON(b []byte) error {
 		}
 	}
 	return nil
+}
+
+// unquoteJSON decodes a JSON string literal as encoding/json does. Most
+// literals need no unescaping (no backslash, no control character, valid
+// UTF-8): their contents are returned directly, without a second
+// json.Unmarshal (a validation pass and reflection) per field; any other
+// literal goes through encoding/json, so the result is always the same.
+func unquoteJSON(b []byte) (string, error) {
+	if n := len(b); n >= 2 && b[0] == '"' && b[n-1] == '"' {
+		inner := b[1 : n-1]
+		plain := true
+		for _, c := range inner {
+			if c < 0x20 || c == '\\' || c == '"' {
+				plain = false
+				break
+			}
+		}
+		if plain && utf8.Valid(inner) {
+			return string(inner), nil
+		}
+	}
+	var s string
+	err := json.Unmarshal(b, &s)
+	return s, err
 }

@@ -26,17 +26,27 @@ const (
 // credentials come only from PROCORE_CLIENT_ID and PROCORE_CLIENT_SECRET, so
 // the secret never shows in a process listing.
 type Config struct {
-	GRPCAddr        string
-	HTTPAddr        string
-	UpstreamURL     string
-	TokenURL        string
-	Auth            string
-	ClientID        string
-	ClientSecret    string
-	RequiredFields  service.RequiredFieldsMode
-	Dev             bool
+	GRPCAddr       string
+	HTTPAddr       string
+	UpstreamURL    string
+	TokenURL       string
+	Auth           string
+	ClientID       string
+	ClientSecret   string
+	RequiredFields service.RequiredFieldsMode
+	Dev            bool
+	// DevRateLimits keeps the dev emulator's Procore rate limits (3,600 an
+	// hour, 25 per 10 s); --dev-rate-limits=false turns them off for load tests.
+	DevRateLimits   bool
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
+
+	// Operations (telemetry.go, operations.go).
+	Ops OpsConfig
+	// Callers: TLS, mutual TLS and the authorization policy (security.go).
+	Security SecurityConfig
+	// Limits on sizes, durations and upstream concurrency (limits.go).
+	Limits LimitsConfig
 }
 
 // parseConfig reads flags from args and variables through getenv.
@@ -55,8 +65,12 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.Auth, "auth", authPassThrough, "how to authenticate to Procore: passthrough (the caller's bearer token) or client-credentials (PROCORE_CLIENT_ID/PROCORE_CLIENT_SECRET)")
 	fs.StringVar(&requiredFields, "required-fields", service.RequiredFieldsFill.String(), "when a mask leaves out last_name/email_address: fill (read and resend them unchanged), masked-only (send only masked fields) or reject (INVALID_ARGUMENT)")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: start the built-in Procore emulator on loopback, use its admin client credentials, bind to loopback")
+	fs.BoolVar(&cfg.DevRateLimits, "dev-rate-limits", true, "with --dev: the emulator enforces Procore's rate limits; false turns them off (load tests)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown waits for calls in flight")
+	cfg.Ops.register(fs)
+	cfg.Security.register(fs)
+	cfg.Limits.register(fs)
 
 	// Environment first, so that flags given on the command line win.
 	var envErr error
@@ -79,6 +93,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	}
 	cfg.ClientID = getenv("PROCORE_CLIENT_ID")
 	cfg.ClientSecret = getenv("PROCORE_CLIENT_SECRET")
+	cfg.Ops.readEnv(getenv)
 
 	var err error
 	if cfg.RequiredFields, err = service.ParseRequiredFieldsMode(requiredFields); err != nil {
@@ -95,6 +110,15 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 func (c *Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
+	}
+	if err := errors.Join(c.Security.validate(), c.Limits.validate()); err != nil {
+		return err
+	}
+	if err := c.Ops.validate(); err != nil {
+		return err
+	}
+	if !c.Dev && !c.DevRateLimits {
+		return errors.New("--dev-rate-limits applies only with --dev")
 	}
 	if c.Dev {
 		if c.UpstreamURL != "" || c.TokenURL != "" {
@@ -131,7 +155,7 @@ func (c *Config) validate() error {
 	default:
 		return fmt.Errorf("--auth=%q: want %s or %s", c.Auth, authPassThrough, authClientCredentials)
 	}
-	return nil
+	return c.Security.requireCallerAuth(c.Auth)
 }
 
 // loopback returns addr with an empty host made 127.0.0.1, and refuses any

@@ -66,8 +66,9 @@ func TestParseConfig(t *testing.T) {
 		{name: "client credentials without secret", args: []string{"--upstream-url", "https://x.example", "--auth", "client-credentials", "--token-url", "https://login.example/oauth/token"}, env: env("PROCORE_CLIENT_ID", "id"), wantErr: "PROCORE_CLIENT_SECRET"},
 		{
 			name: "client credentials",
-			args: []string{"--upstream-url", "https://x.example", "--auth", "client-credentials", "--token-url", "https://login.example/oauth/token"},
-			env:  env("PROCORE_CLIENT_ID", "id", "PROCORE_CLIENT_SECRET", "s3cret"),
+			args: []string{"--upstream-url", "https://x.example", "--auth", "client-credentials", "--token-url", "https://login.example/oauth/token",
+				"--tls-cert", "c.pem", "--tls-key", "k.pem", "--client-ca", "ca.pem", "--policy", "p.yaml"},
+			env: env("PROCORE_CLIENT_ID", "id", "PROCORE_CLIENT_SECRET", "s3cret"),
 			check: func(t *testing.T, c Config) {
 				if c.ClientID != "id" || c.ClientSecret != "s3cret" || c.Auth != authClientCredentials {
 					t.Errorf("%+v", c)
@@ -86,6 +87,21 @@ func TestParseConfig(t *testing.T) {
 		},
 		{name: "dev refuses public address", args: []string{"--dev", "--grpc-addr", "0.0.0.0:9090"}, env: env(), wantErr: "only binds to loopback"},
 		{name: "dev refuses upstream", args: []string{"--dev", "--upstream-url", "https://api.procore.com"}, env: env(), wantErr: "do not also set --upstream-url"},
+		{
+			name: "dev rate limits on by default, off on request",
+			args: []string{"--dev", "--dev-rate-limits=false"},
+			env:  env(),
+			check: func(t *testing.T, c Config) {
+				if c.DevRateLimits {
+					t.Errorf("--dev-rate-limits=false: %+v", c)
+				}
+				d, err := parseConfig([]string{"--dev"}, env(), io.Discard)
+				if err != nil || !d.DevRateLimits {
+					t.Errorf("--dev alone: rate limits %v, err %v", d.DevRateLimits, err)
+				}
+			},
+		},
+		{name: "dev rate limits only with dev", args: []string{"--upstream-url", "https://x.example", "--dev-rate-limits=false"}, env: env(), wantErr: "--dev-rate-limits applies only with --dev"},
 		{name: "stray argument", args: []string{"--dev", "extra"}, env: env(), wantErr: "unexpected arguments"},
 		{name: "bad log level", args: []string{"--dev", "--log-level", "chatty"}, env: env(), wantErr: "--log-level"},
 		{name: "bad shutdown timeout", args: []string{"--dev", "--shutdown-timeout", "0s"}, env: env(), wantErr: "--shutdown-timeout"},

@@ -20,8 +20,13 @@ type devEmulator struct {
 
 // startEmulator serves the emulator with its built-in seed and picks the
 // seed's Directory Admin client, so every field can be changed in dev mode.
-func startEmulator(log *slog.Logger) (*devEmulator, error) {
-	emu, err := procoretest.New(procoretest.WithLogger(log.With("component", "procore-emulator")))
+// Without rateLimits the emulator enforces no rate limit (load tests).
+func startEmulator(log *slog.Logger, rateLimits bool) (*devEmulator, error) {
+	opts := []procoretest.Option{procoretest.WithLogger(log.With("component", "procore-emulator"))}
+	if !rateLimits {
+		opts = append(opts, procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0))
+	}
+	emu, err := procoretest.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dev emulator: %w", err)
 	}

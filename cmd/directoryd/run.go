@@ -24,13 +24,18 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
 
 	if cfg.Dev {
-		emu, err := startEmulator(log)
+		emu, err := startEmulator(log, cfg.DevRateLimits)
 		if err != nil {
 			return err
 		}
 		defer emu.close()
 		cfg.UpstreamURL, cfg.TokenURL = emu.url, emu.url+"/oauth/token"
 		cfg.ClientID, cfg.ClientSecret = emu.clientID, emu.clientSecret
+	}
+
+	tel, err := newTelemetry(ctx, cfg.Ops.OTLPEndpoint, log)
+	if err != nil {
+		return err
 	}
 
 	var ts upstream.TokenSource = upstream.PassThrough()
@@ -41,18 +46,23 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 			TokenURL:     cfg.TokenURL,
 		})
 	}
-	client, err := upstream.New(cfg.UpstreamURL, upstream.WithTokenSource(ts), upstream.WithLogger(log))
+	client, err := upstream.New(cfg.UpstreamURL, append([]upstream.Option{upstream.WithTokenSource(ts), upstream.WithLogger(log)}, tel.clientOptions(cfg.Ops)...)...)
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(client, service.WithRequiredFields(cfg.RequiredFields), service.WithLogger(log))
+	sec, err := newSecurity(cfg.Security, log)
 	if err != nil {
 		return err
 	}
-	serverOpts := []service.ServerOption{service.WithServerLogger(log)}
+	svc, err := service.New(cfg.Limits.upstream(client), append([]service.Option{service.WithRequiredFields(cfg.RequiredFields), service.WithLogger(log)}, sec.serviceOptions()...)...)
+	if err != nil {
+		return err
+	}
+	serverOpts := append([]service.ServerOption{service.WithServerLogger(log)}, tel.serverOptions(log)...)
 	if cfg.Auth == authPassThrough {
 		serverOpts = append(serverOpts, service.WithPassThroughAuth())
 	}
+	serverOpts = append(append(serverOpts, cfg.Limits.serverOptions()...), sec.serverOptions()...)
 	srv := service.NewServer(svc, serverOpts...)
 
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
@@ -68,15 +78,15 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	// The gateway reaches the gRPC server through an in-process listener:
 	// every REST call passes the same interceptors, without a socket hop.
 	inproc := bufconn.Listen(1 << 20)
-	conn, err := grpc.NewClient("passthrough:///directoryd-inprocess",
+	conn, err := grpc.NewClient("passthrough:///directoryd-inprocess", append([]grpc.DialOption{
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return inproc.DialContext(ctx) }),
 		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	)
+	}, tel.dialOptions()...)...)
 	if err != nil {
 		return fmt.Errorf("gateway connection: %w", err)
 	}
 	defer conn.Close()
-	gw, err := service.NewGateway(ctx, conn)
+	gw, err := service.NewGateway(ctx, conn, append(tel.gatewayOptions(), sec.gatewayOptions()...)...)
 	if err != nil {
 		return err
 	}
@@ -84,20 +94,21 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		Handler:           gw,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
+		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
+		TLSConfig:         sec.httpTLS,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
 	errc := make(chan error, 3)
 	go func() { errc <- srv.Serve(grpcLis) }()
-	go func() { errc <- srv.Serve(inproc) }()
+	go func() { errc <- srv.Serve(service.InProcessListener(inproc)) }()
 	go func() {
-		if err := httpSrv.Serve(httpLis); !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(httpSrv, httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err
 		}
 	}()
 	log.Info("directoryd serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(),
-		"upstream", cfg.UpstreamURL, "auth", cfg.Auth, "required_fields", cfg.RequiredFields.String(), "dev", cfg.Dev)
+		"upstream", cfg.UpstreamURL, "auth", cfg.Auth, "required_fields", cfg.RequiredFields.String(), "dev", cfg.Dev, "callers", cfg.Security.describe())
 	fmt.Fprintf(stdout, "directoryd listening: grpc=%s http=%s\n", grpcLis.Addr(), httpLis.Addr())
 	if cfg.Dev {
 		printDevHelp(stdout, grpcLis.Addr().String(), httpLis.Addr().String())
@@ -115,5 +126,8 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		log.Warn("HTTP shutdown incomplete", "err", err)
 	}
 	srv.Shutdown(sctx)
+	if err := tel.shutdown(sctx); err != nil {
+		log.Warn("trace export incomplete", "err", err)
+	}
 	return serveErr
 }

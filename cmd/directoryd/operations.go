@@ -1,0 +1,63 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// OpsConfig is the operations part of the configuration: pacing, the
+// circuit breaker and where traces go.
+type OpsConfig struct {
+	// PacingBurst is upstream.WithPacing's burst; 0 turns pacing off.
+	PacingBurst int
+	// Breaker configures the circuit breaker around Procore.
+	Breaker upstream.BreakerConfig
+	// OTLPEndpoint is where traces are exported (OTLP/gRPC); empty: not
+	// exported. From OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or
+	// OTEL_EXPORTER_OTLP_ENDPOINT, the standard variables.
+	OTLPEndpoint string
+}
+
+// register adds the operations flags (each also DIRECTORYD_<FLAG>).
+func (o *OpsConfig) register(fs *flag.FlagSet) {
+	def := upstream.DefaultBreakerConfig()
+	fs.IntVar(&o.PacingBurst, "pacing-burst", upstream.DefaultPacingBurst, "requests per Procore credential that may go at once before pacing spreads the rest over the rate-limit window; 0 turns pacing off")
+	fs.IntVar(&o.Breaker.ConsecutiveFailures, "breaker-failures", def.ConsecutiveFailures, "consecutive upstream failures (5xx, no answer) that open the circuit breaker; 0 turns it off")
+	fs.DurationVar(&o.Breaker.OpenTimeout, "breaker-open-timeout", def.OpenTimeout, "how long the open circuit breaker fails calls fast before probing Procore")
+	fs.IntVar(&o.Breaker.HalfOpenRequests, "breaker-probes", def.HalfOpenRequests, "probe requests let through when the circuit breaker is half-open; as many successes close it")
+}
+
+// readEnv takes the standard OpenTelemetry exporter variables.
+func (o *OpsConfig) readEnv(getenv func(string) string) {
+	o.OTLPEndpoint = getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+	if o.OTLPEndpoint == "" {
+		o.OTLPEndpoint = getenv("OTEL_EXPORTER_OTLP_ENDPOINT")
+	}
+}
+
+func (o *OpsConfig) validate() error {
+	switch {
+	case o.PacingBurst < 0:
+		return errors.New("--pacing-burst must not be negative")
+	case o.Breaker.ConsecutiveFailures < 0:
+		return errors.New("--breaker-failures must not be negative")
+	case o.Breaker.OpenTimeout <= 0:
+		return errors.New("--breaker-open-timeout must be positive")
+	case o.Breaker.HalfOpenRequests < 1:
+		return errors.New("--breaker-probes must be at least 1")
+	}
+	if o.OTLPEndpoint != "" {
+		if err := checkURL(o.OTLPEndpoint); err != nil {
+			return fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: %w", err)
+		}
+	}
+	return nil
+}
+
+// upstreamOptions are the Procore client options the configuration implies.
+func (o *OpsConfig) upstreamOptions() []upstream.Option {
+	return []upstream.Option{upstream.WithPacing(o.PacingBurst), upstream.WithCircuitBreaker(o.Breaker)}
+}

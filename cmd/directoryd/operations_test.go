@@ -1,0 +1,67 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+func TestParseOpsConfig(t *testing.T) {
+	base := []string{"--upstream-url", "https://api.procore.com"}
+	tests := []struct {
+		name    string
+		args    []string
+		env     func(string) string
+		want    OpsConfig
+		wantErr string
+	}{
+		{
+			name: "defaults",
+			env:  env(),
+			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig()},
+		},
+		{
+			name: "flags",
+			args: []string{"--pacing-burst", "0", "--breaker-failures", "3", "--breaker-open-timeout", "5s", "--breaker-probes", "2"},
+			env:  env(),
+			want: OpsConfig{PacingBurst: 0, Breaker: upstream.BreakerConfig{ConsecutiveFailures: 3, OpenTimeout: 5 * time.Second, HalfOpenRequests: 2}},
+		},
+		{
+			name: "environment, and the standard OTLP variable",
+			env: env("DIRECTORYD_PACING_BURST", "9", "DIRECTORYD_BREAKER_FAILURES", "0", "DIRECTORYD_BREAKER_OPEN_TIMEOUT", "1m",
+				"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+			want: OpsConfig{PacingBurst: 9, Breaker: upstream.BreakerConfig{ConsecutiveFailures: 0, OpenTimeout: time.Minute, HalfOpenRequests: 1},
+				OTLPEndpoint: "http://collector:4317"},
+		},
+		{
+			name: "the traces endpoint wins",
+			env:  env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4317", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://b:4317"),
+			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), OTLPEndpoint: "http://b:4317"},
+		},
+		{name: "negative burst", args: []string{"--pacing-burst", "-1"}, env: env(), wantErr: "--pacing-burst"},
+		{name: "negative failures", args: []string{"--breaker-failures", "-1"}, env: env(), wantErr: "--breaker-failures"},
+		{name: "zero open timeout", args: []string{"--breaker-open-timeout", "0s"}, env: env(), wantErr: "--breaker-open-timeout"},
+		{name: "no probes", args: []string{"--breaker-probes", "0"}, env: env(), wantErr: "--breaker-probes"},
+		{name: "bad OTLP endpoint", env: env("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"), wantErr: "OTEL_EXPORTER_OTLP_ENDPOINT"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := parseConfig(append(append([]string(nil), base...), tt.args...), tt.env, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Ops != tt.want {
+				t.Fatalf("ops %+v, want %+v", cfg.Ops, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,382 @@
+package service_test
+
+// Benchmarks of the facade against its floor: a bare net/http PATCH of the
+// same body, with the same headers, to the same in-process Procore emulator
+// on loopback (rate limits off). Every path runs in the same `go test -bench`
+// run, the bare call first, so each path also reports its ratio to the bare
+// call measured just before it (x-bare-wall, x-bare-cpu).
+//
+// cpu-ns/op is the process's user+system CPU time (getrusage) per call: it
+// counts everything in this process, the emulator and the load-generating
+// client included, so the ratio to the bare call (whose CPU is the client
+// and the emulator only) is the facade's whole cost. See BENCHMARKS.md.
+//
+//	go test ./service -run '^$' -bench BenchmarkFacade -benchmem -count 6
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/propagation"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/test/bufconn"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/upstream"
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
+)
+
+const (
+	benchCompany = 8089
+	benchUser    = 1001
+)
+
+// benchUserFields is the update every path sends: five writable fields,
+// last_name and email_address among them, so the emulator (which follows
+// the published schema) accepts the body in masked-only mode.
+func benchUserFields() *directoryv1.CompanyUser {
+	return &directoryv1.CompanyUser{
+		LastName:     ptr("Diaz"),
+		EmailAddress: ptr("ana.diaz@summitridge.example"),
+		JobTitle:     ptr("Senior Project Manager"),
+		MobilePhone:  ptr("+1 503 555 0142"),
+		IsActive:     ptr(true),
+	}
+}
+
+var benchMask = []string{"last_name", "email_address", "job_title", "mobile_phone", "is_active"}
+
+// benchUpstreamBody is the exact body the facade sends for the update above
+// (upstream.Patch's encoding: keys sorted).
+func benchUpstreamBody() []byte {
+	var p upstream.Patch
+	p.SetString("last_name", "Diaz")
+	p.SetString("email_address", "ana.diaz@summitridge.example")
+	p.SetString("job_title", "Senior Project Manager")
+	p.SetString("mobile_phone", "+1 503 555 0142")
+	p.SetBool("is_active", true)
+	return p.AppendJSON(nil)
+}
+
+// benchRESTBody is the same update as the /v1 route takes it (mask inferred
+// from the keys) and as the Procore-compatible route takes it.
+const (
+	benchRESTBody    = `{"last_name":"Diaz","email_address":"ana.diaz@summitridge.example","job_title":"Senior Project Manager","mobile_phone":"+1 503 555 0142","is_active":true}`
+	benchProcoreBody = `{"user":` + benchRESTBody + `}`
+)
+
+// staticToken is a TokenSource with one token issued up front, as a
+// client-credentials source is once its token is cached.
+type staticToken string
+
+func (s staticToken) Credential(context.Context) (upstream.Credential, error) {
+	return upstream.Credential{Token: string(s), ID: "bench"}, nil
+}
+
+// benchEnv is one emulator, one upstream client, one service and its gRPC
+// server on loopback, and the REST gateway on both kinds of channel.
+type benchEnv struct {
+	emu   *procoretest.Server
+	token string
+	http  *http.Client // the load-generating client: tuned, shared by all paths
+}
+
+func newBenchEnv(b *testing.B) *benchEnv {
+	b.Helper()
+	emu := procoretest.NewServer(procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0), procoretest.WithRequestLogSize(64))
+	b.Cleanup(emu.Close)
+	var admin string
+	for _, c := range emu.Clients() {
+		if c.DirectoryAdmin {
+			admin = c.ClientID
+		}
+	}
+	tok, err := emu.IssueToken(admin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hc := upstream.NewHTTPClient()
+	b.Cleanup(hc.CloseIdleConnections)
+	return &benchEnv{emu: emu, token: tok, http: hc}
+}
+
+// server starts service.NewServer on a loopback TCP listener and on an
+// in-process bufconn listener, and returns a client connection to each.
+func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, opts []service.ServerOption, dial ...grpc.DialOption) (tcp, inproc *grpc.ClientConn) {
+	b.Helper()
+	up, err := upstream.New(e.emu.URL, upstream.WithTokenSource(staticToken(e.token)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := service.New(up, service.WithRequiredFields(mode))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := service.NewServer(svc, opts...)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	buf := bufconn.Listen(1 << 20)
+	go func() { _ = srv.Serve(lis) }()
+	go func() { _ = srv.Serve(buf) }()
+	b.Cleanup(func() { srv.Shutdown(context.Background()) })
+
+	tcp, err = grpc.NewClient(lis.Addr().String(), append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, dial...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { tcp.Close() })
+	inproc, err = grpc.NewClient("passthrough:///bench-inprocess", append([]grpc.DialOption{
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return buf.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials())}, dial...)...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { inproc.Close() })
+	return tcp, inproc
+}
+
+// gateway serves service.NewGateway over conn on a loopback HTTP listener
+// and returns its base URL.
+func (e *benchEnv) gateway(b *testing.B, conn *grpc.ClientConn, opts ...service.GatewayOption) string {
+	b.Helper()
+	gw, err := service.NewGateway(context.Background(), conn, opts...)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(lis) }()
+	b.Cleanup(func() { _ = hs.Close() })
+	return "http://" + lis.Addr().String()
+}
+
+// opsOptions are directoryd's server options (telemetry.go): a JSON access
+// log at info (discarded), Prometheus metrics and OpenTelemetry spans that
+// are sampled but not exported.
+func opsOptions(b *testing.B) ([]service.ServerOption, []grpc.DialOption, []service.GatewayOption) {
+	b.Helper()
+	m, err := service.NewMetrics(prometheus.NewRegistry())
+	if err != nil {
+		b.Fatal(err)
+	}
+	tp := sdktrace.NewTracerProvider()
+	b.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	prop := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	return []service.ServerOption{service.WithAccessLog(log), service.WithMetrics(m), service.WithTracing(tp, prop)},
+		service.GatewayDialOptions(tp, prop),
+		[]service.GatewayOption{service.WithGatewayRequestID(), service.WithGatewayTracing(tp, prop)}
+}
+
+// cpuTime is the process's user+system CPU time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// bareCost is the last bare call's wall and CPU time per op, the
+// denominators of every other path's ratios.
+var bareCost struct {
+	sync.Mutex
+	wall, cpu [2]float64 // [sequential, parallel]
+}
+
+// benchParallelism is how many goroutines per GOMAXPROCS the parallel
+// variants run: concurrent callers, as under load.
+const benchParallelism = 8
+
+// measure runs op b.N times, sequentially (conc=1: per-call latency) or
+// from benchParallelism*GOMAXPROCS goroutines (throughput under load), and
+// reports CPU per op and, unless bare, the ratios to the bare call measured
+// in the same mode just before (bare: this is the bare call; record it).
+func measure(b *testing.B, bare bool, op func() error) {
+	b.Helper()
+	parallel := strings.Contains(b.Name(), "conc=par")
+	for range 200 { // warm connections, pools and caches
+		if err := op(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, wall0 := cpuTime(), time.Now()
+	if parallel {
+		b.SetParallelism(benchParallelism)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := op(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	} else {
+		for i := 0; i < b.N; i++ {
+			if err := op(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	wall, cpu := float64(time.Since(wall0).Nanoseconds())/float64(b.N), float64((cpuTime()-cpu0).Nanoseconds())/float64(b.N)
+	b.ReportMetric(cpu, "cpu-ns/op")
+	key := 0
+	if parallel {
+		key = 1
+	}
+	bareCost.Lock()
+	defer bareCost.Unlock()
+	if bare {
+		bareCost.wall[key], bareCost.cpu[key] = wall, cpu
+		return
+	}
+	if bareCost.wall[key] > 0 {
+		b.ReportMetric(wall/bareCost.wall[key], "x-bare-wall")
+		b.ReportMetric(cpu/bareCost.cpu[key], "x-bare-cpu")
+	}
+}
+
+// httpPatch sends one PATCH and fails unless the answer is 200.
+func httpPatch(hc *http.Client, url, body string, header http.Header) error {
+	req, err := http.NewRequest(http.MethodPatch, url, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header = header.Clone()
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("PATCH %s: %s", url, resp.Status)
+	}
+	return err
+}
+
+func grpcUpdate(client directoryv1.DirectoryServiceClient, req *directoryv1.UpdateCompanyUserRequest) error {
+	u, err := client.UpdateCompanyUser(context.Background(), req)
+	if err != nil {
+		return err
+	}
+	if u.GetId() != benchUser {
+		return fmt.Errorf("updated user %d", u.GetId())
+	}
+	return nil
+}
+
+// BenchmarkFacade compares, in one run, one UpdateCompanyUser on each path
+// with the bare upstream PATCH of the same body.
+func BenchmarkFacade(b *testing.B) {
+	e := newBenchEnv(b)
+	upstreamURL := fmt.Sprintf("%s/rest/v1.3/companies/%d/users/%d", e.emu.URL, benchCompany, benchUser)
+	upstreamBody := string(benchUpstreamBody())
+	bareHeader := http.Header{
+		"Authorization":      {"Bearer " + e.token},
+		"Procore-Company-Id": {fmt.Sprint(benchCompany)},
+		"Content-Type":       {"application/json"},
+		"Accept":             {"application/json"},
+		"User-Agent":         {"procore-directory/upstream"},
+	}
+	restHeader := http.Header{"Content-Type": {"application/json"}}
+	grpcReq := &directoryv1.UpdateCompanyUserRequest{
+		CompanyId: benchCompany, Id: benchUser, User: benchUserFields(),
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: benchMask},
+	}
+
+	tcp, inproc := e.server(b, service.RequiredFieldsMaskedOnly, nil)
+	gwInproc := e.gateway(b, inproc)
+	gwTCP := e.gateway(b, tcp)
+	client := directoryv1.NewDirectoryServiceClient(tcp)
+
+	// The facade must send the bare call's exact body: check it once.
+	if err := grpcUpdate(client, grpcReq); err != nil {
+		b.Fatal(err)
+	}
+	if got := lastPatch(e.emu); got != upstreamBody {
+		b.Fatalf("facade sent %s\nbare sends %s", got, upstreamBody)
+	}
+
+	v1 := fmt.Sprintf("/v1/companies/%d/users/%d", benchCompany, benchUser)
+	procore := fmt.Sprintf("/rest/v1.3/companies/%d/users/%d", benchCompany, benchUser)
+	for _, conc := range []string{"conc=1", "conc=par"} {
+		b.Run(conc+"/path=bare-http", func(b *testing.B) {
+			measure(b, true, func() error { return httpPatch(e.http, upstreamURL, upstreamBody, bareHeader) })
+		})
+		b.Run(conc+"/path=grpc-loopback", func(b *testing.B) {
+			measure(b, false, func() error { return grpcUpdate(client, grpcReq) })
+		})
+		b.Run(conc+"/path=rest-gateway-inproc", func(b *testing.B) {
+			measure(b, false, func() error { return httpPatch(e.http, gwInproc+v1, benchRESTBody, restHeader) })
+		})
+		b.Run(conc+"/path=rest-gateway-loopback", func(b *testing.B) {
+			measure(b, false, func() error { return httpPatch(e.http, gwTCP+v1, benchRESTBody, restHeader) })
+		})
+		b.Run(conc+"/path=rest-procore-route-inproc", func(b *testing.B) {
+			measure(b, false, func() error { return httpPatch(e.http, gwInproc+procore, benchProcoreBody, restHeader) })
+		})
+	}
+
+	// directoryd's interceptors and middleware: access log, metrics, spans.
+	serverOps, dialOps, gwOps := opsOptions(b)
+	opsTCP, opsInproc := e.server(b, service.RequiredFieldsMaskedOnly, serverOps, dialOps...)
+	opsClient := directoryv1.NewDirectoryServiceClient(opsTCP)
+	opsGW := e.gateway(b, opsInproc, gwOps...)
+	for _, conc := range []string{"conc=1", "conc=par"} {
+		b.Run(conc+"/path=grpc-loopback+ops", func(b *testing.B) {
+			measure(b, false, func() error { return grpcUpdate(opsClient, grpcReq) })
+		})
+		b.Run(conc+"/path=rest-gateway-inproc+ops", func(b *testing.B) {
+			measure(b, false, func() error { return httpPatch(e.http, opsGW+v1, benchRESTBody, restHeader) })
+		})
+	}
+
+	// fill: a mask without last_name/email_address costs a GET by design.
+	fillTCP, _ := e.server(b, service.RequiredFieldsFill, nil)
+	fillClient := directoryv1.NewDirectoryServiceClient(fillTCP)
+	fillReq := &directoryv1.UpdateCompanyUserRequest{
+		CompanyId: benchCompany, Id: benchUser,
+		User:       &directoryv1.CompanyUser{JobTitle: ptr("Senior Project Manager"), MobilePhone: ptr("+1 503 555 0142"), IsActive: ptr(true)},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title", "mobile_phone", "is_active"}},
+	}
+	for _, conc := range []string{"conc=1", "conc=par"} {
+		b.Run(conc+"/path=grpc-loopback-fill", func(b *testing.B) {
+			measure(b, false, func() error { return grpcUpdate(fillClient, fillReq) })
+		})
+	}
+}
+
+// lastPatch returns the body of the last PATCH the emulator received.
+func lastPatch(emu *procoretest.Server) string {
+	reqs := emu.Requests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if reqs[i].Method == http.MethodPatch {
+			return string(bytes.TrimSpace(reqs[i].Body))
+		}
+	}
+	return ""
+}
