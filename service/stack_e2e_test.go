@@ -369,3 +369,22 @@ func TestOpenAPIAndHealth(t *testing.T) {
 		}
 	}
 }
+
+// TestRESTOversizedBodyAndNotReady covers the gateway's own refusals: a body
+// past DefaultMaxBodyBytes is rejected before any upstream call, and
+// /readyz turns 503 once the gRPC server has shut down.
+func TestRESTOversizedBodyAndNotReady(t *testing.T) {
+	s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly})
+	big := `{"notes":"` + strings.Repeat("x", service.DefaultMaxBodyBytes) + `"}`
+	code, _, body := s.do(t, http.MethodPatch, "/v1/companies/8089/users/1001", "application/json", big)
+	if code != http.StatusBadRequest || statusDetails(t, body)["BadRequest"] == nil {
+		t.Errorf("oversized body: HTTP %d %v", code, body["message"])
+	}
+	if n := len(s.emu.Requests()); n != 0 {
+		t.Errorf("%d upstream requests for an oversized body", n)
+	}
+	s.srv.Shutdown(context.Background())
+	if code, _, _ := s.do(t, http.MethodGet, "/readyz", "", ""); code != http.StatusServiceUnavailable {
+		t.Errorf("/readyz after shutdown: %d, want 503", code)
+	}
+}

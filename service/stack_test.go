@@ -29,6 +29,7 @@ type stack struct {
 	emu    *procoretest.Server
 	client directoryv1.DirectoryServiceClient
 	rest   *httptest.Server
+	srv    *service.Server
 }
 
 type stackConfig struct {
@@ -77,7 +78,7 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	}
 	rest := httptest.NewServer(gw)
 	t.Cleanup(rest.Close)
-	return &stack{emu: emu, client: directoryv1.NewDirectoryServiceClient(conn), rest: rest}
+	return &stack{emu: emu, client: directoryv1.NewDirectoryServiceClient(conn), rest: rest, srv: srv}
 }
 
 func adminClient(t *testing.T, emu *procoretest.Server) procoretest.OAuthClient {
