@@ -27,8 +27,8 @@ const ReasonCallerUnauthenticated = "CALLER_UNAUTHENTICATED"
 //     connection (IdentityFromCertificate); a certificate the TLS layer did
 //     not verify against the client CA does not count;
 //   - a caller of the REST gateway is the identity the gateway forwards in
-//     CallerIdentityHeader, believed only on an in-process connection (see
-//     InProcessListener and ServerCredentials).
+//     CallerIdentityHeader, believed only on the server's in-process
+//     channel (Server.InProcess), which no network peer can reach.
 //
 // The forwarded header is removed from every call's metadata, and ignored
 // on any other connection, so a network caller cannot forge it. A

@@ -11,7 +11,9 @@ package service_test
 // client included, so the ratio to the bare call (whose CPU is the client
 // and the emulator only) is the facade's whole cost. See BENCHMARKS.md.
 //
-//	go test ./service -run '^$' -bench BenchmarkFacade -benchmem -count 6
+// BenchmarkHop, run after it, splits the cost into transport and service.
+//
+//	go test ./service -run '^$' -bench 'BenchmarkFacade|BenchmarkHop' -benchmem -count 6
 
 import (
 	"bytes"
@@ -21,6 +23,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -44,6 +48,8 @@ import (
 const (
 	benchCompany = 8089
 	benchUser    = 1001
+	// directorydGCPercent is cmd/directoryd's DefaultGCPercent.
+	directorydGCPercent = 400
 )
 
 // benchUserFields is the update every path sends: five writable fields,
@@ -98,6 +104,13 @@ type benchEnv struct {
 
 func newBenchEnv(b *testing.B) *benchEnv {
 	b.Helper()
+	// The collector's target of directoryd (its --gc-percent default), for
+	// the whole process, the bare call's client and the emulator included.
+	// GOGC, when set, wins, as it does for directoryd.
+	if os.Getenv("GOGC") == "" {
+		prev := debug.SetGCPercent(directorydGCPercent)
+		b.Cleanup(func() { debug.SetGCPercent(prev) })
+	}
 	emu := procoretest.NewServer(procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0), procoretest.WithRequestLogSize(64))
 	b.Cleanup(emu.Close)
 	var admin string
@@ -115,9 +128,10 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	return &benchEnv{emu: emu, token: tok, http: hc}
 }
 
-// server starts service.NewServer on a loopback TCP listener and on an
-// in-process bufconn listener, and returns a client connection to each.
-func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, opts []service.ServerOption, dial ...grpc.DialOption) (tcp, inproc *grpc.ClientConn) {
+// server starts service.NewServer on a loopback TCP listener and on a
+// bufconn listener, and returns the server and a client connection to each
+// listener.
+func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, opts []service.ServerOption) (srv *service.Server, tcp, bufc *grpc.ClientConn) {
 	b.Helper()
 	up, err := upstream.New(e.emu.URL, upstream.WithTokenSource(staticToken(e.token)))
 	if err != nil {
@@ -127,7 +141,7 @@ func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, opts []
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := service.NewServer(svc, opts...)
+	srv = service.NewServer(svc, opts...)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -137,24 +151,24 @@ func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, opts []
 	go func() { _ = srv.Serve(buf) }()
 	b.Cleanup(func() { srv.Shutdown(context.Background()) })
 
-	tcp, err = grpc.NewClient(lis.Addr().String(), append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, dial...)...)
+	tcp, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { tcp.Close() })
-	inproc, err = grpc.NewClient("passthrough:///bench-inprocess", append([]grpc.DialOption{
+	bufc, err = grpc.NewClient("passthrough:///bench-bufconn",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return buf.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials())}, dial...)...)
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { inproc.Close() })
-	return tcp, inproc
+	b.Cleanup(func() { bufc.Close() })
+	return srv, tcp, bufc
 }
 
 // gateway serves service.NewGateway over conn on a loopback HTTP listener
 // and returns its base URL.
-func (e *benchEnv) gateway(b *testing.B, conn *grpc.ClientConn, opts ...service.GatewayOption) string {
+func (e *benchEnv) gateway(b *testing.B, conn grpc.ClientConnInterface, opts ...service.GatewayOption) string {
 	b.Helper()
 	gw, err := service.NewGateway(context.Background(), conn, opts...)
 	if err != nil {
@@ -173,7 +187,7 @@ func (e *benchEnv) gateway(b *testing.B, conn *grpc.ClientConn, opts ...service.
 // opsOptions are directoryd's server options (telemetry.go): a JSON access
 // log at info (discarded), Prometheus metrics and OpenTelemetry spans that
 // are sampled but not exported.
-func opsOptions(b *testing.B) ([]service.ServerOption, []grpc.DialOption, []service.GatewayOption) {
+func opsOptions(b *testing.B) ([]service.ServerOption, []service.GatewayOption) {
 	b.Helper()
 	m, err := service.NewMetrics(prometheus.NewRegistry())
 	if err != nil {
@@ -184,7 +198,6 @@ func opsOptions(b *testing.B) ([]service.ServerOption, []grpc.DialOption, []serv
 	prop := propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
 	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	return []service.ServerOption{service.WithAccessLog(log), service.WithMetrics(m), service.WithTracing(tp, prop)},
-		service.GatewayDialOptions(tp, prop),
 		[]service.GatewayOption{service.WithGatewayRequestID(), service.WithGatewayTracing(tp, prop)}
 }
 
@@ -308,8 +321,9 @@ func BenchmarkFacade(b *testing.B) {
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: benchMask},
 	}
 
-	tcp, inproc := e.server(b, service.RequiredFieldsMaskedOnly, nil)
-	gwInproc := e.gateway(b, inproc)
+	srv, tcp, bufc := e.server(b, service.RequiredFieldsMaskedOnly, nil)
+	gwInproc := e.gateway(b, srv.InProcess())
+	gwBufconn := e.gateway(b, bufc)
 	gwTCP := e.gateway(b, tcp)
 	client := directoryv1.NewDirectoryServiceClient(tcp)
 
@@ -333,6 +347,9 @@ func BenchmarkFacade(b *testing.B) {
 		b.Run(conc+"/path=rest-gateway-inproc", func(b *testing.B) {
 			measure(b, false, func() error { return httpPatch(e.http, gwInproc+v1, benchRESTBody, restHeader) })
 		})
+		b.Run(conc+"/path=rest-gateway-bufconn", func(b *testing.B) {
+			measure(b, false, func() error { return httpPatch(e.http, gwBufconn+v1, benchRESTBody, restHeader) })
+		})
 		b.Run(conc+"/path=rest-gateway-loopback", func(b *testing.B) {
 			measure(b, false, func() error { return httpPatch(e.http, gwTCP+v1, benchRESTBody, restHeader) })
 		})
@@ -342,10 +359,10 @@ func BenchmarkFacade(b *testing.B) {
 	}
 
 	// directoryd's interceptors and middleware: access log, metrics, spans.
-	serverOps, dialOps, gwOps := opsOptions(b)
-	opsTCP, opsInproc := e.server(b, service.RequiredFieldsMaskedOnly, serverOps, dialOps...)
+	serverOps, gwOps := opsOptions(b)
+	opsSrv, opsTCP, _ := e.server(b, service.RequiredFieldsMaskedOnly, serverOps)
 	opsClient := directoryv1.NewDirectoryServiceClient(opsTCP)
-	opsGW := e.gateway(b, opsInproc, gwOps...)
+	opsGW := e.gateway(b, opsSrv.InProcess(), gwOps...)
 	for _, conc := range []string{"conc=1", "conc=par"} {
 		b.Run(conc+"/path=grpc-loopback+ops", func(b *testing.B) {
 			measure(b, false, func() error { return grpcUpdate(opsClient, grpcReq) })
@@ -356,7 +373,7 @@ func BenchmarkFacade(b *testing.B) {
 	}
 
 	// fill: a mask without last_name/email_address costs a GET by design.
-	fillTCP, _ := e.server(b, service.RequiredFieldsFill, nil)
+	_, fillTCP, _ := e.server(b, service.RequiredFieldsFill, nil)
 	fillClient := directoryv1.NewDirectoryServiceClient(fillTCP)
 	fillReq := &directoryv1.UpdateCompanyUserRequest{
 		CompanyId: benchCompany, Id: benchUser,
@@ -368,6 +385,107 @@ func BenchmarkFacade(b *testing.B) {
 			measure(b, false, func() error { return grpcUpdate(fillClient, fillReq) })
 		})
 	}
+}
+
+// cannedDirectory answers UpdateCompanyUser with a fixed user and does
+// nothing else: behind it, a path measures only grpc-go's client and
+// server, the part of the gRPC path's cost no work in the service removes.
+type cannedDirectory struct {
+	directoryv1.UnimplementedDirectoryServiceServer
+	user *directoryv1.CompanyUser
+}
+
+func (c *cannedDirectory) UpdateCompanyUser(context.Context, *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
+	return c.user, nil
+}
+
+// cannedUpstream is a service.Upstream that answers with a fixed record
+// and no I/O: behind it, the facade's own work is measured without the
+// Procore call.
+type cannedUpstream struct{ user *upstream.User }
+
+func (c cannedUpstream) GetCompanyUser(context.Context, int64, int64) (*upstream.User, error) {
+	return c.user, nil
+}
+
+func (c cannedUpstream) UpdateCompanyUser(context.Context, upstream.UpdateRequest) (*upstream.User, error) {
+	return c.user, nil
+}
+
+// BenchmarkHop splits the facade's cost, in the same run as
+// BenchmarkFacade (run both; ratios are to its bare call):
+//
+//   - grpc-loopback-canned: grpc-go's client and server on loopback with a
+//     handler that returns a fixed reply, the transport alone;
+//   - grpc-loopback-no-upstream, rest-gateway-inproc-no-upstream: the whole
+//     facade (interceptors, validation, translation, conversion) with a
+//     Procore client that answers at once, without I/O.
+//
+// The facade's cost on a path is about the bare call plus the second one.
+func BenchmarkHop(b *testing.B) {
+	e := newBenchEnv(b)
+	up, err := upstream.New(e.emu.URL, upstream.WithTokenSource(staticToken(e.token)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	record, err := up.GetCompanyUser(context.Background(), benchCompany, benchUser)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := service.New(cannedUpstream{record}, service.WithRequiredFields(service.RequiredFieldsMaskedOnly))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := service.NewServer(svc)
+	b.Cleanup(func() { srv.Shutdown(context.Background()) })
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = srv.Serve(lis) }()
+	facade := dialBench(b, lis.Addr().String())
+	gw := e.gateway(b, srv.InProcess())
+
+	grpcReq := &directoryv1.UpdateCompanyUserRequest{CompanyId: benchCompany, Id: benchUser, User: benchUserFields(),
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: benchMask}}
+	reply, err := facade.UpdateCompanyUser(context.Background(), grpcReq)
+	if err != nil {
+		b.Fatal(err)
+	}
+	g := grpc.NewServer()
+	directoryv1.RegisterDirectoryServiceServer(g, &cannedDirectory{user: reply})
+	glis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go func() { _ = g.Serve(glis) }()
+	b.Cleanup(g.Stop)
+	canned := dialBench(b, glis.Addr().String())
+
+	v1 := fmt.Sprintf("/v1/companies/%d/users/%d", benchCompany, benchUser)
+	restHeader := http.Header{"Content-Type": {"application/json"}}
+	for _, conc := range []string{"conc=1", "conc=par"} {
+		b.Run(conc+"/path=grpc-loopback-canned", func(b *testing.B) {
+			measure(b, false, func() error { return grpcUpdate(canned, grpcReq) })
+		})
+		b.Run(conc+"/path=grpc-loopback-no-upstream", func(b *testing.B) {
+			measure(b, false, func() error { return grpcUpdate(facade, grpcReq) })
+		})
+		b.Run(conc+"/path=rest-gateway-inproc-no-upstream", func(b *testing.B) {
+			measure(b, false, func() error { return httpPatch(e.http, gw+v1, benchRESTBody, restHeader) })
+		})
+	}
+}
+
+// dialBench is a DirectoryService client on loopback TCP.
+func dialBench(b *testing.B, addr string) directoryv1.DirectoryServiceClient {
+	b.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { conn.Close() })
+	return directoryv1.NewDirectoryServiceClient(conn)
 }
 
 // lastPatch returns the body of the last PATCH the emulator received.

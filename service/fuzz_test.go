@@ -4,15 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -80,17 +76,8 @@ func FuzzGatewayJSON(f *testing.F) {
 		f.Fatal(err)
 	}
 	srv := NewServer(svc)
-	lis := bufconn.Listen(1 << 20)
-	go func() { _ = srv.Serve(lis) }()
 	defer srv.Shutdown(context.Background())
-	conn, err := grpc.NewClient("passthrough:///fuzz",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		f.Fatal(err)
-	}
-	defer conn.Close()
-	gw, err := NewGateway(context.Background(), conn)
+	gw, err := NewGateway(context.Background(), srv.InProcess())
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -29,7 +29,7 @@ const procorePattern = "/rest/v1.3/companies/{company_id}/users/{id}"
 const DefaultMaxBodyBytes = 15 << 20
 
 // NewGateway returns the REST face of the service: grpc-gateway's handlers
-// for the three routes, calling the gRPC server through conn so every call
+// for the three routes, calling the service through conn so every call
 // passes the same interceptors (validation, auth, metrics) as a gRPC call,
 // plus /openapi.json, /healthz (the process is up) and /readyz (the gRPC
 // server reports SERVING).
@@ -37,7 +37,12 @@ const DefaultMaxBodyBytes = 15 << 20
 // JSON uses the proto field names (snake_case, as Procore does). Errors are
 // google.rpc.Status JSON with their details, and the matching HTTP status.
 // opts add routes (such as /metrics) and middleware (tracing, request ids).
-func NewGateway(ctx context.Context, conn *grpc.ClientConn, opts ...GatewayOption) (http.Handler, error) {
+//
+// conn is normally the server's in-process channel (Server.InProcess),
+// which skips the socket, HTTP/2 and protobuf hop; a *grpc.ClientConn to a
+// remote directoryd works too, without caller identities (a network
+// connection never carries a believed forwarded identity).
+func NewGateway(ctx context.Context, conn grpc.ClientConnInterface, opts ...GatewayOption) (http.Handler, error) {
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
@@ -47,12 +52,13 @@ func NewGateway(ctx context.Context, conn *grpc.ClientConn, opts ...GatewayOptio
 		runtime.WithForwardResponseRewriter(procoreResponse),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 	)
-	if err := directoryv1.RegisterDirectoryServiceHandler(ctx, mux, conn); err != nil {
+	client := directoryv1.NewDirectoryServiceClient(conn)
+	if err := directoryv1.RegisterDirectoryServiceHandlerClient(ctx, mux, client); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	// Registered after the generated handlers, so it takes precedence for
 	// the Procore-compatible route (see procoreUpdate).
-	if err := mux.HandlePath(http.MethodPatch, procorePattern, procoreUpdate(mux, directoryv1.NewDirectoryServiceClient(conn))); err != nil {
+	if err := mux.HandlePath(http.MethodPatch, procorePattern, procoreUpdate(mux, client)); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	health := healthpb.NewHealthClient(conn)
@@ -81,13 +87,20 @@ func NewGateway(ctx context.Context, conn *grpc.ClientConn, opts ...GatewayOptio
 }
 
 // incomingHeader forwards the request id header to gRPC metadata, besides
-// grpc-gateway's defaults (Authorization among them).
+// grpc-gateway's defaults (Authorization among them). Trace context is not
+// taken from Grpc-Metadata-* headers: the HTTP span (WithGatewayTracing)
+// already continues the caller's traceparent, and a second, different one
+// in metadata would detach the server span from it.
 func incomingHeader(key string) (string, bool) {
 	if strings.EqualFold(key, "X-Request-Id") {
 		return "x-request-id", true
 	}
 	if strings.EqualFold(key, CallerIdentityHeader) { // set only by ForwardCallerIdentity
 		return CallerIdentityHeader, true
+	}
+	switch strings.ToLower(key) {
+	case "grpc-metadata-traceparent", "grpc-metadata-tracestate", "grpc-metadata-baggage":
+		return "", false
 	}
 	return runtime.DefaultHeaderMatcher(key)
 }

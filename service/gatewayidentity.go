@@ -11,7 +11,7 @@ import (
 // metadata. Any such header the caller sent itself, plain or as
 // Grpc-Metadata-*, is removed first, so a caller can only ever be its own
 // certificate. The gRPC server believes the header only on the gateway's
-// in-process connection (see CallerAuthentication). The gateway's header
+// in-process channel (see CallerAuthentication). The gateway's header
 // matcher forwards exactly this header as metadata.
 func ForwardCallerIdentity(next http.Handler) http.Handler {
 	forwardKey := http.CanonicalHeaderKey(CallerIdentityHeader)

@@ -8,10 +8,10 @@ import (
 
 // CallerIdentityHeader is the metadata key (and, through the gateway, the
 // HTTP header name the gateway itself sets) that carries the verified
-// identity of a REST caller from the gateway to the gRPC server. The gRPC
-// server believes it only on the in-process listener (see
-// InProcessListener); from any other connection it is dropped, so a
-// network caller cannot claim someone else's identity by sending it.
+// identity of a REST caller from the gateway to the service. It is
+// believed only on the server's in-process channel (Server.InProcess);
+// from any network connection it is dropped, so a network caller cannot
+// claim someone else's identity by sending it.
 const CallerIdentityHeader = "x-directoryd-caller-identity"
 
 // Caller is the authenticated party of a call: who, not what token.

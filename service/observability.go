@@ -8,7 +8,6 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"google.golang.org/grpc"
 )
 
 // WithAccessLog adds the access-log interceptor (see AccessLog). Give it
@@ -28,16 +27,7 @@ func WithMetrics(m *Metrics) ServerOption {
 // the span is in the handler's context, so the Procore client's spans are
 // its children. tp and prop are passed in, never taken from otel's globals.
 func WithTracing(tp trace.TracerProvider, prop propagation.TextMapPropagator) ServerOption {
-	return WithGRPCOptions(grpc.StatsHandler(otelgrpc.NewServerHandler(
-		otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(prop))))
-}
-
-// GatewayDialOptions are the options of the gateway's connection to the
-// gRPC server that carry the trace context across it, so a REST call is
-// one trace from the gateway's span down to Procore.
-func GatewayDialOptions(tp trace.TracerProvider, prop propagation.TextMapPropagator) []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithStatsHandler(otelgrpc.NewClientHandler(
-		otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(prop)))}
+	return WithStatsHandlers(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp), otelgrpc.WithPropagators(prop)))
 }
 
 // GatewayOption configures NewGateway.

@@ -97,15 +97,14 @@ func newOpsStack(t *testing.T, cfg opsConfig) *opsStack {
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
 
-	conn, err := grpc.NewClient("passthrough:///bufconn", append([]grpc.DialOption{
+	conn, err := grpc.NewClient("passthrough:///bufconn",
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	}, service.GatewayDialOptions(tp, prop)...)...)
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	gw, err := service.NewGateway(context.Background(), conn,
+	gw, err := service.NewGateway(context.Background(), srv.InProcess(),
 		service.WithGatewayHandler("GET /metrics", service.MetricsHandler(reg)),
 		service.WithGatewayRequestID(),
 		service.WithGatewayTracing(tp, prop))

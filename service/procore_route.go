@@ -28,8 +28,8 @@ import (
 //
 // The proto binds this route with `body: "*"`, for which grpc-gateway's
 // generated handler neither reads the query nor infers a mask, so this
-// handler decodes the request itself and then calls the gRPC server through
-// the same connection as every other route: nothing is bypassed. Without
+// handler decodes the request itself and then calls the service through the
+// same channel as every other route: nothing is bypassed. Without
 // ?update_mask the mask is the fields the body names, as on the /v1 route;
 // a field sent as JSON null (or an empty form value) is cleared, as in Procore.
 func procoreUpdate(mux *runtime.ServeMux, client directoryv1.DirectoryServiceClient) runtime.HandlerFunc {

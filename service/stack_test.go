@@ -72,7 +72,7 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	gw, err := service.NewGateway(context.Background(), conn)
+	gw, err := service.NewGateway(context.Background(), srv.InProcess())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -21,30 +22,38 @@ func TestParseOpsConfig(t *testing.T) {
 		{
 			name: "defaults",
 			env:  env(),
-			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig()},
+			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), GCPercent: DefaultGCPercent, StreamWorkers: service.DefaultStreamWorkers},
 		},
 		{
 			name: "flags",
-			args: []string{"--pacing-burst", "0", "--breaker-failures", "3", "--breaker-open-timeout", "5s", "--breaker-probes", "2"},
+			args: []string{"--pacing-burst", "0", "--breaker-failures", "3", "--breaker-open-timeout", "5s", "--breaker-probes", "2", "--gc-percent", "-1", "--stream-workers", "0"},
 			env:  env(),
-			want: OpsConfig{PacingBurst: 0, Breaker: upstream.BreakerConfig{ConsecutiveFailures: 3, OpenTimeout: 5 * time.Second, HalfOpenRequests: 2}},
+			want: OpsConfig{PacingBurst: 0, Breaker: upstream.BreakerConfig{ConsecutiveFailures: 3, OpenTimeout: 5 * time.Second, HalfOpenRequests: 2}, GCPercent: -1, StreamWorkers: 0},
+		},
+		{
+			name: "GOGC set: the runtime's reading wins",
+			env:  env("GOGC", "200"),
+			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), GCPercent: DefaultGCPercent, StreamWorkers: service.DefaultStreamWorkers, GOGCFromEnv: true},
 		},
 		{
 			name: "environment, and the standard OTLP variable",
 			env: env("DIRECTORYD_PACING_BURST", "9", "DIRECTORYD_BREAKER_FAILURES", "0", "DIRECTORYD_BREAKER_OPEN_TIMEOUT", "1m",
 				"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
 			want: OpsConfig{PacingBurst: 9, Breaker: upstream.BreakerConfig{ConsecutiveFailures: 0, OpenTimeout: time.Minute, HalfOpenRequests: 1},
-				OTLPEndpoint: "http://collector:4317"},
+				OTLPEndpoint: "http://collector:4317", GCPercent: DefaultGCPercent, StreamWorkers: service.DefaultStreamWorkers},
 		},
 		{
 			name: "the traces endpoint wins",
 			env:  env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4317", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://b:4317"),
-			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), OTLPEndpoint: "http://b:4317"},
+			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), OTLPEndpoint: "http://b:4317", GCPercent: DefaultGCPercent, StreamWorkers: service.DefaultStreamWorkers},
 		},
 		{name: "negative burst", args: []string{"--pacing-burst", "-1"}, env: env(), wantErr: "--pacing-burst"},
 		{name: "negative failures", args: []string{"--breaker-failures", "-1"}, env: env(), wantErr: "--breaker-failures"},
 		{name: "zero open timeout", args: []string{"--breaker-open-timeout", "0s"}, env: env(), wantErr: "--breaker-open-timeout"},
 		{name: "no probes", args: []string{"--breaker-probes", "0"}, env: env(), wantErr: "--breaker-probes"},
+		{name: "negative stream workers", args: []string{"--stream-workers", "-1"}, env: env(), wantErr: "--stream-workers"},
+		{name: "zero GC percent", args: []string{"--gc-percent", "0"}, env: env(), wantErr: "--gc-percent"},
+		{name: "GC percent below -1", args: []string{"--gc-percent", "-2"}, env: env(), wantErr: "--gc-percent"},
 		{name: "bad OTLP endpoint", env: env("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"), wantErr: "OTEL_EXPORTER_OTLP_ENDPOINT"},
 	}
 	for _, tt := range tests {

@@ -8,12 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/upstream"
@@ -22,6 +20,9 @@ import (
 // run serves until ctx is done, then shuts down gracefully.
 func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if !cfg.Ops.GOGCFromEnv {
+		defer debug.SetGCPercent(debug.SetGCPercent(cfg.Ops.GCPercent))
+	}
 
 	if cfg.Dev {
 		emu, err := startEmulator(log, cfg.DevRateLimits)
@@ -58,7 +59,7 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	serverOpts := append([]service.ServerOption{service.WithServerLogger(log)}, tel.serverOptions(log)...)
+	serverOpts := append([]service.ServerOption{service.WithServerLogger(log), service.WithStreamWorkers(uint32(cfg.Ops.StreamWorkers))}, tel.serverOptions(log)...)
 	if cfg.Auth == authPassThrough {
 		serverOpts = append(serverOpts, service.WithPassThroughAuth())
 	}
@@ -75,18 +76,9 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
 
-	// The gateway reaches the gRPC server through an in-process listener:
-	// every REST call passes the same interceptors, without a socket hop.
-	inproc := bufconn.Listen(1 << 20)
-	conn, err := grpc.NewClient("passthrough:///directoryd-inprocess", append([]grpc.DialOption{
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return inproc.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-	}, tel.dialOptions()...)...)
-	if err != nil {
-		return fmt.Errorf("gateway connection: %w", err)
-	}
-	defer conn.Close()
-	gw, err := service.NewGateway(ctx, conn, append(tel.gatewayOptions(), sec.gatewayOptions()...)...)
+	// The gateway calls the service in process: every REST call passes the
+	// same interceptors as a gRPC call, without a socket or HTTP/2 hop.
+	gw, err := service.NewGateway(ctx, srv.InProcess(), append(tel.gatewayOptions(), sec.gatewayOptions()...)...)
 	if err != nil {
 		return err
 	}
@@ -99,9 +91,8 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
-	errc := make(chan error, 3)
+	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(grpcLis) }()
-	go func() { errc <- srv.Serve(service.InProcessListener(inproc)) }()
 	go func() {
 		if err := serveHTTP(httpSrv, httpLis); !errors.Is(err, http.ErrServerClosed) {
 			errc <- err

@@ -64,7 +64,7 @@ func (s *SecurityConfig) requireCallerAuth(auth string) error {
 
 // security is the configuration made ready to serve.
 type security struct {
-	grpcCreds  credentials.TransportCredentials // always set: it marks the in-process listener
+	grpcCreds  credentials.TransportCredentials // nil: plaintext gRPC
 	httpTLS    *tls.Config                      // nil: plaintext HTTP
 	authorizer service.Authorizer               // nil: none
 	mutual     bool
@@ -74,17 +74,15 @@ type security struct {
 // that name the file.
 func newSecurity(s SecurityConfig, log *slog.Logger) (*security, error) {
 	sec := &security{}
-	var tlsCreds credentials.TransportCredentials
 	if s.TLSCert != "" {
 		r, err := newCertReloader(s.TLSCert, s.TLSKey, s.ClientCA, log, time.Now)
 		if err != nil {
 			return nil, err
 		}
-		tlsCreds = credentials.NewTLS(r.serverConfig("h2"))
+		sec.grpcCreds = credentials.NewTLS(r.serverConfig("h2"))
 		sec.httpTLS = r.serverConfig("h2", "http/1.1")
 		sec.mutual = s.ClientCA != ""
 	}
-	sec.grpcCreds = service.ServerCredentials(tlsCreds)
 	if s.Policy != "" {
 		p, err := service.LoadPolicy(s.Policy)
 		if err != nil {
@@ -107,7 +105,10 @@ func (sec *security) serviceOptions() []service.Option {
 // serverOptions install the credentials and, with mutual TLS, the caller
 // authentication interceptor.
 func (sec *security) serverOptions() []service.ServerOption {
-	opts := []service.ServerOption{service.WithGRPCOptions(grpc.Creds(sec.grpcCreds))}
+	var opts []service.ServerOption
+	if sec.grpcCreds != nil {
+		opts = append(opts, service.WithGRPCOptions(grpc.Creds(sec.grpcCreds)))
+	}
 	if sec.mutual {
 		opts = append(opts, service.WithUnaryInterceptors(service.CallerAuthentication()))
 	}

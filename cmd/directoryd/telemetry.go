@@ -13,7 +13,6 @@ import (
 	sdkresource "go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
-	"google.golang.org/grpc"
 
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/upstream"
@@ -90,11 +89,6 @@ func (t *telemetry) serverOptions(log *slog.Logger) []service.ServerOption {
 		service.WithMetrics(t.metrics),
 		service.WithTracing(t.tracer, t.propagator),
 	}
-}
-
-// dialOptions carry trace context from the gateway to the gRPC server.
-func (t *telemetry) dialOptions() []grpc.DialOption {
-	return service.GatewayDialOptions(t.tracer, t.propagator)
 }
 
 // gatewayOptions serve /metrics and add request ids and HTTP server spans.
