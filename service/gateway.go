@@ -44,10 +44,10 @@ const DefaultMaxBodyBytes = 15 << 20
 // connection never carries a believed forwarded identity).
 func NewGateway(ctx context.Context, conn grpc.ClientConnInterface, opts ...GatewayOption) (http.Handler, error) {
 	mux := runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSONPb{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 		runtime.WithErrorHandler(gatewayErrorHandler),
 		runtime.WithForwardResponseRewriter(procoreResponse),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),

@@ -197,6 +197,8 @@ func TestRESTErrors(t *testing.T) {
 		{"unknown user", http.MethodGet, "/v1/companies/8089/users/999", "", http.StatusNotFound, service.ReasonUpstreamNotFound, ""},
 		{"bad email", http.MethodPatch, "/v1/companies/8089/users/1001", `{"email_address":"nope"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "user.email_address"},
 		{"unknown json field", http.MethodPatch, "/v1/companies/8089/users/1001", `{"jobtitle":"x"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
+		{"data after the object", http.MethodPatch, "/v1/companies/8089/users/1001", `{"city":"x"}0`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
+		{"two objects", http.MethodPatch, "/v1/companies/8089/users/1001", `{"city":"x"} {"notes":"y"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
 		{"bad mask", http.MethodPatch, "/v1/companies/8089/users/1001?update_mask=nope", `{"city":"x"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "update_mask"},
 		{"procore body without user", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001", `{"city":"x"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "city"},
 		{"procore malformed json", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001", `{"user":`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
