@@ -36,7 +36,6 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
@@ -146,9 +145,7 @@ func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, opts []
 	if err != nil {
 		b.Fatal(err)
 	}
-	buf := bufconn.Listen(1 << 20)
 	go func() { _ = srv.Serve(lis) }()
-	go func() { _ = srv.Serve(buf) }()
 	b.Cleanup(func() { srv.Shutdown(context.Background()) })
 
 	tcp, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -156,14 +153,7 @@ func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, opts []
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { tcp.Close() })
-	bufc, err = grpc.NewClient("passthrough:///bench-bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return buf.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { bufc.Close() })
-	return srv, tcp, bufc
+	return srv, tcp, dialBufconn(b, srv)
 }
 
 // gateway serves service.NewGateway over conn on a loopback HTTP listener

@@ -87,20 +87,13 @@ func NewGateway(ctx context.Context, conn grpc.ClientConnInterface, opts ...Gate
 }
 
 // incomingHeader forwards the request id header to gRPC metadata, besides
-// grpc-gateway's defaults (Authorization among them). Trace context is not
-// taken from Grpc-Metadata-* headers: the HTTP span (WithGatewayTracing)
-// already continues the caller's traceparent, and a second, different one
-// in metadata would detach the server span from it.
+// grpc-gateway's defaults (Authorization among them).
 func incomingHeader(key string) (string, bool) {
 	if strings.EqualFold(key, "X-Request-Id") {
 		return "x-request-id", true
 	}
 	if strings.EqualFold(key, CallerIdentityHeader) { // set only by ForwardCallerIdentity
 		return CallerIdentityHeader, true
-	}
-	switch strings.ToLower(key) {
-	case "grpc-metadata-traceparent", "grpc-metadata-tracestate", "grpc-metadata-baggage":
-		return "", false
 	}
 	return runtime.DefaultHeaderMatcher(key)
 }

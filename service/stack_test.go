@@ -61,17 +61,8 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 		opts = append(opts, service.WithPassThroughAuth())
 	}
 	srv := service.NewServer(svc, opts...)
-	lis := bufconn.Listen(1 << 20)
-	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(func() { srv.Shutdown(context.Background()) })
-
-	conn, err := grpc.NewClient("passthrough:///bufconn",
-		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := dialBufconn(t, srv)
 	gw, err := service.NewGateway(context.Background(), srv.InProcess())
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +70,22 @@ func newStack(t *testing.T, cfg stackConfig) *stack {
 	rest := httptest.NewServer(gw)
 	t.Cleanup(rest.Close)
 	return &stack{emu: emu, client: directoryv1.NewDirectoryServiceClient(conn), rest: rest, srv: srv}
+}
+
+// dialBufconn serves srv on an in-memory listener and returns a gRPC client
+// connection to it: a network caller of the server, without a port.
+func dialBufconn(tb testing.TB, srv *service.Server) *grpc.ClientConn {
+	tb.Helper()
+	lis := bufconn.Listen(1 << 20)
+	go func() { _ = srv.Serve(lis) }()
+	conn, err := grpc.NewClient("passthrough:///bufconn",
+		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
+		grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { conn.Close() })
+	return conn
 }
 
 func adminClient(t *testing.T, emu *procoretest.Server) procoretest.OAuthClient {
