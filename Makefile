@@ -1,11 +1,13 @@
 # The developer entry points. `make help` lists them.
-.PHONY: help generate lint test fuzz ci run emulator
+.PHONY: help generate lint breaking grpcurl test fuzz ci run emulator
 
 help:
 	@echo "make run       # directoryd --dev: the service against the built-in Procore emulator"
 	@echo "make test      # go test -race ./... (the README's test command)"
 	@echo "make generate  # regenerate gen/ from proto/ (installs pinned tools into .tools/)"
 	@echo "make lint      # buf lint, gofmt, go vet"
+	@echo "make breaking  # buf breaking (FILE rules) against the previous commit"
+	@echo "make grpcurl   # install grpcurl into .tools/bin (go install only, no npm)"
 	@echo "make ci        # what CI runs: .ci/run"
 
 generate:
@@ -16,6 +18,14 @@ lint:
 	.tools/bin/buf lint
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'))" || (gofmt -l $$(git ls-files '*.go' | grep -v '^gen/'); exit 1)
 	go vet ./...
+
+breaking:
+	scripts/tools.sh
+	scripts/breaking.sh
+
+grpcurl:
+	scripts/tools.sh grpcurl
+	@echo 'grpcurl is .tools/bin/grpcurl; to run it by name: export PATH="$$PWD/.tools/bin:$$PATH"'
 
 test:
 	go test -race ./...

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# Installs the pinned code-generation and test tools into .tools/ (ignored by git).
-# Idempotent: a tool already at its pinned version is not installed again.
+# Installs pinned tools into .tools/ (ignored by git). Idempotent: a tool
+# already at its pinned version is not installed again.
+#
+#   scripts/tools.sh                  # code generation (the default): buf (npm), protoc plugins, third-party .proto files
+#   scripts/tools.sh grpcurl          # grpcurl only: `go install`, no npm
+#   scripts/tools.sh govulncheck      # govulncheck only: `go install`, no npm
+#   scripts/tools.sh openapi-validator  # swagger-parser (npm), for scripts/validate-openapi.mjs
+#   scripts/tools.sh gen grpcurl ...  # several groups
+#
+# WITH_GRPCURL=1 and WITH_GOVULNCHECK=1 add those tools to the groups asked for.
+# Put the tools on PATH with: export PATH="$PWD/.tools/bin:$PATH"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUF_VERSION=1.75.0
 GOOGLE_PROTO_FILES_VERSION=6.0.1
+SWAGGER_PARSER_VERSION=12.1.0
 PROTOC_GEN_GO_VERSION=v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
 GRPC_GATEWAY_VERSION=v2.33.0
@@ -22,45 +32,64 @@ stamp() { # stamp NAME VERSION -> true when NAME is already installed at VERSION
 }
 mark() { echo "$2" >"$TOOLS/.$1"; }
 
-if ! stamp npm "$BUF_VERSION-$GOOGLE_PROTO_FILES_VERSION"; then
-  npm install --silent --no-audit --no-fund --prefix "$TOOLS/npm" \
-    "@bufbuild/buf@$BUF_VERSION" "google-proto-files@$GOOGLE_PROTO_FILES_VERSION"
-  mark npm "$BUF_VERSION-$GOOGLE_PROTO_FILES_VERSION"
-fi
-ln -sf "$TOOLS/npm/node_modules/.bin/buf" "$TOOLS/bin/buf"
-
 go_tool() { # go_tool NAME PACKAGE VERSION
   if ! stamp "$1" "$3" || [ ! -x "$TOOLS/bin/$1" ]; then
     go install "$2@$3"
     mark "$1" "$3"
   fi
 }
-go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
-go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
-go_tool protoc-gen-grpc-gateway github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway "$GRPC_GATEWAY_VERSION"
-go_tool protoc-gen-openapiv2 github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2 "$GRPC_GATEWAY_VERSION"
 
-# Third-party .proto files, fetched from package registries into .tools/proto (ignored).
-PROTO="$TOOLS/proto"
-if ! stamp proto "$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION" || [ ! -d "$PROTO/google/api" ]; then
-  rm -rf "$PROTO" && mkdir -p "$PROTO/google" "$PROTO/buf"
-  # Only the files our protos import (and what those import), so buf compiles nothing else.
-  mkdir -p "$PROTO/google/api"
-  for f in annotations http field_behavior client launch_stage; do
-    cp "$TOOLS/npm/node_modules/google-proto-files/google/api/$f.proto" "$PROTO/google/api/"
-  done
-  moddir() { GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
-  cp -r "$(moddir "github.com/bufbuild/protovalidate@$PROTOVALIDATE_PROTO_VERSION")/proto/protovalidate/buf/validate" "$PROTO/buf/validate"
-  mkdir -p "$PROTO/protoc-gen-openapiv2/options"
-  cp "$(moddir "github.com/grpc-ecosystem/grpc-gateway/v2@$GRPC_GATEWAY_VERSION")"/protoc-gen-openapiv2/options/*.proto "$PROTO/protoc-gen-openapiv2/options/"
-  chmod -R u+w "$PROTO"
-  mark proto "$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION"
-fi
+npm_tool() { # npm_tool STAMP VERSION PACKAGE@VERSION...
+  local name=$1 version=$2
+  shift 2
+  if ! stamp "$name" "$version"; then
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/npm" "$@"
+    mark "$name" "$version"
+  fi
+}
 
-if [ "${WITH_GOVULNCHECK:-0}" = 1 ]; then
-  go_tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION"
-fi
+install_gen() {
+  npm_tool npm "$BUF_VERSION-$GOOGLE_PROTO_FILES_VERSION" \
+    "@bufbuild/buf@$BUF_VERSION" "google-proto-files@$GOOGLE_PROTO_FILES_VERSION"
+  ln -sf "$TOOLS/npm/node_modules/.bin/buf" "$TOOLS/bin/buf"
 
-if [ "${WITH_GRPCURL:-0}" = 1 ]; then
-  go_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION"
-fi
+  go_tool protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go "$PROTOC_GEN_GO_VERSION"
+  go_tool protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc "$PROTOC_GEN_GO_GRPC_VERSION"
+  go_tool protoc-gen-grpc-gateway github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway "$GRPC_GATEWAY_VERSION"
+  go_tool protoc-gen-openapiv2 github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2 "$GRPC_GATEWAY_VERSION"
+
+  # Third-party .proto files, fetched from package registries into .tools/proto (ignored).
+  local PROTO="$TOOLS/proto"
+  if ! stamp proto "$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION" || [ ! -d "$PROTO/google/api" ]; then
+    rm -rf "$PROTO" && mkdir -p "$PROTO/google" "$PROTO/buf"
+    # Only the files our protos import (and what those import), so buf compiles nothing else.
+    mkdir -p "$PROTO/google/api"
+    for f in annotations http field_behavior client launch_stage; do
+      cp "$TOOLS/npm/node_modules/google-proto-files/google/api/$f.proto" "$PROTO/google/api/"
+    done
+    moddir() { GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
+    cp -r "$(moddir "github.com/bufbuild/protovalidate@$PROTOVALIDATE_PROTO_VERSION")/proto/protovalidate/buf/validate" "$PROTO/buf/validate"
+    mkdir -p "$PROTO/protoc-gen-openapiv2/options"
+    cp "$(moddir "github.com/grpc-ecosystem/grpc-gateway/v2@$GRPC_GATEWAY_VERSION")"/protoc-gen-openapiv2/options/*.proto "$PROTO/protoc-gen-openapiv2/options/"
+    chmod -R u+w "$PROTO"
+    mark proto "$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION"
+  fi
+}
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(gen)
+[ "${WITH_GRPCURL:-0}" = 1 ] && groups+=(grpcurl)
+[ "${WITH_GOVULNCHECK:-0}" = 1 ] && groups+=(govulncheck)
+
+for g in "${groups[@]}"; do
+  case "$g" in
+  gen) install_gen ;;
+  grpcurl) go_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION" ;;
+  govulncheck) go_tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" ;;
+  openapi-validator) npm_tool swagger-parser "$SWAGGER_PARSER_VERSION" "@apidevtools/swagger-parser@$SWAGGER_PARSER_VERSION" ;;
+  *)
+    echo "tools.sh: unknown group $g (gen, grpcurl, govulncheck, openapi-validator)" >&2
+    exit 2
+    ;;
+  esac
+done

@@ -5,20 +5,6 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/codes"
-
-	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/upstream"
-)
-
-// ErrorInfo reasons of authorization denials.
-const (
-	// ReasonCallerNotAllowed: the authenticated caller is not in the policy.
-	ReasonCallerNotAllowed = "CALLER_NOT_ALLOWED"
-	// ReasonCompanyNotAllowed: the caller may not touch this company.
-	ReasonCompanyNotAllowed = "COMPANY_NOT_ALLOWED"
-	// ReasonAdminFieldNotAllowed: the update changes a directory-admin-only
-	// field and the caller has no directory-admin rights.
-	ReasonAdminFieldNotAllowed = "ADMIN_FIELD_NOT_ALLOWED"
 )
 
 // Grant is what an authorized caller may do in one company.
@@ -28,12 +14,13 @@ type Grant struct {
 	DirectoryAdmin bool
 }
 
-// Authorizer decides whether the caller of ctx (see CallerFromContext) may
-// touch a company, and how. It matters in client-credentials mode, where
-// Procore sees directoryd's credential rather than the caller's and so
-// cannot enforce the caller's rights itself. It returns a gRPC status
-// error (PERMISSION_DENIED, UNAUTHENTICATED) to refuse; *Policy is the
-// file-based one.
+// Authorizer decides whether the caller of ctx may touch a company, and
+// how. It matters in client-credentials mode, where Procore sees
+// directoryd's credential rather than the caller's and so cannot enforce
+// the caller's rights itself. It returns a gRPC status error
+// (PERMISSION_DENIED, UNAUTHENTICATED) to refuse; auth.Policy is the
+// file-based one. Which fields need a Grant.DirectoryAdmin is Procore's
+// rule, and this package applies it (authorize).
 type Authorizer interface {
 	Authorize(ctx context.Context, companyID int64) (Grant, error)
 }
@@ -64,39 +51,37 @@ func (s *Service) authorizeRead(ctx context.Context, companyID int64) error {
 	return err
 }
 
-// authorizeUpdate checks an update of companyID that would send patch. It
-// refuses admin-only fields other than email_address at once; checkEmail
-// reports that the caller is no admin and the patch sends email_address,
-// so the caller must compare it with the current record (deniedEmail)
-// before writing.
-func (s *Service) authorizeUpdate(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest, patch *upstream.Patch) (checkEmail bool, err error) {
+// authorize is the update pipeline's authorization step, whole: the
+// caller's company, then, for a caller without directory-admin rights, the
+// admin-only fields the patch sends. email_address passes only unchanged,
+// which takes the current record (read once, and shared with the
+// required-fields step).
+func (s *Service) authorize(ctx context.Context, u *update) error {
 	if s.authz == nil {
-		return false, nil
+		return nil
 	}
-	grant, err := s.authz.Authorize(ctx, req.GetCompanyId())
+	grant, err := s.authz.Authorize(ctx, u.req.GetCompanyId())
 	if err != nil || grant.DirectoryAdmin {
-		return false, err
+		return err
 	}
 	var denied []string
 	for _, f := range AdminOnlyFields() {
-		if _, sent := patch.Value(f); sent && f != fieldEmailAddress {
+		if _, sent := u.patch.Value(f); sent && f != fieldEmailAddress {
 			denied = append(denied, f)
 		}
 	}
 	if len(denied) > 0 {
-		return false, adminFieldDenied(denied)
+		return adminFieldDenied(denied)
 	}
-	_, sendsEmail := patch.Value(fieldEmailAddress)
-	return sendsEmail, nil
-}
-
-// deniedEmail refuses a patch that changes email_address from current.
-func deniedEmail(patch *upstream.Patch, current *upstream.User) error {
-	v, ok := patch.Value(fieldEmailAddress)
-	if !ok {
+	email, sent := u.patch.Value(fieldEmailAddress)
+	if !sent {
 		return nil
 	}
-	if current != nil && current.EmailAddress != nil && !v.IsNull() && v.Str() == *current.EmailAddress {
+	cur, err := s.currentRecord(ctx, u)
+	if err != nil {
+		return err
+	}
+	if cur.EmailAddress != nil && !email.IsNull() && email.Str() == *cur.EmailAddress {
 		return nil
 	}
 	return adminFieldDenied([]string{fieldEmailAddress})
@@ -108,7 +93,7 @@ func adminFieldDenied(fields []string) error {
 	for i, f := range fields {
 		names[i] = "user." + f
 	}
-	return newStatus(codes.PermissionDenied, ReasonAdminFieldNotAllowed,
+	return NewError(codes.PermissionDenied, ReasonAdminFieldNotAllowed,
 		"permission denied: "+strings.Join(names, ", ")+" may be changed only by callers with directory-admin rights in the authorization policy",
 		map[string]string{"field": names[0], "fields": strings.Join(names, ",")})
 }

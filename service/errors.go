@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -41,10 +40,29 @@ const (
 	ReasonDeadlineExceeded         = "DEADLINE_EXCEEDED"
 	ReasonCanceled                 = "CANCELED"
 	ReasonInternal                 = "INTERNAL"
+
+	// ReasonOverloaded: every upstream slot stayed busy for the queue
+	// time-out; nothing was sent, so a retry is safe (UNAVAILABLE).
+	ReasonOverloaded = "OVERLOADED"
+
+	// ReasonCallerUnauthenticated: caller authentication is on and the call
+	// came without a verified client certificate.
+	ReasonCallerUnauthenticated = "CALLER_UNAUTHENTICATED"
+	// ReasonCallerNotAllowed: the authenticated caller is not in the policy.
+	ReasonCallerNotAllowed = "CALLER_NOT_ALLOWED"
+	// ReasonCompanyNotAllowed: the caller may not touch this company.
+	ReasonCompanyNotAllowed = "COMPANY_NOT_ALLOWED"
+	// ReasonAdminFieldNotAllowed: the update changes a directory-admin-only
+	// field and the caller has no directory-admin rights.
+	ReasonAdminFieldNotAllowed = "ADMIN_FIELD_NOT_ALLOWED"
 )
 
-// newStatus builds a status error with an ErrorInfo and the given details.
-func newStatus(code codes.Code, reason, msg string, meta map[string]string, details ...protoadapt.MessageV1) error {
+// NewError builds the one shape of every error this service returns: a
+// gRPC status with a google.rpc.ErrorInfo (ErrorDomain, reason, metadata)
+// first, then the given details. The sub-packages (caller authentication,
+// the policy, the gateway) use it too, so a caller can branch on the
+// reason whichever layer refused the call.
+func NewError(code codes.Code, reason, msg string, meta map[string]string, details ...protoadapt.MessageV1) error {
 	st := status.New(code, msg)
 	all := append([]protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: reason, Domain: ErrorDomain, Metadata: meta}}, details...)
 	if withDetails, err := st.WithDetails(all...); err == nil {
@@ -53,9 +71,9 @@ func newStatus(code codes.Code, reason, msg string, meta map[string]string, deta
 	return st.Err()
 }
 
-// invalidArgument is the one shape of every invalid-argument error (AIP-193):
+// InvalidArgument is the one shape of every invalid-argument error (AIP-193):
 // INVALID_ARGUMENT with a google.rpc.BadRequest listing every violation.
-func invalidArgument(violations []*errdetails.BadRequest_FieldViolation) error {
+func InvalidArgument(violations []*errdetails.BadRequest_FieldViolation) error {
 	msg := "invalid request"
 	if len(violations) > 0 {
 		msg = fmt.Sprintf("invalid %s: %s", orRequest(violations[0].GetField()), violations[0].GetDescription())
@@ -63,7 +81,7 @@ func invalidArgument(violations []*errdetails.BadRequest_FieldViolation) error {
 			msg += fmt.Sprintf(" (and %d more violations)", len(violations)-1)
 		}
 	}
-	return newStatus(codes.InvalidArgument, ReasonInvalidRequest, msg, nil, &errdetails.BadRequest{FieldViolations: violations})
+	return NewError(codes.InvalidArgument, ReasonInvalidRequest, msg, nil, &errdetails.BadRequest{FieldViolations: violations})
 }
 
 func orRequest(field string) string {
@@ -101,63 +119,64 @@ func fromUpstream(ctx context.Context, op string, err error) error {
 
 	switch {
 	case errors.Is(err, upstream.ErrNoToken):
-		return newStatus(codes.Unauthenticated, ReasonMissingCredentials,
+		return NewError(codes.Unauthenticated, ReasonMissingCredentials,
 			"no Procore credentials: send `authorization: Bearer <Procore access token>`", nil)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		msg := op + ": the caller's deadline ran out before Procore answered"
 		if outcomeUnknown {
 			msg += "; the update may or may not have been applied: read the user back before retrying"
 		}
-		return newStatus(codes.DeadlineExceeded, ReasonDeadlineExceeded, msg, meta)
+		return NewError(codes.DeadlineExceeded, ReasonDeadlineExceeded, msg, meta)
 	case errors.Is(ctx.Err(), context.Canceled):
-		return newStatus(codes.Canceled, ReasonCanceled, op+": canceled by the caller", meta)
+		return NewError(codes.Canceled, ReasonCanceled, op+": canceled by the caller", meta)
 	case !hasUpstream:
-		return newStatus(codes.Internal, ReasonInternal, op+": internal error", meta)
+		return NewError(codes.Internal, ReasonInternal, op+": internal error", meta)
 	}
 
 	msg := op + ": " + uerr.Error()
 	switch uerr.Kind {
 	case upstream.KindOutcomeUnknown:
-		return newStatus(codes.Unavailable, ReasonUpstreamOutcomeUnknown,
+		return NewError(codes.Unavailable, ReasonUpstreamOutcomeUnknown,
 			op+": Procore's answer was lost, so the update may or may not have been applied; it was not retried. Read the user back (GetCompanyUser) before deciding to retry", meta)
 	case upstream.KindRateLimited:
 		return rateLimited(msg, uerr, meta)
 	case upstream.KindUnavailable:
-		return newStatus(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
+		return NewError(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
 	case upstream.KindCircuitOpen:
-		return newStatus(codes.Unavailable, ReasonUpstreamCircuitOpen, msg, meta, retryInfo(uerr)...)
+		return NewError(codes.Unavailable, ReasonUpstreamCircuitOpen, msg, meta, retryInfo(uerr)...)
 	case upstream.KindBadResponse:
-		return newStatus(codes.Internal, ReasonUpstreamBadResponse, msg, meta)
+		return NewError(codes.Internal, ReasonUpstreamBadResponse, msg, meta)
 	case upstream.KindStatus:
 		return fromStatus(msg, uerr, meta)
 	default:
-		return newStatus(codes.Internal, ReasonInternal, msg, meta)
+		return NewError(codes.Internal, ReasonInternal, msg, meta)
 	}
 }
 
-// fromStatus maps Procore's HTTP status.
+// fromStatus maps Procore's HTTP status (numbers, not net/http's names:
+// this package stays free of net/http).
 func fromStatus(msg string, uerr *upstream.Error, meta map[string]string) error {
 	switch code := uerr.StatusCode; {
-	case code == http.StatusBadRequest:
-		return newStatus(codes.InvalidArgument, ReasonUpstreamBadRequest, msg, meta, fieldErrors(uerr))
-	case code == http.StatusUnauthorized:
-		return newStatus(codes.Unauthenticated, ReasonUpstreamUnauthenticated, msg, meta)
-	case code == http.StatusForbidden:
-		return newStatus(codes.PermissionDenied, ReasonUpstreamPermissionDenied, msg, meta)
-	case code == http.StatusNotFound:
-		return newStatus(codes.NotFound, ReasonUpstreamNotFound, msg, meta)
-	case code == http.StatusConflict:
-		return newStatus(codes.Aborted, ReasonUpstreamConflict, msg, meta)
-	case code == http.StatusUnprocessableEntity:
-		return newStatus(codes.InvalidArgument, ReasonUpstreamValidation, msg, meta, fieldErrors(uerr))
-	case code == http.StatusTooManyRequests:
+	case code == 400:
+		return NewError(codes.InvalidArgument, ReasonUpstreamBadRequest, msg, meta, fieldErrors(uerr))
+	case code == 401:
+		return NewError(codes.Unauthenticated, ReasonUpstreamUnauthenticated, msg, meta)
+	case code == 403:
+		return NewError(codes.PermissionDenied, ReasonUpstreamPermissionDenied, msg, meta)
+	case code == 404:
+		return NewError(codes.NotFound, ReasonUpstreamNotFound, msg, meta)
+	case code == 409:
+		return NewError(codes.Aborted, ReasonUpstreamConflict, msg, meta)
+	case code == 422:
+		return NewError(codes.InvalidArgument, ReasonUpstreamValidation, msg, meta, fieldErrors(uerr))
+	case code == 429:
 		return rateLimited(msg, uerr, meta)
-	case code == http.StatusServiceUnavailable, code == http.StatusBadGateway, code == http.StatusGatewayTimeout:
-		return newStatus(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
+	case code == 503, code == 502, code == 504:
+		return NewError(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
 	case code >= 500:
-		return newStatus(codes.Internal, ReasonUpstreamInternal, msg, meta)
+		return NewError(codes.Internal, ReasonUpstreamInternal, msg, meta)
 	default:
-		return newStatus(codes.Unknown, ReasonUpstreamUnexpected, msg, meta)
+		return NewError(codes.Unknown, ReasonUpstreamUnexpected, msg, meta)
 	}
 }
 
@@ -172,7 +191,7 @@ func rateLimited(msg string, uerr *upstream.Error, meta map[string]string) error
 		Subject:     "procore-access-token",
 		Description: desc,
 	}}})
-	return newStatus(codes.ResourceExhausted, ReasonUpstreamRateLimited, msg, meta, details...)
+	return NewError(codes.ResourceExhausted, ReasonUpstreamRateLimited, msg, meta, details...)
 }
 
 // retryInfo returns a RetryInfo detail when Procore said when to retry.

@@ -12,13 +12,6 @@ import (
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 )
 
-// Field names Procore requires in every PATCH body (see the contract): they
-// get special treatment in masks and in the required-fields modes.
-const (
-	fieldLastName     = "last_name"
-	fieldEmailAddress = "email_address"
-)
-
 // userFields describes CompanyUser as update masks see it. It is derived from
 // the proto descriptor and its google.api.field_behavior annotations, so the
 // proto stays the single source of truth for which fields are writable.

@@ -8,27 +8,16 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/servicetest"
 	"github.com/procore-directory/procore-directory/upstream"
 )
-
-// stubUpstream answers every call with the same user, keeping nothing, so
-// that BenchmarkUpdateHandler measures the service's own work alone.
-type stubUpstream struct{ u *upstream.User }
-
-func (s stubUpstream) GetCompanyUser(context.Context, int64, int64) (*upstream.User, error) {
-	return s.u, nil
-}
-
-func (s stubUpstream) UpdateCompanyUser(context.Context, upstream.UpdateRequest) (*upstream.User, error) {
-	return s.u, nil
-}
 
 // BenchmarkUpdateHandler is UpdateCompanyUser without any I/O: mask
 // resolution, validation, the patch, and the conversion of the answer (the
 // update of service/bench_test.go, masked-only).
 func BenchmarkUpdateHandler(b *testing.B) {
 	now := time.Date(2026, 11, 29, 3, 32, 46, 0, time.UTC)
-	svc, err := New(stubUpstream{&upstream.User{
+	svc, err := New(&servicetest.Upstream{Discard: true, Current: &upstream.User{
 		ID: 1001, Name: ptr("Maria Diaz"), FirstName: ptr("Maria"), LastName: ptr("Diaz"),
 		EmailAddress: ptr("ana.diaz@summitridge.example"), JobTitle: ptr("Senior Project Manager"),
 		City: ptr("Portland"), CountryCode: ptr("US"), StateCode: ptr("OR"), IsActive: ptr(true),

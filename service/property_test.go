@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/servicetest"
 )
 
 // randomValue returns a valid random value for a writable field, so that the
@@ -131,7 +132,7 @@ func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mod
 	if len(body) == 0 {
 		return nil, false, false
 	}
-	current := seedUser()
+	current := servicetest.SeedUser()
 	for name, v := range map[string]string{"last_name": *current.LastName, "email_address": *current.EmailAddress} {
 		if _, ok := body[name]; ok {
 			continue
@@ -154,17 +155,17 @@ func TestPatchIsExactlyTheMask(t *testing.T) {
 	for _, mode := range []RequiredFieldsMode{RequiredFieldsFill, RequiredFieldsMaskedOnly, RequiredFieldsReject} {
 		t.Run(mode.String(), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(mode), 2026))
-			fake := &fakeUpstream{}
+			fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
 			svc, err := New(fake, WithRequiredFields(mode))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range 3000 {
-				*fake = fakeUpstream{current: seedUser()}
+				fake.Reset()
 				req := randomRequest(r, svc.fields)
 				want, wantErr, wantPatch := expectedBody(req, svc.fields, mode)
 				_, err = svc.UpdateCompanyUser(context.Background(), req)
-				gets, updates := fake.calls()
+				gets, updates := fake.Calls()
 				if wantErr {
 					if status.Code(err) != codes.InvalidArgument || gets+updates != 0 {
 						t.Fatalf("case %d: %v: got err %v with %d gets %d updates; want INVALID_ARGUMENT and no upstream call", i, req, err, gets, updates)
@@ -176,14 +177,14 @@ func TestPatchIsExactlyTheMask(t *testing.T) {
 				}
 				if !wantPatch {
 					if updates != 0 {
-						t.Fatalf("case %d: %v: an update that changes nothing sent a PATCH: %s", i, req, fake.updates[0].Patch.AppendJSON(nil))
+						t.Fatalf("case %d: %v: an update that changes nothing sent a PATCH: %s", i, req, fake.Updates()[0].Patch.AppendJSON(nil))
 					}
 					continue
 				}
 				if updates != 1 {
 					t.Fatalf("case %d: %d updates, want 1", i, updates)
 				}
-				raw := fake.updates[0].Patch.AppendJSON(nil)
+				raw := fake.Updates()[0].Patch.AppendJSON(nil)
 				var got struct {
 					User map[string]any `json:"user"`
 				}

@@ -1,6 +1,23 @@
 package service
 
-import "fmt"
+import (
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// Field names Procore requires in every PATCH body (see the contract): the
+// required-fields rule, masks that would clear them and the admin-only
+// e-mail rule treat them specially.
+const (
+	fieldLastName     = "last_name"
+	fieldEmailAddress = "email_address"
+)
+
+// requiredFields are the fields Procore's reference requires in every PATCH.
+func requiredFields() [2]string { return [...]string{fieldLastName, fieldEmailAddress} }
 
 // RequiredFieldsMode decides what an update does when its mask leaves out
 // last_name or email_address, the two fields Procore's reference requires in
@@ -46,4 +63,44 @@ func ParseRequiredFieldsMode(s string) (RequiredFieldsMode, error) {
 		}
 	}
 	return 0, fmt.Errorf("required-fields mode %q: want fill, masked-only or reject", s)
+}
+
+// rule is the one place the mode is applied. Given the planned patch,
+// whether the update writes anything, and the violations found so far, it
+// returns the required fields to fill from the current record (fill mode),
+// or the violations that refuse the update (reject mode). An update that
+// writes nothing needs neither.
+func (m RequiredFieldsMode) rule(patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation) (fill []string, violations []*errdetails.BadRequest_FieldViolation) {
+	if !writes {
+		return nil, nil
+	}
+	for _, name := range requiredFields() {
+		if _, sent := patch.Value(name); sent {
+			continue
+		}
+		switch m {
+		case RequiredFieldsFill:
+			fill = append(fill, name)
+		case RequiredFieldsReject:
+			if !hasViolation(found, "user."+name) {
+				violations = append(violations, &errdetails.BadRequest_FieldViolation{
+					Field:       "update_mask",
+					Description: fmt.Sprintf("must include %s: Procore requires it in every update (this server runs with --required-fields=reject)", name),
+					Reason:      "REQUIRED_FIELD_NOT_MASKED",
+				})
+			}
+		}
+	}
+	return fill, violations
+}
+
+// requiredValue is a required field's value in a record, nil when absent.
+func requiredValue(u *upstream.User, name string) *string {
+	switch name {
+	case fieldLastName:
+		return u.LastName
+	case fieldEmailAddress:
+		return u.EmailAddress
+	}
+	return nil
 }

@@ -1,7 +1,13 @@
-// Package service implements procore.directory.v1.DirectoryService: it
-// validates requests, translates AIP-134 update masks into Procore PATCH
-// bodies that change exactly the masked fields, and maps Procore's answers
-// and failures to gRPC statuses with standard error details.
+// Package service implements procore.directory.v1.DirectoryService: the
+// update pipeline (plan, authorize, complete the required fields, send,
+// convert), AIP-134 update masks, validation, the FieldMask-to-PATCH
+// translation and the mapping of Procore's answers to gRPC statuses with
+// standard error details.
+//
+// It is the core every transport shares, so it must not import net/http,
+// Prometheus, OpenTelemetry or YAML: the gateway, telemetry, caller
+// authentication and the policy file live in the sub-packages, and the
+// Procore client behind the Upstream interface.
 package service
 
 import (
@@ -10,14 +16,15 @@ import (
 	"log/slog"
 
 	"buf.build/go/protovalidate"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
 // Upstream is what the service needs of Procore; *upstream.Client is the
-// real one. It is an interface so tests can count and inspect calls.
+// real one. It is an interface so tests can count and inspect calls. Its
+// errors are the client's (*upstream.Error and context errors), never gRPC
+// statuses: mapping them is this package's job (errors.go).
 type Upstream interface {
 	GetCompanyUser(ctx context.Context, companyID, userID int64) (*upstream.User, error)
 	UpdateCompanyUser(ctx context.Context, req upstream.UpdateRequest) (*upstream.User, error)
@@ -87,106 +94,35 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 // GetCompanyUser implements AIP-131 Get.
 func (s *Service) GetCompanyUser(ctx context.Context, req *directoryv1.GetCompanyUserRequest) (*directoryv1.CompanyUser, error) {
 	if v := s.validate.validateGet(req); len(v) > 0 {
-		return nil, invalidArgument(v)
+		return nil, InvalidArgument(v)
 	}
 	if err := s.authorizeRead(ctx, req.GetCompanyId()); err != nil {
 		return nil, err
 	}
 	u, err := s.upstream.GetCompanyUser(ctx, req.GetCompanyId(), req.GetId())
 	if err != nil {
-		return nil, fromUpstream(ctx, "get company user", err)
+		return nil, fromUpstream(ctx, opGet, err)
 	}
 	return toProto(u), nil
 }
 
 // UpdateCompanyUser implements AIP-134 Update: it sends Procore a PATCH that
-// changes exactly the masked fields, then returns the updated user.
+// changes exactly the masked fields, then returns the updated user. It is
+// one straight pipeline; each step is a method of update.go.
 func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
-	patch, err := s.plan(req)
+	u, err := s.plan(req)
 	if err != nil {
 		return nil, err
 	}
-	checkEmail, err := s.authorizeUpdate(ctx, req, &patch)
+	if err := s.authorize(ctx, u); err != nil {
+		return nil, err
+	}
+	if err := s.completeRequired(ctx, u); err != nil {
+		return nil, err
+	}
+	user, err := s.send(ctx, u)
 	if err != nil {
 		return nil, err
 	}
-	const op = "update company user"
-	if patch.Len() == 0 && req.GetAvatar() == nil {
-		// Nothing to change (an empty user without a mask, or a mask of
-		// output-only fields): answer with the current record, as an update
-		// that changes nothing would, without writing anything.
-		u, err := s.upstream.GetCompanyUser(ctx, req.GetCompanyId(), req.GetId())
-		if err != nil {
-			return nil, fromUpstream(ctx, op, err)
-		}
-		return toProto(u), nil
-	}
-	var current *upstream.User
-	if missing := missingRequired(&patch); len(missing) > 0 && s.required == RequiredFieldsFill {
-		current, err = s.upstream.GetCompanyUser(ctx, req.GetCompanyId(), req.GetId())
-		if err != nil {
-			return nil, fromUpstream(ctx, op, err)
-		}
-		fillRequired(&patch, current, missing)
-	}
-	if checkEmail { // a caller without admin rights sends email_address: only unchanged
-		if current == nil {
-			if current, err = s.upstream.GetCompanyUser(ctx, req.GetCompanyId(), req.GetId()); err != nil {
-				return nil, fromUpstream(ctx, op, err)
-			}
-		}
-		if err := deniedEmail(&patch, current); err != nil {
-			return nil, err
-		}
-	}
-	u, err := s.upstream.UpdateCompanyUser(ctx, upstream.UpdateRequest{
-		CompanyID:                  req.GetCompanyId(),
-		UserID:                     req.GetId(),
-		Patch:                      patch,
-		RunConfigurableValidations: req.RunConfigurableValidations,
-		Avatar:                     avatar(req.GetAvatar()),
-	})
-	if err != nil {
-		return nil, fromUpstream(ctx, op, err)
-	}
-	return toProto(u), nil
-}
-
-// plan validates an update request and returns the patch to send, before
-// anything goes upstream. Every problem comes back as one INVALID_ARGUMENT.
-func (s *Service) plan(req *directoryv1.UpdateCompanyUserRequest) (upstream.Patch, error) {
-	if req.GetUser() == nil {
-		return upstream.Patch{}, invalidArgument([]*errdetails.BadRequest_FieldViolation{{
-			Field: "user", Description: "user is required: it carries the new values", Reason: "REQUIRED",
-		}})
-	}
-	fields, violations := s.fields.resolveMask(req.GetUpdateMask(), req.GetUser())
-	if len(violations) > 0 {
-		return upstream.Patch{}, invalidArgument(violations)
-	}
-	violations = s.validate.validateUpdate(req, fields)
-	patch, clearViolations := buildPatch(req.GetUser(), fields)
-	violations = append(violations, clearViolations...)
-	if missing := missingRequired(&patch); len(missing) > 0 && s.required == RequiredFieldsReject && (patch.Len() > 0 || req.GetAvatar() != nil) {
-		for _, name := range missing {
-			if !hasViolation(violations, "user."+name) {
-				violations = append(violations, &errdetails.BadRequest_FieldViolation{
-					Field:       "update_mask",
-					Description: fmt.Sprintf("must include %s: Procore requires it in every update (this server runs with --required-fields=reject)", name),
-					Reason:      "REQUIRED_FIELD_NOT_MASKED",
-				})
-			}
-		}
-	}
-	if len(violations) > 0 {
-		return upstream.Patch{}, invalidArgument(violations)
-	}
-	return patch, nil
-}
-
-func avatar(a *directoryv1.AvatarUpload) *upstream.Avatar {
-	if a == nil {
-		return nil
-	}
-	return &upstream.Avatar{FileName: a.GetFileName(), ContentType: a.GetContentType(), Data: a.GetContent()}
+	return toProto(user), nil
 }

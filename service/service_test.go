@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/servicetest"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -108,7 +109,7 @@ func TestUpdateInvalidArgument(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fake := &fakeUpstream{current: seedUser()}
+			fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
 			svc, err := New(fake, WithRequiredFields(tt.mode), WithSubdivisionChecker(usCountries{}))
 			if err != nil {
 				t.Fatal(err)
@@ -123,7 +124,7 @@ func TestUpdateInvalidArgument(t *testing.T) {
 			if strings.Join(got, ",") != strings.Join(tt.fields, ",") {
 				t.Errorf("violations on %q, want %q (%v)", got, tt.fields, err)
 			}
-			if g, u := fake.calls(); g+u != 0 {
+			if g, u := fake.Calls(); g+u != 0 {
 				t.Errorf("upstream called (%d gets, %d updates) for invalid input", g, u)
 			}
 		})
@@ -133,7 +134,7 @@ func TestUpdateInvalidArgument(t *testing.T) {
 // TestUnmaskedInvalidFieldsAreIgnored: AIP-134 ignores fields outside the
 // mask, so their values cannot fail the request and are never sent.
 func TestUnmaskedInvalidFieldsAreIgnored(t *testing.T) {
-	fake := &fakeUpstream{current: seedUser()}
+	fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
 	svc, err := New(fake, WithRequiredFields(RequiredFieldsMaskedOnly))
 	if err != nil {
 		t.Fatal(err)
@@ -146,7 +147,7 @@ func TestUnmaskedInvalidFieldsAreIgnored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := string(fake.updates[0].Patch.AppendJSON(nil)); got != `{"user":{"job_title":"PM"}}` {
+	if got := string(fake.Updates()[0].Patch.AppendJSON(nil)); got != `{"user":{"job_title":"PM"}}` {
 		t.Errorf("body %s", got)
 	}
 }
@@ -166,7 +167,7 @@ func TestRequiredFieldsModes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode.String(), func(t *testing.T) {
-			fake := &fakeUpstream{current: seedUser()}
+			fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
 			svc, err := New(fake, WithRequiredFields(tt.mode))
 			if err != nil {
 				t.Fatal(err)
@@ -177,7 +178,7 @@ func TestRequiredFieldsModes(t *testing.T) {
 			if status.Code(err) != tt.wantError {
 				t.Fatalf("err %v, want %v", err, tt.wantError)
 			}
-			gets, updates := fake.calls()
+			gets, updates := fake.Calls()
 			if gets != tt.wantGets {
 				t.Errorf("%d gets, want %d", gets, tt.wantGets)
 			}
@@ -187,7 +188,7 @@ func TestRequiredFieldsModes(t *testing.T) {
 				}
 				return
 			}
-			if got := string(fake.updates[0].Patch.AppendJSON(nil)); got != tt.wantBody {
+			if got := string(fake.Updates()[0].Patch.AppendJSON(nil)); got != tt.wantBody {
 				t.Errorf("body %s\nwant %s", got, tt.wantBody)
 			}
 		})
@@ -197,7 +198,7 @@ func TestRequiredFieldsModes(t *testing.T) {
 // TestFillReadFailure: in fill mode a failed read of the current record
 // fails the update, and nothing is written.
 func TestFillReadFailure(t *testing.T) {
-	fake := &fakeUpstream{getErr: &upstream.Error{Kind: upstream.KindStatus, StatusCode: http.StatusNotFound, Message: "Not Found"}}
+	fake := &servicetest.Upstream{GetErr: &upstream.Error{Kind: upstream.KindStatus, StatusCode: http.StatusNotFound, Message: "Not Found"}}
 	svc, _ := New(fake)
 	_, err := svc.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
 		CompanyId: 8089, Id: 9, User: &directoryv1.CompanyUser{JobTitle: ptr("PM")},
@@ -205,14 +206,14 @@ func TestFillReadFailure(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("err %v, want NOT_FOUND", err)
 	}
-	if _, u := fake.calls(); u != 0 {
+	if _, u := fake.Calls(); u != 0 {
 		t.Error("PATCH sent after the read failed")
 	}
 }
 
 // TestAvatarIsPassedThrough: a valid avatar reaches the upstream request.
 func TestAvatarIsPassedThrough(t *testing.T) {
-	fake := &fakeUpstream{current: seedUser()}
+	fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
 	svc, _ := New(fake, WithRequiredFields(RequiredFieldsMaskedOnly))
 	_, err := svc.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
 		CompanyId: 8089, Id: 1001, User: &directoryv1.CompanyUser{},
@@ -221,18 +222,18 @@ func TestAvatarIsPassedThrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := fake.updates[0].Avatar
+	a := fake.Updates()[0].Avatar
 	if a == nil || a.FileName != "me.png" || a.ContentType != "image/png" || string(a.Data) != string(pngBytes) {
 		t.Errorf("avatar %+v", a)
 	}
-	if fake.updates[0].Patch.Len() != 0 {
-		t.Errorf("patch %s, want no fields", fake.updates[0].Patch.AppendJSON(nil))
+	if fake.Updates()[0].Patch.Len() != 0 {
+		t.Errorf("patch %s, want no fields", fake.Updates()[0].Patch.AppendJSON(nil))
 	}
 }
 
 // TestDeadlineReachesUpstream: the caller's deadline is the upstream call's.
 func TestDeadlineReachesUpstream(t *testing.T) {
-	fake := &fakeUpstream{current: seedUser()}
+	fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
 	svc, _ := New(fake)
 	deadline := time.Now().Add(time.Minute)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
@@ -240,7 +241,7 @@ func TestDeadlineReachesUpstream(t *testing.T) {
 	if _, err := svc.GetCompanyUser(ctx, &directoryv1.GetCompanyUserRequest{CompanyId: 1, Id: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := fake.lastCtx.Deadline(); !ok || !got.Equal(deadline) {
+	if got, ok := fake.LastContext().Deadline(); !ok || !got.Equal(deadline) {
 		t.Errorf("upstream deadline %v %v, want %v", got, ok, deadline)
 	}
 }

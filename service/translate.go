@@ -17,12 +17,10 @@ import (
 // so a field's proto name is its Procore name.
 //
 // last_name and email_address cannot be cleared: Procore requires both, so a
-// mask that would clear them is the caller's mistake and gets a violation.
-func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescriptor) (upstream.Patch, []*errdetails.BadRequest_FieldViolation) {
-	var (
-		patch      upstream.Patch
-		violations []*errdetails.BadRequest_FieldViolation
-	)
+// mask that would clear them is the caller's mistake; its violation is
+// appended to violations, which buildPatch returns.
+func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescriptor, violations []*errdetails.BadRequest_FieldViolation) (upstream.Patch, []*errdetails.BadRequest_FieldViolation) {
+	var patch upstream.Patch
 	patch.Grow(len(fields))
 	m := user.ProtoReflect()
 	for _, fd := range fields {
@@ -51,33 +49,4 @@ func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescri
 		// newUserFields refuses any other kind, so no masked field is dropped.
 	}
 	return patch, violations
-}
-
-// missingRequired lists the Procore-required fields the patch does not carry.
-func missingRequired(patch *upstream.Patch) []string {
-	var missing []string
-	for _, name := range []string{fieldLastName, fieldEmailAddress} {
-		if _, ok := patch.Value(name); !ok {
-			missing = append(missing, name)
-		}
-	}
-	return missing
-}
-
-// fillRequired copies the named required fields' current values into the
-// patch, unchanged, for RequiredFieldsFill. A field the current record does
-// not have is left out (sending null would clear it).
-func fillRequired(patch *upstream.Patch, current *upstream.User, names []string) {
-	for _, name := range names {
-		var v *string
-		switch name {
-		case fieldLastName:
-			v = current.LastName
-		case fieldEmailAddress:
-			v = current.EmailAddress
-		}
-		if v != nil {
-			patch.SetString(name, *v)
-		}
-	}
 }

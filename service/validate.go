@@ -3,7 +3,6 @@ package service
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
 	"buf.build/go/protovalidate"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -11,6 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/upstream"
 )
 
 // validator checks update and get requests before anything goes upstream.
@@ -67,7 +67,7 @@ func (v *validator) validateUpdate(req *directoryv1.UpdateCompanyUserRequest, ma
 		})
 	}
 	if a := req.GetAvatar(); a != nil && !hasViolation(violations, "avatar.content", "avatar.content_type") {
-		if sniffed := http.DetectContentType(a.GetContent()); sniffed != a.GetContentType() {
+		if sniffed := upstream.SniffContentType(a.GetContent()); sniffed != a.GetContentType() {
 			violations = append(violations, &errdetails.BadRequest_FieldViolation{
 				Field:       "avatar.content",
 				Description: fmt.Sprintf("the bytes are %s, not the declared %s: an avatar must be a JPEG, PNG or GIF image", sniffed, a.GetContentType()),

@@ -1,60 +1,26 @@
 package upstream
 
-import (
-	"errors"
-	"sync"
-	"time"
+import "github.com/procore-directory/procore-directory/upstream/admission"
 
-	"github.com/sony/gobreaker/v2"
-)
+// BreakerConfig configures the circuit breaker around Procore (see
+// admission.BreakerConfig): after ConsecutiveFailures upstream failures in
+// a row, calls fail at once with KindCircuitOpen for OpenTimeout.
+type BreakerConfig = admission.BreakerConfig
 
 // BreakerState is the circuit breaker's state.
-type BreakerState int
+type BreakerState = admission.BreakerState
 
+// The breaker's states.
 const (
-	// BreakerClosed: requests flow; failures are counted.
-	BreakerClosed BreakerState = iota
-	// BreakerHalfOpen: a few probe requests test whether Procore is back.
-	BreakerHalfOpen
-	// BreakerOpen: requests fail at once with KindCircuitOpen.
-	BreakerOpen
+	BreakerClosed   = admission.BreakerClosed
+	BreakerHalfOpen = admission.BreakerHalfOpen
+	BreakerOpen     = admission.BreakerOpen
 )
-
-// String names the state.
-func (s BreakerState) String() string {
-	switch s {
-	case BreakerClosed:
-		return "closed"
-	case BreakerHalfOpen:
-		return "half-open"
-	case BreakerOpen:
-		return "open"
-	}
-	return "unknown"
-}
-
-// BreakerConfig configures the circuit breaker around Procore. After
-// ConsecutiveFailures failed attempts in a row (5xx answers and transport
-// failures; not 4xx answers, not the caller's own cancellation or deadline)
-// every call fails at once with KindCircuitOpen for OpenTimeout; then up to
-// HalfOpenRequests probes are let through, and as many successes close it
-// again (a failure reopens it). This spares a struggling Procore a storm of
-// retries and spares callers waiting for time-outs.
-type BreakerConfig struct {
-	// ConsecutiveFailures trips the breaker; 0 disables it.
-	ConsecutiveFailures int
-	// OpenTimeout is how long it stays open before probing (default 30s).
-	OpenTimeout time.Duration
-	// HalfOpenRequests is how many probes run when half-open (default 1).
-	HalfOpenRequests int
-}
 
 // DefaultBreakerConfig returns the breaker settings New uses unless
 // WithCircuitBreaker says otherwise: trip after 10 failures in a row, probe
 // after 30s with one request.
-func DefaultBreakerConfig() BreakerConfig {
-	return BreakerConfig{ConsecutiveFailures: 10, OpenTimeout: 30 * time.Second, HalfOpenRequests: 1}
-}
+func DefaultBreakerConfig() BreakerConfig { return admission.DefaultBreakerConfig() }
 
 // WithCircuitBreaker configures the circuit breaker (default
 // DefaultBreakerConfig()); ConsecutiveFailures 0 turns it off.
@@ -62,108 +28,6 @@ func WithCircuitBreaker(cfg BreakerConfig) Option {
 	return func(c *Client) { c.breakerCfg = cfg }
 }
 
-// Sentinels reported to gobreaker: they are never returned to callers.
-var (
-	errBreakerFailure = errors.New("upstream failure")
-	errBreakerIgnored = errors.New("not a sign of upstream health")
-)
-
-// breakerVerdict is how one attempt counts for the breaker.
-type breakerVerdict uint8
-
-const (
-	breakerSuccess breakerVerdict = iota // Procore answered sanely
-	breakerFailure                       // 5xx or no answer
-	breakerIgnore                        // says nothing about Procore
-)
-
-// breaker wraps gobreaker's two-step breaker with the open-state deadline,
-// which gobreaker does not expose, for RetryAfter.
-type breaker struct {
-	cb      *gobreaker.TwoStepCircuitBreaker[struct{}]
-	timeout time.Duration
-
-	mu       sync.Mutex
-	openedAt time.Time
-}
-
-func newBreaker(cfg BreakerConfig, obs observers) *breaker {
-	if cfg.ConsecutiveFailures <= 0 {
-		return nil
-	}
-	if cfg.OpenTimeout <= 0 {
-		cfg.OpenTimeout = DefaultBreakerConfig().OpenTimeout
-	}
-	if cfg.HalfOpenRequests <= 0 {
-		cfg.HalfOpenRequests = 1
-	}
-	b := &breaker{timeout: cfg.OpenTimeout}
-	threshold := uint32(cfg.ConsecutiveFailures)
-	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-		Name:        "procore",
-		MaxRequests: uint32(cfg.HalfOpenRequests),
-		Timeout:     cfg.OpenTimeout,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= threshold },
-		IsSuccessful: func(err error) bool {
-			return err == nil
-		},
-		IsExcluded: func(err error) bool { return errors.Is(err, errBreakerIgnored) },
-		OnStateChange: func(_ string, from, to gobreaker.State) {
-			if to == gobreaker.StateOpen {
-				b.mu.Lock()
-				b.openedAt = time.Now()
-				b.mu.Unlock()
-			}
-			obs.breakerState(breakerState(from), breakerState(to))
-		},
-	})
-	return b
-}
-
-func breakerState(s gobreaker.State) BreakerState {
-	switch s {
-	case gobreaker.StateHalfOpen:
-		return BreakerHalfOpen
-	case gobreaker.StateOpen:
-		return BreakerOpen
-	}
-	return BreakerClosed
-}
-
-// allow admits one attempt, returning the function that reports how it
-// went, or ok false when the breaker is open (or its half-open probes are
-// all taken) with the time until it will probe again.
-func (b *breaker) allow() (done func(breakerVerdict), retryAfter time.Duration, ok bool) {
-	if b == nil {
-		return func(breakerVerdict) {}, 0, true
-	}
-	report, err := b.cb.Allow()
-	if err != nil {
-		b.mu.Lock()
-		retryAfter = max(time.Until(b.openedAt.Add(b.timeout)), 0)
-		b.mu.Unlock()
-		if retryAfter == 0 {
-			retryAfter = time.Second // half-open with every probe taken
-		}
-		return nil, retryAfter, false
-	}
-	return func(v breakerVerdict) {
-		switch v {
-		case breakerSuccess:
-			report(nil)
-		case breakerFailure:
-			report(errBreakerFailure)
-		default:
-			report(errBreakerIgnored)
-		}
-	}, 0, true
-}
-
 // BreakerState returns the circuit breaker's state (BreakerClosed when it
 // is disabled), for health reporting.
-func (c *Client) BreakerState() BreakerState {
-	if c.breaker == nil {
-		return BreakerClosed
-	}
-	return breakerState(c.breaker.cb.State())
-}
+func (c *Client) BreakerState() BreakerState { return c.breaker.State() }

@@ -13,6 +13,8 @@ import (
 
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/procore-directory/procore-directory/upstream/admission"
 )
 
 // Operation names, as Error.Op reports them.
@@ -39,16 +41,23 @@ type Client struct {
 	maxResponseBytes int64
 	userAgent        string
 
-	limits rateLimits
-	bufs   sync.Pool
+	// Admission, in the order it applies: a concurrency slot per
+	// operation, the credential's rate limit and pacing, the breaker.
+	slots       *admission.Limiter // nil: no limit
+	limits      *admission.Limits
+	pacingBurst int
+	breakerCfg  BreakerConfig
+	breaker     *admission.Breaker // nil: disabled
 
-	// Operations: observers, tracing and the circuit breaker.
+	bufs sync.Pool
+	// writable is each writable field's JSON type (see Fields).
+	writable map[string]ValueKind
+
+	// Operations: observers and tracing.
 	observers  observers
 	tracer     trace.Tracer // nil: no spans
 	propagator propagation.TextMapPropagator
 	host       string
-	breakerCfg BreakerConfig
-	breaker    *breaker // nil: disabled
 
 	// Seams for tests: the clock, waiting, and the jitter source.
 	now    func() time.Time
@@ -79,10 +88,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		now:              time.Now,
 		sleep:            sleepContext,
 		jitter:           randInt64N,
-		limits:           rateLimits{burst: DefaultPacingBurst},
+		pacingBurst:      DefaultPacingBurst,
 		propagator:       propagation.TraceContext{},
 		host:             u.Hostname(),
 		breakerCfg:       DefaultBreakerConfig(),
+		writable:         writableKinds(),
 	}
 	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	for _, o := range opts {
@@ -97,7 +107,8 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.breaker = newBreaker(c.breakerCfg, c.observers)
+	c.limits = admission.NewLimits(c.pacingBurst)
+	c.breaker = admission.NewBreaker(c.breakerCfg, c.observers.breakerState)
 	return c, nil
 }
 
@@ -130,7 +141,7 @@ func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*Use
 	if err := checkIDs(req.CompanyID, req.UserID); err != nil {
 		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
 	}
-	if err := req.Patch.validate(); err != nil {
+	if err := req.Patch.validate(c.writable); err != nil {
 		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
 	}
 	cl := &call{op: opUpdate, method: http.MethodPatch, companyID: req.CompanyID, userID: req.UserID}
@@ -153,7 +164,7 @@ func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*Use
 // RateLimit returns the rate-limit state last seen for a credential ID
 // (for metrics and health reporting).
 func (c *Client) RateLimit(credentialID string) RateLimit {
-	return c.limits.state(credentialID, c.now()).snapshot()
+	return c.limits.For(credentialID, c.now()).Snapshot()
 }
 
 func checkIDs(companyID, userID int64) error {

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+	"golang.org/x/sync/singleflight"
 )
 
 // ClientCredentialsOption configures ClientCredentials.
@@ -84,17 +85,13 @@ type clientCredentials struct {
 	now          func() time.Time
 	fetchTimeout time.Duration
 
+	// fetches makes concurrent callers needing a new token share one
+	// token request.
+	fetches singleflight.Group
+
 	mu        sync.Mutex
 	token     string
 	refreshAt time.Time // zero: never (no expiry given)
-	call      *tokenCall
-}
-
-// tokenCall is one token request that any number of callers wait for.
-type tokenCall struct {
-	done chan struct{}
-	cred Credential
-	err  error
 }
 
 // Credential returns the cached token, or waits for the shared fetch of a
@@ -106,16 +103,17 @@ func (c *clientCredentials) Credential(ctx context.Context) (Credential, error) 
 		c.mu.Unlock()
 		return cred, nil
 	}
-	call := c.call
-	if call == nil {
-		call = &tokenCall{done: make(chan struct{})}
-		c.call = call
-		go c.fetch(context.WithoutCancel(ctx), call)
-	}
 	c.mu.Unlock()
+	// The fetch outlives any one caller: it runs without ctx's
+	// cancellation, bounded by fetchTimeout.
+	fetchCtx := context.WithoutCancel(ctx)
+	ch := c.fetches.DoChan("token", func() (any, error) { return c.fetch(fetchCtx) })
 	select {
-	case <-call.done:
-		return call.cred, call.err
+	case r := <-ch:
+		if r.Err != nil {
+			return Credential{}, r.Err
+		}
+		return r.Val.(Credential), nil
 	case <-ctx.Done():
 		return Credential{}, ctx.Err()
 	}
@@ -133,23 +131,21 @@ func (c *clientCredentials) Refresh(_ context.Context, failed Credential) error 
 	return nil
 }
 
-func (c *clientCredentials) fetch(ctx context.Context, call *tokenCall) {
+// fetch requests a new token and caches it.
+func (c *clientCredentials) fetch(ctx context.Context) (Credential, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.fetchTimeout)
 	defer cancel()
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.httpClient)
 	start := c.now()
 	tok, err := c.cfg.Token(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.call = nil
 	if err == nil && (tok == nil || tok.AccessToken == "") {
 		err = errors.New("token endpoint returned no access token")
 	}
 	if err != nil {
-		call.err = &tokenError{clientID: c.cfg.ClientID, err: err}
-		close(call.done)
-		return
+		return Credential{}, &tokenError{clientID: c.cfg.ClientID, err: err}
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.token = tok.AccessToken
 	c.refreshAt = time.Time{}
 	if !tok.Expiry.IsZero() {
@@ -159,8 +155,7 @@ func (c *clientCredentials) fetch(ctx context.Context, call *tokenCall) {
 		early := min(c.early, lifetime/2)
 		c.refreshAt = start.Add(lifetime - early)
 	}
-	call.cred = Credential{Token: tok.AccessToken, ID: c.cfg.ClientID}
-	close(call.done)
+	return Credential{Token: tok.AccessToken, ID: c.cfg.ClientID}, nil
 }
 
 // tokenError reports a failed token request without the token endpoint's

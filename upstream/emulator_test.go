@@ -55,7 +55,7 @@ type env struct {
 
 func newEnv(t *testing.T, emuOpts []procoretest.Option, opts ...upstream.Option) *env {
 	t.Helper()
-	emu := procoretest.NewServer(emuOpts...)
+	emu := procoretest.NewServer(t, emuOpts...)
 	t.Cleanup(emu.Close)
 	admin := adminClient(t, emu)
 	ts := upstream.ClientCredentials(clientcredentials.Config{ClientID: admin.ClientID, ClientSecret: admin.ClientSecret, TokenURL: emu.TokenURL})
@@ -410,7 +410,7 @@ func TestEmulatorTokenExpiry(t *testing.T) {
 		var mu sync.Mutex
 		now := time.Now()
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-		emu := procoretest.NewServer(procoretest.WithClock(clock), procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0))
+		emu := procoretest.NewServer(t, procoretest.WithClock(clock), procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0))
 		t.Cleanup(emu.Close)
 		admin := adminClient(t, emu)
 		ts := upstream.ClientCredentials(clientcredentials.Config{ClientID: admin.ClientID, ClientSecret: admin.ClientSecret, TokenURL: emu.TokenURL}, upstream.WithTokenClock(clock))

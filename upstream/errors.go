@@ -44,6 +44,12 @@ const (
 	// breaker is open after sustained upstream failures (see
 	// WithCircuitBreaker). RetryAfter says when it will probe again.
 	KindCircuitOpen
+	// KindOverloaded: refused locally, nothing sent, because every
+	// concurrency slot stayed busy for the queue timeout (see
+	// WithConcurrencyLimit). The overload is this process's and transient:
+	// RetryAfter says when to come back, and a retry is safe even for an
+	// update.
+	KindOverloaded
 )
 
 // String names the kind.
@@ -63,6 +69,8 @@ func (k ErrorKind) String() string {
 		return "invalid request"
 	case KindCircuitOpen:
 		return "circuit open"
+	case KindOverloaded:
+		return "overloaded"
 	}
 	return "ErrorKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -137,6 +145,8 @@ func (e *Error) Error() string {
 		b.WriteString("rate limit spent, request not sent")
 	case KindCircuitOpen:
 		b.WriteString("circuit open after sustained upstream failures, request not sent")
+	case KindOverloaded:
+		b.WriteString("overloaded, request not sent")
 	default:
 		b.WriteString(e.Kind.String())
 		if e.StatusCode != 0 {

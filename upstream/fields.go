@@ -1,45 +1,96 @@
 package upstream
 
-// writableField is one body field of the PATCH and the JSON type the
-// contract gives it.
-type writableField struct {
-	name string
-	kind ValueKind
+import (
+	"reflect"
+	"strings"
+)
+
+// Field is one scalar member of Procore's user: its JSON name, the JSON
+// type its value has, and what an update may do with it. The table of
+// fields is derived from jsonUser's struct tags, the one place the member
+// names are written, so the decoder, the patch validation, the service's
+// conversion and the emulator cannot disagree on a name or a type.
+type Field struct {
+	// Name is the JSON member name, which the proto field shares.
+	Name string
+	// Kind is the JSON type of the value (KindString, KindInt or KindBool).
+	Kind ValueKind
+	// Writable fields are the body fields Procore's update accepts.
+	Writable bool
+	// AdminOnly fields may be changed only by a Directory Admin.
+	AdminOnly bool
+	// Required fields are required by Procore in every update
+	// (last_name, email_address).
+	Required bool
+
+	index int // of the User field holding the value
 }
 
-// writableFieldTable lists the writable body fields in the order of the
-// seed description of the endpoint (avatar, a file, excluded). It is a
-// function returning an array, not a package variable, so nothing can
-// mutate it.
-func writableFieldTable() [26]writableField {
-	return [...]writableField{
-		{"first_name", KindString},
-		{"last_name", KindString},
-		{"job_title", KindString},
-		{"address", KindString},
-		{"city", KindString},
-		{"zip", KindString},
-		{"business_phone", KindString},
-		{"business_phone_extension", KindInt},
-		{"mobile_phone", KindString},
-		{"fax_number", KindString},
-		{"email_address", KindString},
-		{"email_signature", KindString},
-		{"is_active", KindBool},
-		{"is_employee", KindBool},
-		{"employee_id", KindString},
-		{"notes", KindString},
-		{"country_code", KindString},
-		{"state_code", KindString},
-		{"initials", KindString},
-		{"origin_id", KindString},
-		{"origin_data", KindString},
-		{"vendor_id", KindInt},
-		{"default_permission_template_id", KindInt},
-		{"company_permission_template_id", KindInt},
-		{"work_classification_id", KindInt},
-		{"add_to_new_projects", KindBool},
+// Value returns u's value of f, NullValue when u has none.
+func (f Field) Value(u *User) Value {
+	v := reflect.ValueOf(u).Elem().Field(f.index)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return NullValue()
+		}
+		v = v.Elem()
 	}
+	switch f.Kind {
+	case KindString:
+		return StringValue(v.String())
+	case KindInt:
+		return IntValue(v.Int())
+	case KindBool:
+		return BoolValue(v.Bool())
+	}
+	return NullValue()
+}
+
+// Fields returns the scalar members of a user (id, name, avatar and the 26
+// writable fields; not the embedded objects or the timestamps), in the
+// order of the endpoint's description. It reflects over the struct tags on
+// every call: callers that need it often keep the result.
+func Fields() []Field {
+	wire, user := reflect.TypeFor[jsonUser](), reflect.TypeFor[User]()
+	fields := make([]Field, 0, wire.NumField())
+	for i := range wire.NumField() {
+		sf := wire.Field(i)
+		kind, ok := fieldKind(sf.Type)
+		if !ok {
+			continue
+		}
+		uf, ok := user.FieldByName(sf.Name)
+		if !ok {
+			panic("upstream: jsonUser." + sf.Name + " has no User field") // caught by the tests
+		}
+		f := Field{Name: sf.Tag.Get("json"), Kind: kind, index: uf.Index[0]}
+		for flag := range strings.SplitSeq(sf.Tag.Get("procore"), ",") {
+			switch flag {
+			case "writable":
+				f.Writable = true
+			case "admin":
+				f.AdminOnly = true
+			case "required":
+				f.Required = true
+			}
+		}
+		fields = append(fields, f)
+	}
+	return fields
+}
+
+// fieldKind maps a jsonUser field type to its JSON type; ok is false for
+// the members that are not scalars.
+func fieldKind(t reflect.Type) (ValueKind, bool) {
+	switch t {
+	case reflect.TypeFor[*string](), reflect.TypeFor[flexibleText]():
+		return KindString, true
+	case reflect.TypeFor[flexibleInt]():
+		return KindInt, true
+	case reflect.TypeFor[*bool]():
+		return KindBool, true
+	}
+	return 0, false
 }
 
 // WritableFields returns the names of the 26 body fields Procore's update
@@ -47,20 +98,23 @@ func writableFieldTable() [26]writableField {
 // other field is refused by UpdateCompanyUser before anything is sent, so
 // a typo never reaches Procore (which would silently ignore it).
 func WritableFields() []string {
-	t := writableFieldTable()
-	names := make([]string, len(t))
-	for i, f := range t {
-		names[i] = f.name
+	var names []string
+	for _, f := range Fields() {
+		if f.Writable {
+			names = append(names, f.Name)
+		}
 	}
 	return names
 }
 
-// writableKind returns the JSON type of a writable field.
-func writableKind(name string) (ValueKind, bool) {
-	for _, f := range writableFieldTable() {
-		if f.name == name {
-			return f.kind, true
+// writableKinds maps each writable field to its JSON type, for
+// Patch.validate; a Client builds it once.
+func writableKinds() map[string]ValueKind {
+	kinds := make(map[string]ValueKind, 26)
+	for _, f := range Fields() {
+		if f.Writable {
+			kinds[f.Name] = f.Kind
 		}
 	}
-	return 0, false
+	return kinds
 }

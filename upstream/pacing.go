@@ -1,15 +1,10 @@
 package upstream
 
-import (
-	"math"
-	"time"
-
-	"golang.org/x/time/rate"
-)
+import "github.com/procore-directory/procore-directory/upstream/admission"
 
 // DefaultPacingBurst is how many requests of one credential may go at once
 // before pacing spreads the rest; see WithPacing.
-const DefaultPacingBurst = 5
+const DefaultPacingBurst = admission.DefaultPacingBurst
 
 // WithPacing sets the burst of per-credential pacing (default
 // DefaultPacingBurst; 0 or less turns pacing off).
@@ -24,44 +19,6 @@ const DefaultPacingBurst = 5
 // bounded by each caller's deadline (a wait that would pass it fails at once
 // with KindRateLimited and RetryAfter), instead of a storm of 429s.
 func WithPacing(burst int) Option {
-	return func(c *Client) { c.limits.burst = max(burst, 0) }
+	return func(c *Client) { c.pacingBurst = max(burst, 0) }
 }
 
-// pacer spreads one credential's budget over its window: a token bucket
-// whose rate is re-tuned at each admission.
-type pacer struct {
-	lim *rate.Limiter
-}
-
-func newPacer(burst int) *pacer {
-	if burst <= 0 {
-		return nil
-	}
-	return &pacer{lim: rate.NewLimiter(rate.Inf, burst)}
-}
-
-// tune sets the rate from the budget left (not yet spoken for by requests
-// in flight) and the time to the reset; an unknown or ended window means no
-// pacing.
-func (p *pacer) tune(rl RateLimit, inflight int, now time.Time) {
-	if !rl.Known || !rl.Reset.After(now) {
-		p.lim.SetLimitAt(now, rate.Inf)
-		return
-	}
-	left := max(rl.Remaining-inflight, 0)
-	perSec := float64(left) / rl.Reset.Sub(now).Seconds()
-	if math.IsInf(perSec, 0) || math.IsNaN(perSec) {
-		perSec = 0
-	}
-	p.lim.SetLimitAt(now, rate.Limit(perSec))
-}
-
-// reserve takes one request's slot and says how long to wait for it; the
-// reservation can be given back if the caller will not use it.
-func (p *pacer) reserve(now time.Time) (time.Duration, *rate.Reservation) {
-	r := p.lim.ReserveN(now, 1)
-	if !r.OK() {
-		return time.Duration(math.MaxInt64), nil
-	}
-	return r.DelayFrom(now), r
-}

@@ -90,12 +90,12 @@ func (p *Patch) AppendJSON(dst []byte) []byte {
 	return append(dst, "}}"...)
 }
 
-// validate checks every field against the contract's writable fields and
-// their types, so that a mistake fails before anything is sent.
-func (p *Patch) validate() error {
+// validate checks every field against the writable fields and their
+// types (writableKinds), so that a mistake fails before anything is sent.
+func (p *Patch) validate(writable map[string]ValueKind) error {
 	var problems []string
 	for _, e := range p.entries {
-		kind, ok := writableKind(e.field)
+		kind, ok := writable[e.field]
 		switch {
 		case !ok:
 			problems = append(problems, fmt.Sprintf("%q is not a writable field", e.field))

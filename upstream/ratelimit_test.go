@@ -22,9 +22,9 @@ func TestParseRateLimit(t *testing.T) {
 		want                    RateLimit
 		ok                      bool
 	}{
-		{"600", "12", "1900000000", RateLimit{600, 12, time.Unix(1900000000, 0), true}, true},
-		{"", "0", "1900000000", RateLimit{0, 0, time.Unix(1900000000, 0), true}, true},
-		{"25", "-1", "1900000000", RateLimit{25, 0, time.Unix(1900000000, 0), true}, true},
+		{"600", "12", "1900000000", RateLimit{Limit: 600, Remaining: 12, Reset: time.Unix(1900000000, 0), Known: true}, true},
+		{"", "0", "1900000000", RateLimit{Limit: 0, Remaining: 0, Reset: time.Unix(1900000000, 0), Known: true}, true},
+		{"25", "-1", "1900000000", RateLimit{Limit: 25, Remaining: 0, Reset: time.Unix(1900000000, 0), Known: true}, true},
 		{"25", "x", "1900000000", RateLimit{}, false},
 		{"25", "3", "", RateLimit{}, false},
 	}
@@ -164,21 +164,5 @@ func TestRateLimitCountsInFlight(t *testing.T) {
 	_, err = c.GetCompanyUser(later, 8089, 1001)
 	if e := asError(t, err); e.Kind != KindRateLimited {
 		t.Fatalf("after spending: %v", err)
-	}
-}
-
-// TestLimitStateKeepsLowestRemaining: reports of the same window arriving
-// out of order keep the lowest Remaining.
-func TestLimitStateKeepsLowestRemaining(t *testing.T) {
-	s := &limitState{changed: make(chan struct{})}
-	reset := time.Unix(1900000000, 0)
-	s.observe(RateLimit{Limit: 25, Remaining: 3, Reset: reset, Known: true})
-	s.observe(RateLimit{Limit: 25, Remaining: 7, Reset: reset, Known: true})
-	if got := s.snapshot().Remaining; got != 3 {
-		t.Fatalf("remaining %d, want 3", got)
-	}
-	s.observe(RateLimit{Limit: 25, Remaining: 25, Reset: reset.Add(10 * time.Second), Known: true})
-	if got := s.snapshot().Remaining; got != 25 {
-		t.Fatalf("new window: remaining %d, want 25", got)
 	}
 }

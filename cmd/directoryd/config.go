@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/server"
 )
 
 // Auth modes: how directoryd authenticates to Procore.
@@ -41,12 +42,12 @@ type Config struct {
 	LogLevel        slog.Level
 	ShutdownTimeout time.Duration
 
-	// Operations (telemetry.go, operations.go).
+	// Operations (operations.go).
 	Ops OpsConfig
 	// Callers: TLS, mutual TLS and the authorization policy (security.go).
 	Security SecurityConfig
 	// Limits on sizes, durations and upstream concurrency (limits.go).
-	Limits LimitsConfig
+	Limits server.Limits
 }
 
 // parseConfig reads flags from args and variables through getenv.
@@ -70,7 +71,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown waits for calls in flight")
 	cfg.Ops.register(fs)
 	cfg.Security.register(fs)
-	cfg.Limits.register(fs)
+	registerLimits(fs, &cfg.Limits)
 
 	// Environment first, so that flags given on the command line win.
 	var envErr error
@@ -111,7 +112,7 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
-	if err := errors.Join(c.Security.validate(), c.Limits.validate()); err != nil {
+	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits)); err != nil {
 		return err
 	}
 	if err := c.Ops.validate(); err != nil {

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
@@ -26,31 +24,20 @@ func startEmulator(log *slog.Logger, rateLimits bool) (*devEmulator, error) {
 	if !rateLimits {
 		opts = append(opts, procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0))
 	}
-	emu, err := procoretest.New(opts...)
+	emu, err := procoretest.Start(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dev emulator: %w", err)
 	}
-	var admin *procoretest.OAuthClient
-	for _, c := range emu.Clients() {
-		if c.DirectoryAdmin {
-			admin = &c
-			break
-		}
-	}
-	if admin == nil {
+	admin, ok := emu.AdminClient()
+	if !ok {
+		emu.Close()
 		return nil, errors.New("dev emulator: the built-in seed has no Directory Admin client")
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("dev emulator: %w", err)
-	}
-	srv := &http.Server{Handler: emu}
-	go func() { _ = srv.Serve(lis) }()
 	return &devEmulator{
-		url:          "http://" + lis.Addr().String(),
+		url:          emu.URL,
 		clientID:     admin.ClientID,
 		clientSecret: admin.ClientSecret,
-		close:        func() { _ = srv.Close() },
+		close:        emu.Close,
 	}, nil
 }
 

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"testing"
+
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
 // TestDevEmulatorRateLimits: the dev emulator enforces Procore's spike limit
@@ -19,22 +19,11 @@ func TestDevEmulatorRateLimits(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer emu.close()
-			resp, err := http.PostForm(emu.url+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {emu.clientID}, "client_secret": {emu.clientSecret}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var tok struct {
-				AccessToken string `json:"access_token"`
-			}
-			err = json.NewDecoder(resp.Body).Decode(&tok)
-			resp.Body.Close()
-			if err != nil || tok.AccessToken == "" {
-				t.Fatalf("token: %v", err)
-			}
+			tok := procoretest.Token(t, emu.url+"/oauth/token", procoretest.OAuthClient{ClientID: emu.clientID, ClientSecret: emu.clientSecret})
 			limited := 0
 			for range 30 { // more than the spike limit of 25
 				req, _ := http.NewRequest(http.MethodGet, emu.url+"/rest/v1.3/companies/8089/users/1001", nil)
-				req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+				req.Header.Set("Authorization", "Bearer "+tok)
 				req.Header.Set("Procore-Company-Id", "8089")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {

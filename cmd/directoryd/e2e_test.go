@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
 // binaries are built once for all end-to-end tests.
@@ -152,18 +152,7 @@ func requestLog(t *testing.T, emuURL string) []emulatorRequest {
 
 func token(t *testing.T, emuURL, id, secret string) string {
 	t.Helper()
-	resp, err := http.PostForm(emuURL+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-		t.Fatalf("token: %v %+v", err, tok)
-	}
-	return tok.AccessToken
+	return procoretest.Token(t, emuURL+"/oauth/token", procoretest.OAuthClient{ClientID: id, ClientSecret: secret})
 }
 
 // TestEndToEnd starts the emulator and directoryd as real processes on

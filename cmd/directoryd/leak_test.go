@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -140,20 +139,7 @@ func TestNoLeaks(t *testing.T) {
 	}
 	t.Cleanup(func() { conn.Close() })
 	pc := directoryv1.NewDirectoryServiceClient(conn)
-	token := func(c procoretest.OAuthClient) string {
-		resp, err := http.PostForm(emu.url+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {c.ClientID}, "client_secret": {c.ClientSecret}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var tok struct {
-			AccessToken string `json:"access_token"`
-		}
-		if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || tok.AccessToken == "" {
-			t.Fatalf("token: %v", err)
-		}
-		return tok.AccessToken
-	}
+	token := func(c procoretest.OAuthClient) string { return procoretest.Token(t, emu.url+"/oauth/token", c) }
 	adminTok, fieldTok := token(emu.client(t, true)), token(emu.client(t, false))
 	as := func(tok string) context.Context {
 		return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)

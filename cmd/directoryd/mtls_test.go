@@ -21,6 +21,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -197,7 +198,7 @@ func TestMutualTLSAndPolicy(t *testing.T) {
 	update := func(company int64, user *directoryv1.CompanyUser, paths ...string) *directoryv1.UpdateCompanyUserRequest {
 		return &directoryv1.UpdateCompanyUserRequest{CompanyId: company, Id: userIn(company), User: user, UpdateMask: &fieldmaskpb.FieldMask{Paths: paths}}
 	}
-	forged := metadata.Pairs(service.CallerIdentityHeader, hrSyncID)
+	forged := metadata.Pairs(auth.CallerIdentityHeader, hrSyncID)
 	grpcTests := []struct {
 		name       string
 		tls        *tls.Config
@@ -256,7 +257,7 @@ func TestMutualTLSAndPolicy(t *testing.T) {
 		})
 	}
 
-	forgedHeader := []string{"Grpc-Metadata-" + service.CallerIdentityHeader, hrSyncID, service.CallerIdentityHeader, hrSyncID}
+	forgedHeader := []string{"Grpc-Metadata-" + auth.CallerIdentityHeader, hrSyncID, auth.CallerIdentityHeader, hrSyncID}
 	restTests := []struct {
 		name        string
 		tls         *tls.Config

@@ -5,7 +5,7 @@ import (
 	"flag"
 	"fmt"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -25,7 +25,7 @@ type OpsConfig struct {
 	// of short-lived garbage, so Go's default of 100 collects very often;
 	// 400 costs a few MiB more and ~20 % less CPU per call (BENCHMARKS.md).
 	GCPercent int
-	// StreamWorkers is service.WithStreamWorkers.
+	// StreamWorkers is server.Config.StreamWorkers.
 	StreamWorkers int
 	// GOGCFromEnv: the GOGC variable is set, and the runtime's reading of
 	// it wins over GCPercent.
@@ -42,7 +42,7 @@ func (o *OpsConfig) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Breaker.ConsecutiveFailures, "breaker-failures", def.ConsecutiveFailures, "consecutive upstream failures (5xx, no answer) that open the circuit breaker; 0 turns it off")
 	fs.DurationVar(&o.Breaker.OpenTimeout, "breaker-open-timeout", def.OpenTimeout, "how long the open circuit breaker fails calls fast before probing Procore")
 	fs.IntVar(&o.Breaker.HalfOpenRequests, "breaker-probes", def.HalfOpenRequests, "probe requests let through when the circuit breaker is half-open; as many successes close it")
-	fs.IntVar(&o.StreamWorkers, "stream-workers", service.DefaultStreamWorkers, "goroutines kept to run gRPC calls, whose stacks stay grown between calls; more calls at once get goroutines of their own; 0: a new goroutine per call")
+	fs.IntVar(&o.StreamWorkers, "stream-workers", server.DefaultStreamWorkers, "goroutines kept to run gRPC calls, whose stacks stay grown between calls; more calls at once get goroutines of their own; 0: a new goroutine per call")
 	fs.IntVar(&o.GCPercent, "gc-percent", DefaultGCPercent, "garbage collector target, as GOGC (heap growth in % over live data before a collection; -1: off, then set GOMEMLIMIT); ignored when GOGC is set")
 }
 
@@ -76,9 +76,4 @@ func (o *OpsConfig) validate() error {
 		}
 	}
 	return nil
-}
-
-// upstreamOptions are the Procore client options the configuration implies.
-func (o *OpsConfig) upstreamOptions() []upstream.Option {
-	return []upstream.Option{upstream.WithPacing(o.PacingBurst), upstream.WithCircuitBreaker(o.Breaker)}
 }

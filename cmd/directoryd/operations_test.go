@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -22,7 +22,7 @@ func TestParseOpsConfig(t *testing.T) {
 		{
 			name: "defaults",
 			env:  env(),
-			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), GCPercent: DefaultGCPercent, StreamWorkers: service.DefaultStreamWorkers},
+			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), GCPercent: DefaultGCPercent, StreamWorkers: server.DefaultStreamWorkers},
 		},
 		{
 			name: "flags",
@@ -33,19 +33,19 @@ func TestParseOpsConfig(t *testing.T) {
 		{
 			name: "GOGC set: the runtime's reading wins",
 			env:  env("GOGC", "200"),
-			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), GCPercent: DefaultGCPercent, StreamWorkers: service.DefaultStreamWorkers, GOGCFromEnv: true},
+			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), GCPercent: DefaultGCPercent, StreamWorkers: server.DefaultStreamWorkers, GOGCFromEnv: true},
 		},
 		{
 			name: "environment, and the standard OTLP variable",
 			env: env("DIRECTORYD_PACING_BURST", "9", "DIRECTORYD_BREAKER_FAILURES", "0", "DIRECTORYD_BREAKER_OPEN_TIMEOUT", "1m",
 				"OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
 			want: OpsConfig{PacingBurst: 9, Breaker: upstream.BreakerConfig{ConsecutiveFailures: 0, OpenTimeout: time.Minute, HalfOpenRequests: 1},
-				OTLPEndpoint: "http://collector:4317", GCPercent: DefaultGCPercent, StreamWorkers: service.DefaultStreamWorkers},
+				OTLPEndpoint: "http://collector:4317", GCPercent: DefaultGCPercent, StreamWorkers: server.DefaultStreamWorkers},
 		},
 		{
 			name: "the traces endpoint wins",
 			env:  env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4317", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://b:4317"),
-			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), OTLPEndpoint: "http://b:4317", GCPercent: DefaultGCPercent, StreamWorkers: service.DefaultStreamWorkers},
+			want: OpsConfig{PacingBurst: upstream.DefaultPacingBurst, Breaker: upstream.DefaultBreakerConfig(), OTLPEndpoint: "http://b:4317", GCPercent: DefaultGCPercent, StreamWorkers: server.DefaultStreamWorkers},
 		},
 		{name: "negative burst", args: []string{"--pacing-burst", "-1"}, env: env(), wantErr: "--pacing-burst"},
 		{name: "negative failures", args: []string{"--breaker-failures", "-1"}, env: env(), wantErr: "--breaker-failures"},

@@ -2,19 +2,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"runtime/debug"
-	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 
-	"github.com/procore-directory/procore-directory/service"
-	"github.com/procore-directory/procore-directory/upstream"
+	"github.com/procore-directory/procore-directory/service/server"
+	"github.com/procore-directory/procore-directory/service/telemetry"
 )
 
 // run serves until ctx is done, then shuts down gracefully.
@@ -34,37 +31,22 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		cfg.ClientID, cfg.ClientSecret = emu.clientID, emu.clientSecret
 	}
 
-	tel, err := newTelemetry(ctx, cfg.Ops.OTLPEndpoint, log)
+	var telOpts []telemetry.Option
+	if cfg.Ops.OTLPEndpoint != "" {
+		telOpts = append(telOpts, telemetry.WithOTLPEndpoint(cfg.Ops.OTLPEndpoint))
+	}
+	tel, err := telemetry.New(ctx, append(telOpts, telemetry.WithLogger(log))...)
 	if err != nil {
 		return err
 	}
-
-	var ts upstream.TokenSource = upstream.PassThrough()
-	if cfg.Auth == authClientCredentials {
-		ts = upstream.ClientCredentials(clientcredentials.Config{
-			ClientID:     cfg.ClientID,
-			ClientSecret: cfg.ClientSecret,
-			TokenURL:     cfg.TokenURL,
-		})
-	}
-	client, err := upstream.New(cfg.UpstreamURL, append([]upstream.Option{upstream.WithTokenSource(ts), upstream.WithLogger(log)}, tel.clientOptions(cfg.Ops)...)...)
+	sc, err := cfg.server(tel, log)
 	if err != nil {
 		return err
 	}
-	sec, err := newSecurity(cfg.Security, log)
+	srv, err := server.New(ctx, sc)
 	if err != nil {
 		return err
 	}
-	svc, err := service.New(cfg.Limits.upstream(client), append([]service.Option{service.WithRequiredFields(cfg.RequiredFields), service.WithLogger(log)}, sec.serviceOptions()...)...)
-	if err != nil {
-		return err
-	}
-	serverOpts := append([]service.ServerOption{service.WithServerLogger(log), service.WithStreamWorkers(uint32(cfg.Ops.StreamWorkers))}, tel.serverOptions(log)...)
-	if cfg.Auth == authPassThrough {
-		serverOpts = append(serverOpts, service.WithPassThroughAuth())
-	}
-	serverOpts = append(append(serverOpts, cfg.Limits.serverOptions()...), sec.serverOptions()...)
-	srv := service.NewServer(svc, serverOpts...)
 
 	grpcLis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
@@ -75,26 +57,10 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		grpcLis.Close()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
-
-	// The gateway calls the service in process: every REST call passes the
-	// same interceptors as a gRPC call, without a socket or HTTP/2 hop.
-	gw, err := service.NewGateway(ctx, srv.InProcess(), append(tel.gatewayOptions(), sec.gatewayOptions()...)...)
-	if err != nil {
-		return err
-	}
-	httpSrv := &http.Server{
-		Handler:           gw,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
-		TLSConfig:         sec.httpTLS,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-
 	errc := make(chan error, 2)
-	go func() { errc <- srv.Serve(grpcLis) }()
+	go func() { errc <- srv.ServeGRPC(grpcLis) }()
 	go func() {
-		if err := serveHTTP(httpSrv, httpLis); !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.ServeREST(httpLis); err != nil {
 			errc <- err
 		}
 	}()
@@ -113,12 +79,26 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	log.Info("directoryd shutting down", "timeout", cfg.ShutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	if err := httpSrv.Shutdown(sctx); err != nil {
-		log.Warn("HTTP shutdown incomplete", "err", err)
-	}
 	srv.Shutdown(sctx)
-	if err := tel.shutdown(sctx); err != nil {
+	if err := tel.Shutdown(sctx); err != nil {
 		log.Warn("trace export incomplete", "err", err)
 	}
 	return serveErr
+}
+
+// server is the serving stack's configuration the flags describe.
+func (c *Config) server(tel *telemetry.Telemetry, log *slog.Logger) (server.Config, error) {
+	sc := server.DefaultConfig()
+	sc.UpstreamURL = c.UpstreamURL
+	if c.Auth == authClientCredentials {
+		sc.ClientCredentials = &clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL}
+	}
+	sc.RequiredFields = c.RequiredFields
+	sc.Limits = c.Limits
+	sc.PacingBurst = c.Ops.PacingBurst
+	sc.Breaker = c.Ops.Breaker
+	sc.StreamWorkers = c.Ops.StreamWorkers
+	sc.Telemetry = tel
+	sc.Logger = log
+	return sc, c.Security.apply(&sc, log)
 }

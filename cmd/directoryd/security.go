@@ -1,18 +1,14 @@
 package main
 
 import (
-	"crypto/tls"
 	"errors"
 	"flag"
 	"log/slog"
-	"net"
-	"net/http"
 	"time"
 
-	"google.golang.org/grpc"
+	"github.com/procore-directory/procore-directory/service/auth"
+	"github.com/procore-directory/procore-directory/service/server"
 	"google.golang.org/grpc/credentials"
-
-	"github.com/procore-directory/procore-directory/service"
 )
 
 // SecurityConfig is how directoryd proves itself to callers and callers to
@@ -26,7 +22,7 @@ type SecurityConfig struct {
 	// set, both listeners require one (mutual TLS), and the caller's
 	// identity is its URI SAN, else its CN.
 	ClientCA string
-	// Policy is the authorization policy file (service.Policy).
+	// Policy is the authorization policy file (auth.Policy).
 	Policy string
 }
 
@@ -62,63 +58,27 @@ func (s *SecurityConfig) requireCallerAuth(auth string) error {
 	return nil
 }
 
-// security is the configuration made ready to serve.
-type security struct {
-	grpcCreds  credentials.TransportCredentials // nil: plaintext gRPC
-	httpTLS    *tls.Config                      // nil: plaintext HTTP
-	authorizer service.Authorizer               // nil: none
-	mutual     bool
-}
-
-// newSecurity loads the certificates and the policy, failing with errors
-// that name the file.
-func newSecurity(s SecurityConfig, log *slog.Logger) (*security, error) {
-	sec := &security{}
+// apply loads the certificates and the policy into cfg, failing with
+// errors that name the file.
+func (s SecurityConfig) apply(cfg *server.Config, log *slog.Logger) error {
 	if s.TLSCert != "" {
 		r, err := newCertReloader(s.TLSCert, s.TLSKey, s.ClientCA, log, time.Now)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		sec.grpcCreds = credentials.NewTLS(r.serverConfig("h2"))
-		sec.httpTLS = r.serverConfig("h2", "http/1.1")
-		sec.mutual = s.ClientCA != ""
+		cfg.GRPCCredentials = credentials.NewTLS(r.serverConfig("h2"))
+		cfg.HTTPTLS = r.serverConfig("h2", "http/1.1")
+		cfg.MutualTLS = s.ClientCA != ""
 	}
 	if s.Policy != "" {
-		p, err := service.LoadPolicy(s.Policy)
+		p, err := auth.LoadPolicy(s.Policy)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		log.Info("authorization policy loaded", "file", s.Policy, "callers", p.Len())
-		sec.authorizer = p
+		cfg.Authorizer = p
 	}
-	return sec, nil
-}
-
-// serviceOptions enforce the policy in the service.
-func (sec *security) serviceOptions() []service.Option {
-	if sec.authorizer == nil {
-		return nil
-	}
-	return []service.Option{service.WithAuthorizer(sec.authorizer)}
-}
-
-// serverOptions install the credentials and, with mutual TLS, the caller
-// authentication interceptor.
-func (sec *security) serverOptions() []service.ServerOption {
-	var opts []service.ServerOption
-	if sec.grpcCreds != nil {
-		opts = append(opts, service.WithGRPCOptions(grpc.Creds(sec.grpcCreds)))
-	}
-	if sec.mutual {
-		opts = append(opts, service.WithUnaryInterceptors(service.CallerAuthentication()))
-	}
-	return opts
-}
-
-// gatewayOptions forward the HTTP caller's verified identity (and always
-// strip forged ones).
-func (sec *security) gatewayOptions() []service.GatewayOption {
-	return []service.GatewayOption{service.WithGatewayCallerIdentity()}
+	return nil
 }
 
 // describe is for the start-up log line.
@@ -131,13 +91,4 @@ func (s SecurityConfig) describe() string {
 	default:
 		return "plaintext"
 	}
-}
-
-// serveHTTP serves srv on l, over TLS when srv.TLSConfig is set (the
-// certificate comes from its GetConfigForClient).
-func serveHTTP(srv *http.Server, l net.Listener) error {
-	if srv.TLSConfig == nil {
-		return srv.Serve(l)
-	}
-	return srv.ServeTLS(l, "", "")
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/server"
 )
 
 func TestParseSecurityAndLimitsConfig(t *testing.T) {
@@ -22,8 +22,8 @@ func TestParseSecurityAndLimitsConfig(t *testing.T) {
 		wantErr string
 	}{
 		{name: "limit defaults", args: up, env: env(), check: func(t *testing.T, c Config) {
-			want := LimitsConfig{MaxRecvMsgSize: service.DefaultMaxRecvMsgSize, MaxHeaderListSize: service.DefaultMaxHeaderListSize, MaxHeaderBytes: service.DefaultMaxHeaderBytes,
-				CallTimeout: service.DefaultCallTimeout, MaxConcurrentUpstream: service.DefaultMaxConcurrentUpstream, UpstreamQueueTimeout: service.DefaultUpstreamQueueTimeout}
+			want := server.Limits{MaxRecvMsgSize: server.DefaultMaxRecvMsgSize, MaxHeaderListSize: server.DefaultMaxHeaderListSize, MaxHeaderBytes: server.DefaultMaxHeaderBytes,
+				CallTimeout: server.DefaultCallTimeout, MaxConcurrentUpstream: server.DefaultMaxConcurrentUpstream, UpstreamQueueTimeout: server.DefaultUpstreamQueueTimeout}
 			if c.Limits != want || c.Security != (SecurityConfig{}) {
 				t.Errorf("%+v %+v", c.Limits, c.Security)
 			}

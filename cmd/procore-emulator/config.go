@@ -24,6 +24,10 @@ type config struct {
 	randSeed      int64
 	randSeedSet   bool
 	logLevel      slog.Level
+	adminFields   procoretest.AdminFields
+	responseShape procoretest.ResponseShape
+	errorBody     procoretest.ErrorBody
+	nullClears    bool
 }
 
 // parseConfig parses args (without the program name). Usage and errors go
@@ -44,6 +48,13 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	fs.Float64Var(&c.faults.DropRate, "drop-rate", 0, "share of API requests whose connection is dropped (0..1)")
 	fs.Float64Var(&c.faults.MalformedRate, "malformed-rate", 0, "share of API requests answered 200 with truncated JSON (0..1)")
 	fs.Int64Var(&c.randSeed, "rand-seed", 0, "seed for fault randomness (default: random)")
+	fs.TextVar(&c.adminFields, "admin-fields", procoretest.AdminFieldsChanged,
+		"how the four admin-only fields are guarded for a client without Directory Admin: changed (a new value is 403) or included (sending one at all is 403)")
+	fs.TextVar(&c.responseShape, "response-shape", procoretest.ResponseShapePublished,
+		"fields of the update and show 200s: published (Procore's OpenAPI: contact_id, no vendor_id/permission_template/company_permission_template/welcome_email_sent_at) or extended (every stored attribute)")
+	fs.TextVar(&c.errorBody, "error-body", procoretest.ErrorBodyRails,
+		`body of 400/401/403 answers: rails ({"errors": ...}, OAuth error, plain text) or flat (published {"code","message","fields","reason","error"})`)
+	fs.BoolVar(&c.nullClears, "null-clears", true, "a PATCH field sent as null clears it; false: 422 \"can't be null\"")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("parse flags: %w", err)
@@ -85,6 +96,10 @@ func (c config) options(logger *slog.Logger) []procoretest.Option {
 		procoretest.WithTokenTTL(c.tokenTTL),
 		procoretest.WithFaults(c.faults),
 		procoretest.WithLogger(logger),
+		procoretest.WithAdminFields(c.adminFields),
+		procoretest.WithResponseShape(c.responseShape),
+		procoretest.WithErrorBody(c.errorBody),
+		procoretest.WithNullClears(c.nullClears),
 	}
 	if c.seedFile != "" {
 		opts = append(opts, procoretest.WithSeedFile(c.seedFile))

@@ -5,11 +5,22 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
+
+// defaults is the config of an empty command line, changed by edit.
+func defaults(edit func(*config)) config {
+	c := config{addr: "127.0.0.1:8081", hourlyLimit: 3600, spikeLimit: 25, tokenTTL: 5400 * time.Second,
+		adminFields: procoretest.AdminFieldsChanged, responseShape: procoretest.ResponseShapePublished, errorBody: procoretest.ErrorBodyRails, nullClears: true}
+	if edit != nil {
+		edit(&c)
+	}
+	return c
+}
 
 func TestParseConfig(t *testing.T) {
 	tests := []struct {
@@ -18,13 +29,20 @@ func TestParseConfig(t *testing.T) {
 		want    config
 		wantErr bool
 	}{
-		{name: "defaults", args: nil, want: config{addr: "127.0.0.1:8081", hourlyLimit: 3600, spikeLimit: 25, tokenTTL: 5400 * time.Second}},
+		{name: "defaults", args: nil, want: defaults(nil)},
 		{name: "all flags", args: []string{"--addr", "127.0.0.1:0", "--seed", "s.json", "--hourly-limit", "600", "--spike-limit", "0", "--partial-bodies",
-			"--token-ttl", "1m", "--latency", "5ms", "--error-rate", "0.1", "--error-status", "503", "--drop-rate", "0.2", "--malformed-rate", "0.3", "--rand-seed", "7", "--log-level", "debug"},
+			"--token-ttl", "1m", "--latency", "5ms", "--error-rate", "0.1", "--error-status", "503", "--drop-rate", "0.2", "--malformed-rate", "0.3", "--rand-seed", "7", "--log-level", "debug",
+			"--admin-fields", "included", "--response-shape", "extended", "--error-body", "flat", "--null-clears=false"},
 			want: config{addr: "127.0.0.1:0", seedFile: "s.json", hourlyLimit: 600, spikeLimit: 0, partialBodies: true, tokenTTL: time.Minute,
 				faults:   procoretest.Faults{Latency: 5 * time.Millisecond, ErrorRate: 0.1, ErrorStatus: 503, DropRate: 0.2, MalformedRate: 0.3},
-				randSeed: 7, randSeedSet: true, logLevel: slog.LevelDebug}},
-		{name: "rand seed zero is still set", args: []string{"--rand-seed=0"}, want: config{addr: "127.0.0.1:8081", hourlyLimit: 3600, spikeLimit: 25, tokenTTL: 5400 * time.Second, randSeedSet: true}},
+				randSeed: 7, randSeedSet: true, logLevel: slog.LevelDebug,
+				adminFields: procoretest.AdminFieldsIncluded, responseShape: procoretest.ResponseShapeExtended, errorBody: procoretest.ErrorBodyFlat, nullClears: false}},
+		{name: "rand seed zero is still set", args: []string{"--rand-seed=0"}, want: defaults(func(c *config) { c.randSeedSet = true })},
+		{name: "explicit published defaults", args: []string{"--admin-fields=changed", "--response-shape=published", "--error-body=rails", "--null-clears=true"}, want: defaults(nil)},
+		{name: "bad admin fields", args: []string{"--admin-fields", "always"}, wantErr: true},
+		{name: "bad response shape", args: []string{"--response-shape", "full"}, wantErr: true},
+		{name: "bad error body", args: []string{"--error-body", "json"}, wantErr: true},
+		{name: "bad null clears", args: []string{"--null-clears=maybe"}, wantErr: true},
 		{name: "unknown flag", args: []string{"--nope"}, wantErr: true},
 		{name: "stray argument", args: []string{"extra"}, wantErr: true},
 		{name: "rate above one", args: []string{"--error-rate", "1.5"}, wantErr: true},
@@ -49,8 +67,15 @@ func TestParseConfig(t *testing.T) {
 }
 
 func TestParseConfigHelp(t *testing.T) {
-	if _, err := parseConfig([]string{"-h"}, io.Discard); !errors.Is(err, flag.ErrHelp) {
+	var out strings.Builder
+	if _, err := parseConfig([]string{"-h"}, &out); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("err %v, want flag.ErrHelp", err)
+	}
+	for _, want := range []string{"-admin-fields value", "(default changed)", "-response-shape value", "(default published)",
+		"-error-body value", "(default rails)", "-null-clears", "can't be null"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("--help lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

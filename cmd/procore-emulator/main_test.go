@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
 // buildBinary compiles the command once per test binary run.
@@ -90,18 +91,7 @@ func (s *syncBuffer) String() string {
 
 func fetchToken(t *testing.T, base, id, secret string) string {
 	t.Helper()
-	resp, err := http.PostForm(base+"/oauth/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("token: %d %v", resp.StatusCode, err)
-	}
-	return tok.AccessToken
+	return procoretest.Token(t, base+"/oauth/token", procoretest.OAuthClient{ClientID: id, ClientSecret: secret})
 }
 
 func apiCall(t *testing.T, method, u, tok, company, body string) (int, []byte) {
@@ -132,8 +122,9 @@ func TestBinary(t *testing.T) {
 	if code != 200 || !strings.Contains(string(body), `"city":"Salem"`) {
 		t.Fatalf("PATCH: %d %s", code, body)
 	}
-	if code, _ := apiCall(t, "GET", base+"/rest/v1.3/companies/8089/users/1001", tok, "8089", ""); code != 200 {
-		t.Fatalf("show: %d", code)
+	if code, body := apiCall(t, "GET", base+"/rest/v1.3/companies/8089/users/1001", tok, "8089", ""); code != 200 ||
+		!strings.Contains(string(body), `"contact_id":7700101`) || strings.Contains(string(body), `"vendor_id"`) {
+		t.Fatalf("show (default --response-shape=published): %d %s", code, body)
 	}
 	if code, _ := apiCall(t, "GET", base+"/rest/v1.3/companies/8089/users", tok, "8089", ""); code != 200 {
 		t.Fatalf("index: %d", code)
@@ -159,6 +150,53 @@ func TestBinary(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), "shutting down") || !strings.Contains(stderr.String(), "path=/rest/v1.3/companies/8089/users/1001") {
 		t.Errorf("stderr lacks slog lines: %s", stderr)
+	}
+}
+
+// TestBinaryContractModes starts the binary with every contract switch
+// away from its default and checks each one took effect.
+func TestBinaryContractModes(t *testing.T) {
+	bin := buildBinary(t)
+	_, base, _ := startBinary(t, bin, "--addr", "127.0.0.1:0",
+		"--admin-fields=included", "--response-shape=extended", "--error-body=flat", "--null-clears=false")
+	field := fetchToken(t, base, "field-app", "field-secret-91c7")
+	admin := fetchToken(t, base, "directory-admin-app", "admin-secret-4f2a")
+	user := base + "/rest/v1.3/companies/8089/users/1001"
+	tests := []struct {
+		name     string
+		method   string
+		tok      string
+		body     string
+		wantCode int
+		want     []string // substrings of the answer
+		wantNot  []string
+	}{
+		{name: "included + flat: unchanged e-mail refused", method: "PATCH", tok: field,
+			body:     `{"user":{"last_name":"Okafor","email_address":"maria.okafor@summitridge.example"}}`,
+			wantCode: 403, want: []string{`"code":403`, `"fields":"email_address"`, `"reason":"admin_only_field"`}},
+		{name: "null refused", method: "PATCH", tok: admin,
+			body:     `{"user":{"last_name":"Okafor","email_address":"maria.okafor@summitridge.example","notes":null}}`,
+			wantCode: 422, want: []string{`{"errors":{"notes":["can't be null"]}}`}},
+		{name: "extended show", method: "GET", tok: admin, wantCode: 200,
+			want: []string{`"vendor_id":null`, `"permission_template":{"id":41`, `"welcome_email_sent_at":"2024-03-02T09:00:00Z"`}, wantNot: []string{`"contact_id"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, body := apiCall(t, tc.method, user, tc.tok, "8089", tc.body)
+			if code != tc.wantCode {
+				t.Fatalf("%d %s", code, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(body), w) {
+					t.Errorf("answer lacks %s: %s", w, body)
+				}
+			}
+			for _, w := range tc.wantNot {
+				if strings.Contains(string(body), w) {
+					t.Errorf("answer has %s: %s", w, body)
+				}
+			}
+		})
 	}
 }
 

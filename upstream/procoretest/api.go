@@ -209,8 +209,17 @@ func (rec *Request) fillBody(body []byte) {
 }
 
 // handleApp is the Rails application: auth, rate limit, company header,
-// company, access, then the action.
+// company, access, then the action. With ErrorBodyFlat its 400, 401 and
+// 403 answers are rewritten into the published flat shape here, in one place.
 func (e *Emulator) handleApp(r *http.Request, body []byte) *reply {
+	rep := e.app(r, body)
+	if e.cfg.errorBody == ErrorBodyFlat {
+		return flatten(rep)
+	}
+	return rep
+}
+
+func (e *Emulator) app(r *http.Request, body []byte) *reply {
 	rt, ok := matchRoute(r)
 	if !ok {
 		return notFoundReply()
@@ -231,10 +240,11 @@ func (e *Emulator) authorized(r *http.Request, rt route, t *token, st rateState,
 	}
 	hdr, present := r.Header["Procore-Company-Id"]
 	if !present || len(hdr) == 0 || strings.TrimSpace(hdr[0]) == "" {
-		return textReply(http.StatusBadRequest, "Missing Procore-Company-Id header!")
+		return withFlat(textReply(http.StatusBadRequest, "Missing Procore-Company-Id header!"), reasonMissingCompanyHeader, "Missing Procore-Company-Id header!")
 	}
 	if hid, err := strconv.ParseInt(strings.TrimSpace(hdr[0]), 10, 64); err != nil || hid != rt.companyID {
-		return errorsReply(http.StatusForbidden, "Procore-Company-Id header does not match the company in the path")
+		const msg = "Procore-Company-Id header does not match the company in the path"
+		return withFlat(errorsReply(http.StatusForbidden, msg), reasonCompanyMismatch, msg)
 	}
 	e.mu.RLock()
 	c := e.dir.companies[rt.companyID]
@@ -244,7 +254,7 @@ func (e *Emulator) authorized(r *http.Request, rt route, t *token, st rateState,
 	}
 	if !slices.Contains(t.client.CompanyIDs, rt.companyID) {
 		e.mu.RUnlock()
-		return textReply(http.StatusForbidden, "App is not connected to this company")
+		return withFlat(textReply(http.StatusForbidden, "App is not connected to this company"), reasonAppNotConnected, "App is not connected to this company")
 	}
 	switch rt.action {
 	case actionIndex:
@@ -256,7 +266,7 @@ func (e *Emulator) authorized(r *http.Request, rt route, t *token, st rateState,
 		if u == nil {
 			return notFoundReply()
 		}
-		return jsonReply(http.StatusOK, renderUser(make([]byte, 0, 1536), c, u, viewShow))
+		return jsonReply(http.StatusOK, renderUser(make([]byte, 0, 1536), c, u, viewShow, e.cfg.responseShape))
 	}
 	exists := c.users[rt.userID] != nil
 	e.mu.RUnlock()
@@ -278,7 +288,7 @@ func (e *Emulator) index(r *http.Request, c *company) *reply {
 		if i > start {
 			b = append(b, ',')
 		}
-		b = renderUser(b, c, c.users[c.order[i]], viewList)
+		b = renderUser(b, c, c.users[c.order[i]], viewList, ResponseShapeExtended)
 	}
 	b = append(b, ']')
 	rep := jsonReply(http.StatusOK, b)
@@ -307,7 +317,8 @@ func decodeChanges(contentType string, body []byte) (*changeSet, *reply) {
 		var err error
 		cs, err = decodeJSONChanges(body)
 		if err != nil {
-			return nil, errorsReply(http.StatusBadRequest, "There was a problem in the JSON you submitted: "+err.Error())
+			msg := "There was a problem in the JSON you submitted: " + err.Error()
+			return nil, withFlat(errorsReply(http.StatusBadRequest, msg), reasonInvalidJSON, msg)
 		}
 	case bodyMultipart, bodyURLEncoded:
 		var f *parsedForm
@@ -318,12 +329,13 @@ func decodeChanges(contentType string, body []byte) (*changeSet, *reply) {
 			f, err = parseURLEncodedBody(body)
 		}
 		if err != nil {
-			return nil, errorsReply(http.StatusBadRequest, "Invalid form body: "+err.Error())
+			msg := "Invalid form body: " + err.Error()
+			return nil, withFlat(errorsReply(http.StatusBadRequest, msg), reasonInvalidForm, msg)
 		}
 		cs = decodeFormChanges(f)
 	}
 	if cs == nil {
-		return nil, errorsReply(http.StatusBadRequest, map[string][]string{"user": {"is missing"}})
+		return nil, withFlat(errorsReply(http.StatusBadRequest, map[string][]string{"user": {"is missing"}}), reasonMissingParameter, "user is missing", "user")
 	}
 	return cs, nil
 }

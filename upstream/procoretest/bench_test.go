@@ -32,8 +32,7 @@ func BenchmarkEmulatorPatch(b *testing.B) {
 		})
 	})
 	b.Run("loopback", func(b *testing.B) {
-		s := NewServer(WithHourlyLimit(0), WithSpikeLimit(0), WithRequestLogSize(1000))
-		defer s.Close()
+		s := NewServer(b, WithHourlyLimit(0), WithSpikeLimit(0), WithRequestLogSize(1000))
 		tok := mustToken(b, s.Emulator, adminClient)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 		url := s.URL + "/rest/v1.3/companies/8089/users/1001"

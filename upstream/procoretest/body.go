@@ -103,9 +103,15 @@ func (f *parsedForm) logForm() *RequestForm {
 }
 
 // change is one field's new value; invalid marks a wrong type ("is invalid").
+// null marks a JSON null or an empty form value, emptyText an empty form
+// value of a string field, so WithNullClears(false) can refuse the first
+// and keep the second as "".
 type change struct {
-	value   any
-	invalid bool
+	value     any
+	invalid   bool
+	null      bool
+	emptyText bool
+	refused   bool // a null refused by WithNullClears(false): "can't be null"
 }
 
 // changeSet is a decoded PATCH body: only present fields appear.
@@ -114,6 +120,26 @@ type changeSet struct {
 	avatar      *formFile // a new avatar
 	clearAvatar bool
 	avatarBad   bool // avatar given in a form that cannot be an image
+	avatarNull  bool // clearing the avatar refused by WithNullClears(false)
+}
+
+// refuseNulls applies WithNullClears(false): a null becomes a 422 "can't be
+// null" and is not applied, an empty string form value is kept as "".
+func (cs *changeSet) refuseNulls() {
+	for name, ch := range cs.fields {
+		switch {
+		case !ch.null:
+			continue
+		case ch.emptyText:
+			ch.value, ch.null = "", false
+		default:
+			ch.invalid, ch.refused = true, true
+		}
+		cs.fields[name] = ch
+	}
+	if cs.clearAvatar {
+		cs.clearAvatar, cs.avatarNull = false, true
+	}
 }
 
 // decodeJSONChanges reads {"user": {...}}; unknown keys are ignored as
@@ -148,7 +174,7 @@ func decodeJSONChanges(body []byte) (*changeSet, error) {
 			continue
 		}
 		val, ok := decodeJSONValue(kind, v)
-		cs.fields[k] = change{value: val, invalid: !ok}
+		cs.fields[k] = change{value: val, invalid: !ok, null: ok && val == nil}
 	}
 	return cs, nil
 }
@@ -177,7 +203,7 @@ func decodeFormChanges(f *parsedForm) *changeSet {
 			continue
 		}
 		val, ok := decodeFormValue(kind, v)
-		cs.fields[name] = change{value: val, invalid: !ok}
+		cs.fields[name] = change{value: val, invalid: !ok, null: v == "", emptyText: v == "" && kind == kindString}
 	}
 	for i := range f.files {
 		name, ok := userParam(f.files[i].field)

@@ -28,4 +28,20 @@
 // lost or mangled. Probabilistic [Faults] are rolled only when no scripted
 // fault is pending. Requests answered by a fault before the application ran
 // do not count against the rate limit, as they never reached Procore's app.
+//
+// Where the published contract is ambiguous, options choose the reading
+// (CONTRACT.md, "Emulator switches"): [WithAdminFields], [WithResponseShape],
+// [WithErrorBody] and [WithNullClears]; the defaults follow the published
+// response shape and the emulator's original modelled behaviour otherwise.
+//
+// Use in tests: [NewServer](t) serves on a loopback port and closes when the
+// test ends; [Token] fetches a token over HTTP as a client would, and
+// [Emulator.AdminClient] / [Emulator.NonAdminClient] pick seeded
+// credentials. Programs without a testing.TB use [Start] or [New].
+//
+// Imports: the standard library (testing only for the test helpers) and
+// package upstream for shared, dependency-free data (ISO 3166 codes). It
+// must not import service, cmd or any gRPC package, and must not depend on
+// upstream's client behaviour: it plays the server the client is tested
+// against.
 package procoretest

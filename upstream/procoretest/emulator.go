@@ -141,8 +141,9 @@ func (e *Emulator) Reset() {
 	e.ResetRequests()
 }
 
-// User returns the stored record as the show route would render it, so a
-// test can check what an update really did upstream.
+// User returns the stored record as the show route renders it in the
+// extended shape, whatever the emulator's response shape, so a test can
+// check every stored attribute an update really changed upstream.
 func (e *Emulator) User(companyID, userID int64) (json.RawMessage, bool) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -154,7 +155,7 @@ func (e *Emulator) User(companyID, userID int64) (json.RawMessage, bool) {
 	if u == nil {
 		return nil, false
 	}
-	return json.RawMessage(renderUser(nil, c, u, viewShow)), true
+	return json.RawMessage(renderUser(nil, c, u, viewShow, ResponseShapeExtended)), true
 }
 
 // SetFaults replaces the probabilistic faults; it takes effect on the next

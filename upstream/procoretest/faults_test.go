@@ -66,8 +66,7 @@ func TestScriptedStatusFaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewServer()
-			defer s.Close()
+			s := NewServer(t)
 			tok := mustToken(t, s.Emulator, adminClient)
 			s.Script(tc.fault)
 			got := livePatch(t, s, tok, map[string]any{"job_title": "Faulted"})
@@ -118,8 +117,7 @@ func TestScriptedConnectionFaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewServer()
-			defer s.Close()
+			s := NewServer(t)
 			tok := mustToken(t, s.Emulator, adminClient)
 			s.Script(tc.fault)
 			start := time.Now()
@@ -159,17 +157,16 @@ func TestScriptedConnectionFaults(t *testing.T) {
 // TestScriptOrder: faults go to the next API requests in order; token and
 // control requests neither consume nor receive them.
 func TestScriptOrder(t *testing.T) {
-	e := newEmu(t)
+	s := NewServer(t)
+	e := s.Emulator
 	tok := mustToken(t, e, adminClient)
 	e.Script(FaultStatus(502, "", "", nil), FaultStatus(504, "", "", nil))
 	e.Script(FaultStatus(500, "", "", nil))
-	tokReq := httptest.NewRequest("POST", "/oauth/token", strings.NewReader("grant_type=client_credentials&client_id=field-app&client_secret=field-secret-91c7"))
-	tokReq.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	tw := httptest.NewRecorder()
-	e.ServeHTTP(tw, tokReq)
-	if tw.Code != 200 {
-		t.Fatalf("token request was faulted: %d", tw.Code)
+	field, ok := e.NonAdminClient()
+	if !ok {
+		t.Fatal("seed has no non-admin client")
 	}
+	_ = s.Token(t, field) // fails the test if the token request was faulted
 	cw := httptest.NewRecorder()
 	e.ServeHTTP(cw, httptest.NewRequest("GET", "/_emulator/requests", nil))
 	if cw.Code != 200 {
@@ -238,8 +235,7 @@ func TestProbabilisticFaults(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s := NewServer(WithFaults(tc.faults), WithRandSeed(1), WithHourlyLimit(0), WithSpikeLimit(0))
-			defer s.Close()
+			s := NewServer(t, WithFaults(tc.faults), WithRandSeed(1), WithHourlyLimit(0), WithSpikeLimit(0))
 			tok := mustToken(t, s.Emulator, adminClient)
 			for range 8 {
 				start := time.Now()

@@ -47,6 +47,25 @@ func (e *Emulator) Clients() []OAuthClient {
 	return out
 }
 
+// AdminClient returns the first seeded client with Directory Admin rights,
+// the one directoryd --dev and most tests act as so that every field can be
+// changed; ok is false when the seed has none.
+func (e *Emulator) AdminClient() (OAuthClient, bool) { return e.clientWhere(true) }
+
+// NonAdminClient returns the first seeded client without Directory Admin
+// rights, for tests of the admin-only fields; ok is false when the seed has
+// none.
+func (e *Emulator) NonAdminClient() (OAuthClient, bool) { return e.clientWhere(false) }
+
+func (e *Emulator) clientWhere(admin bool) (OAuthClient, bool) {
+	for _, c := range e.Clients() {
+		if c.DirectoryAdmin == admin {
+			return c, true
+		}
+	}
+	return OAuthClient{}, false
+}
+
 // IssueToken mints an access token for a seeded client without the token
 // endpoint, for tests that are not about authentication.
 func (e *Emulator) IssueToken(clientID string) (string, error) {

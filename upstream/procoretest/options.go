@@ -23,6 +23,10 @@ type config struct {
 	randSeed       int64
 	randSeedSet    bool
 	requestLogSize int
+	adminFields    AdminFields
+	responseShape  ResponseShape
+	errorBody      ErrorBody
+	nullClears     bool
 }
 
 func defaultConfig() config {
@@ -34,6 +38,10 @@ func defaultConfig() config {
 		now:            time.Now,
 		logger:         slog.New(slog.DiscardHandler),
 		requestLogSize: 10000,
+		adminFields:    AdminFieldsChanged,
+		responseShape:  ResponseShapePublished,
+		errorBody:      ErrorBodyRails,
+		nullClears:     true,
 	}
 }
 
@@ -155,6 +163,56 @@ func WithRequestLogSize(n int) Option {
 			return fmt.Errorf("request log size %d: must be positive", n)
 		}
 		c.requestLogSize = n
+		return nil
+	}
+}
+
+// WithAdminFields sets how the admin-only fields are guarded for a client
+// without Directory Admin (default AdminFieldsChanged); see AdminFields.
+func WithAdminFields(m AdminFields) Option {
+	return func(c *config) error {
+		if err := m.UnmarshalText([]byte(m)); err != nil {
+			return err
+		}
+		c.adminFields = m
+		return nil
+	}
+}
+
+// WithResponseShape sets the fields of the update and show 200s (default
+// ResponseShapePublished); see ResponseShape. The index route and
+// Emulator.User always render every stored attribute.
+func WithResponseShape(s ResponseShape) Option {
+	return func(c *config) error {
+		if err := s.UnmarshalText([]byte(s)); err != nil {
+			return err
+		}
+		c.responseShape = s
+		return nil
+	}
+}
+
+// WithErrorBody sets the body of the application's 400, 401 and 403
+// answers (default ErrorBodyRails); see ErrorBody.
+func WithErrorBody(b ErrorBody) Option {
+	return func(c *config) error {
+		if err := b.UnmarshalText([]byte(b)); err != nil {
+			return err
+		}
+		c.errorBody = b
+		return nil
+	}
+}
+
+// WithNullClears decides what a PATCH field sent as JSON null (or, in a
+// form, an empty value of a non-string field or of the avatar) does: true
+// (the default, modelled) clears it; false answers 422 "can't be null",
+// because Procore publishes no request field as nullable and a client must
+// be testable against a Procore that refuses nulls. With false an empty
+// string form value is stored as "" rather than cleared.
+func WithNullClears(ok bool) Option {
+	return func(c *config) error {
+		c.nullClears = ok
 		return nil
 	}
 }

@@ -18,13 +18,23 @@ const (
 
 // renderUser writes the user as the given route would, fields in a stable
 // order. It is hand-rolled because it is on every hot path of benchmarks.
-func renderUser(b []byte, c *company, u *user, v view) []byte {
+// The published shape applies to the update and show views only: the list
+// model of the published schema has the extended fields.
+func renderUser(b []byte, c *company, u *user, v view, shape ResponseShape) []byte {
+	published := shape == ResponseShapePublished && v != viewList
 	b = append(b, `{"id":`...)
 	b = strconv.AppendInt(b, u.id, 10)
+	if published {
+		b = append(b, `,"contact_id":`...)
+		b = strconv.AppendInt(b, u.contactID, 10)
+	}
 	for i, f := range editableFields() {
 		if i == 2 { // after first_name, last_name
 			b = append(b, `,"name":`...)
 			b = appendJSONString(b, u.name)
+		}
+		if published && f.name == "vendor_id" {
+			continue
 		}
 		b = append(b, ',', '"')
 		b = append(b, f.name...)
@@ -35,18 +45,22 @@ func renderUser(b []byte, c *company, u *user, v view) []byte {
 	b = appendStringPtr(b, u.avatarURL)
 	b = append(b, `,"vendor":`...)
 	b = appendNamed(b, c.vendors, u, "vendor_id")
-	b = append(b, `,"permission_template":`...)
-	b = appendNamed(b, c.permissionTemplates, u, "default_permission_template_id")
-	b = append(b, `,"company_permission_template":`...)
-	b = appendNamed(b, c.permissionTemplates, u, "company_permission_template_id")
+	if !published {
+		b = append(b, `,"permission_template":`...)
+		b = appendNamed(b, c.permissionTemplates, u, "default_permission_template_id")
+		b = append(b, `,"company_permission_template":`...)
+		b = appendNamed(b, c.permissionTemplates, u, "company_permission_template_id")
+	}
 	b = append(b, `,"business_id":`...)
 	b = appendStringPtr(b, u.businessID)
 	b = append(b, `,"is_insurance_manager":`...)
 	b = strconv.AppendBool(b, u.isInsuranceManager)
 	b = append(b, `,"last_login_at":`...)
 	b = appendStringPtr(b, u.lastLoginAt)
-	b = append(b, `,"welcome_email_sent_at":`...)
-	b = appendStringPtr(b, u.welcomeEmailSentAt)
+	if !published {
+		b = append(b, `,"welcome_email_sent_at":`...)
+		b = appendStringPtr(b, u.welcomeEmailSentAt)
+	}
 	b = append(b, `,"created_at":`...)
 	b = appendStringPtr(b, u.createdAt)
 	b = append(b, `,"updated_at":`...)

@@ -12,6 +12,7 @@ type reply struct {
 	status int
 	hdr    http.Header
 	body   []byte
+	flat   *flatError // set on application 400/401/403s, for ErrorBodyFlat
 }
 
 func (r *reply) header() http.Header {
@@ -52,7 +53,7 @@ func notFoundReply() *reply { return jsonReply(http.StatusNotFound, []byte(`{"er
 
 func invalidTokenReply(description string) *reply {
 	b, _ := json.Marshal(map[string]string{"error": "invalid_token", "error_description": description})
-	r := jsonReply(http.StatusUnauthorized, b)
+	r := withFlat(jsonReply(http.StatusUnauthorized, b), reasonInvalidToken, description)
 	r.header().Set("WWW-Authenticate", `Bearer realm="Doorkeeper", error="invalid_token", error_description=`+string(mustQuote(description)))
 	return r
 }

@@ -10,8 +10,7 @@ import (
 )
 
 func TestRequestLogOverHTTP(t *testing.T) {
-	s := NewServer()
-	defer s.Close()
+	s := NewServer(t)
 	tok := mustToken(t, s.Emulator, fieldClient)
 	body := `{"user":{"last_name":"Okafor","email_address":"maria.okafor@summitridge.example","extra":1}}`
 	req, _ := http.NewRequest(http.MethodPatch, s.URL+userPath(summit, 1001)+"?run_configurable_validations=true", strings.NewReader(body))

@@ -85,8 +85,10 @@ func TestErrorTable(t *testing.T) {
 	}
 }
 
+// TestShow checks the extended shape, which renders every stored
+// attribute; TestResponseShape covers the published one.
 func TestShow(t *testing.T) {
-	e := newEmu(t)
+	e := newEmu(t, WithResponseShape(ResponseShapeExtended))
 	tok := mustToken(t, e, adminClient)
 	w := do(t, e, call{method: "GET", path: userPath(summit, 1002), token: tok})
 	if w.Code != 200 {
@@ -98,7 +100,7 @@ func TestShow(t *testing.T) {
 		"default_permission_template_id": 42.0, "company_permission_template_id": 43.0,
 		"work_classification_id": 7.0, "vendor_id": nil, "vendor": nil, "avatar": nil,
 		"add_to_new_projects": false, "business_phone_extension": nil, "employee_id": "SRC-0107",
-		"role": nil, "verified_employee": false, "business_id": nil, "is_insurance_manager": false,
+		"role": "Superintendent", "verified_employee": true, "business_id": "SRC-SU-0017", "is_insurance_manager": true,
 		"last_login_at": nil, "created_at": "2025-06-10T11:58:40Z",
 	}
 	for k, v := range want {

@@ -46,6 +46,7 @@ type seedCompany struct {
 // PATCH bodies decides its stored type; the derived objects are explicit.
 type seedUser struct {
 	ID                        int64      `json:"id"`
+	ContactID                 *int64     `json:"contact_id"`
 	Vendor                    *seedNamed `json:"vendor"`
 	PermissionTemplate        *seedNamed `json:"permission_template"`
 	CompanyPermissionTemplate *seedNamed `json:"company_permission_template"`
@@ -143,6 +144,12 @@ func userFromSeed(su seedUser) (*user, error) {
 		verifiedEmployee:        su.VerifiedEmployee,
 		erpIntegratedAccountant: su.ErpIntegratedAccountant,
 		avatarURL:               su.Avatar,
+	}
+	// contact_id is non-null in the published schema; a seed without one
+	// (such as the shared fixture) gets the user id, which is unique too.
+	u.contactID = su.ID
+	if su.ContactID != nil {
+		u.contactID = *su.ContactID
 	}
 	for _, f := range editableFields() {
 		raw, ok := su.raw[f.name]

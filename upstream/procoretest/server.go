@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"testing"
 	"time"
 )
 
@@ -21,16 +22,31 @@ type Server struct {
 	done chan struct{}
 }
 
-// NewServer starts an emulator on 127.0.0.1 with a free port. Like
-// httptest.NewServer it panics on failure, so tests stay one-liners.
-func NewServer(opts ...Option) *Server {
+// NewServer starts an emulator on 127.0.0.1 with a free port and closes it
+// when the test ends (tb.Cleanup), like httptest.NewServer but without a
+// Close to forget; a bad option or a failed listen fails the test, so tests
+// stay one-liners.
+func NewServer(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	s, err := Start(opts...)
+	if err != nil {
+		tb.Fatalf("procoretest.NewServer: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// Start is NewServer for code without a testing.TB (cmd/procore-emulator,
+// directoryd --dev): it returns the error instead of failing a test, and the
+// caller must Close the server.
+func Start(opts ...Option) (*Server, error) {
 	e, err := New(opts...)
 	if err != nil {
-		panic(fmt.Sprintf("procoretest: NewServer: %v", err))
+		return nil, fmt.Errorf("procoretest: start: %w", err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		panic(fmt.Sprintf("procoretest: NewServer: listen: %v", err))
+		return nil, fmt.Errorf("procoretest: start: listen: %w", err)
 	}
 	s := &Server{
 		Emulator: e,
@@ -45,10 +61,11 @@ func NewServer(opts ...Option) *Server {
 			e.cfg.logger.Error("procoretest server stopped", "err", err)
 		}
 	}()
-	return s
+	return s, nil
 }
 
-// Close stops the server, closing every connection, and waits for it.
+// Close stops the server, closing every connection, and waits for it. It
+// may be called more than once (an explicit Close before the Cleanup one).
 func (s *Server) Close() {
 	_ = s.srv.Close()
 	<-s.done

@@ -27,6 +27,7 @@ type company struct {
 // can be applied generically; the rest are read-only attributes.
 type user struct {
 	id                      int64
+	contactID               int64
 	fields                  map[string]any
 	name                    string
 	avatarURL               *string

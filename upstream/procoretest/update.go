@@ -7,7 +7,8 @@ import (
 )
 
 // update is PATCH .../users/{id} after the user was found: body parsing
-// (400), required fields (400), admin-only fields (403), validations (422),
+// (400), required fields (400), admin-only fields (403, changed or merely
+// included per AdminFields), validations (422, refused nulls among them),
 // then apply (200 with the whole user in the update shape).
 func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body []byte) *reply {
 	cs, bad := decodeChanges(r.Header.Get("Content-Type"), body)
@@ -16,14 +17,20 @@ func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body [
 	}
 	if !e.cfg.partialBodies {
 		missing := map[string][]string{}
+		var names, msgs []string
 		for _, f := range [...]string{"last_name", "email_address"} {
 			if _, ok := cs.fields[f]; !ok {
 				missing[f] = []string{"can't be blank"}
+				names = append(names, f)
+				msgs = append(msgs, f+" can't be blank")
 			}
 		}
 		if len(missing) > 0 {
-			return errorsReply(http.StatusBadRequest, missing)
+			return withFlat(errorsReply(http.StatusBadRequest, missing), reasonMissingRequiredFields, strings.Join(msgs, ", "), names...)
 		}
+	}
+	if !e.cfg.nullClears {
+		cs.refuseNulls()
 	}
 	runConfigurable := strings.EqualFold(r.URL.Query().Get("run_configurable_validations"), "true")
 
@@ -40,8 +47,12 @@ func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body [
 	if !client.DirectoryAdmin {
 		for _, f := range adminOnlyFields() {
 			ch, ok := cs.fields[f]
-			if ok && (ch.invalid || ch.value != u.fields[f]) {
-				return errorsReply(http.StatusForbidden, "You do not have permission to change "+f)
+			if !ok {
+				continue
+			}
+			if e.cfg.adminFields == AdminFieldsIncluded || ch.invalid || ch.value != u.fields[f] {
+				msg := "You do not have permission to change " + f
+				return withFlat(errorsReply(http.StatusForbidden, msg), reasonAdminOnlyField, msg, f)
 			}
 		}
 	}
@@ -68,5 +79,5 @@ func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body [
 		next.avatar, next.avatarType, next.avatarURL = nil, "", nil
 	}
 	c.users[rt.userID] = next
-	return jsonReply(http.StatusOK, renderUser(make([]byte, 0, 1536), c, next, viewUpdate))
+	return jsonReply(http.StatusOK, renderUser(make([]byte, 0, 1536), c, next, viewUpdate, e.cfg.responseShape))
 }

@@ -84,9 +84,11 @@ func TestUpdateValidations(t *testing.T) {
 	}
 }
 
+// TestUpdateApplies checks the extended shape, which renders every stored
+// attribute; TestResponseShape covers the published one.
 func TestUpdateApplies(t *testing.T) {
 	clock := newClock()
-	e := newEmu(t, WithClock(clock.Now))
+	e := newEmu(t, WithClock(clock.Now), WithResponseShape(ResponseShapeExtended))
 	tok := mustToken(t, e, adminClient)
 	body := []byte(`{"user":{"last_name":"Diaz","email_address":"maria.diaz@summitridge.example","first_name":"María",
 		"fax_number":"+1 503 555 0000","notes":null,"business_phone_extension":99,"is_active":false,"add_to_new_projects":true,

@@ -22,7 +22,10 @@ func (fe fieldErrors) add(field, msg string) {
 func (e *Emulator) validate(c *company, prev, next *user, cs *changeSet, runConfigurable bool) fieldErrors {
 	errs := fieldErrors{}
 	for name, ch := range cs.fields {
-		if ch.invalid {
+		switch {
+		case ch.refused:
+			errs.add(name, "can't be null")
+		case ch.invalid:
 			errs.add(name, "is invalid")
 		}
 	}
@@ -78,6 +81,9 @@ func (e *Emulator) validate(c *company, prev, next *user, cs *changeSet, runConf
 		if _, exists := ref.table[id]; !exists {
 			errs.add(ref.field, "does not exist")
 		}
+	}
+	if cs.avatarNull {
+		errs.add("avatar", "can't be null")
 	}
 	if cs.avatarBad {
 		errs.add("avatar", "is invalid")

@@ -1,0 +1,40 @@
+package gateway
+
+import "net/http"
+
+// Option configures New.
+type Option func(*config)
+
+// config collects Options.
+type config struct {
+	handlers   []route
+	middleware []func(http.Handler) http.Handler
+}
+
+type route struct {
+	pattern string
+	h       http.Handler
+}
+
+// WithHandler serves h at pattern (http.ServeMux syntax, e.g.
+// "GET /metrics") beside the API routes.
+func WithHandler(pattern string, h http.Handler) Option {
+	return func(c *config) { c.handlers = append(c.handlers, route{pattern, h}) }
+}
+
+// WithMiddleware wraps the whole gateway in mw (tracing, request ids,
+// caller identity); the first given is the outermost.
+func WithMiddleware(mw func(http.Handler) http.Handler) Option {
+	return func(c *config) { c.middleware = append(c.middleware, mw) }
+}
+
+// apply builds the extra routes into root and wraps h in the middleware.
+func (c *config) apply(root *http.ServeMux, h http.Handler) http.Handler {
+	for _, r := range c.handlers {
+		root.Handle(r.pattern, r.h)
+	}
+	for i := len(c.middleware) - 1; i >= 0; i-- {
+		h = c.middleware[i](h)
+	}
+	return h
+}

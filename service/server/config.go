@@ -1,0 +1,122 @@
+package server
+
+import (
+	"crypto/tls"
+	"log/slog"
+	"time"
+
+	"golang.org/x/oauth2/clientcredentials"
+	"google.golang.org/grpc/credentials"
+
+	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/telemetry"
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// Limits' defaults.
+const (
+	// DefaultMaxRecvMsgSize is just above the largest request: a 10 MiB
+	// avatar plus the user's other fields.
+	DefaultMaxRecvMsgSize = 10<<20 + 256<<10
+	// DefaultMaxHeaderListSize bounds a call's metadata (gRPC): room for a
+	// bearer token, trace context and request id, not for abuse.
+	DefaultMaxHeaderListSize = 64 << 10
+	// DefaultMaxHeaderBytes is the HTTP server's header limit, likewise.
+	DefaultMaxHeaderBytes = 64 << 10
+	// DefaultCallTimeout is the longest a call may run, whatever deadline
+	// the caller asked for (or none).
+	DefaultCallTimeout = 30 * time.Second
+	// DefaultMaxConcurrentUpstream is how many Procore requests may be in
+	// flight at once.
+	DefaultMaxConcurrentUpstream = 32
+	// DefaultUpstreamQueueTimeout is the longest a call waits for one of
+	// those slots before it is told to come back later.
+	DefaultUpstreamQueueTimeout = 2 * time.Second
+	// DefaultStreamWorkers is how many goroutines the gRPC server keeps to
+	// run calls. A call on a fresh goroutine grows its stack from 8 KiB to
+	// what protovalidate, JSON and the HTTP client need, copying it each
+	// time (~8 µs a call, 14 % of the gRPC path's own CPU in
+	// BENCHMARKS.md); a kept worker has grown it already. Calls beyond the
+	// workers in flight at once get a goroutine of their own.
+	DefaultStreamWorkers = 64
+)
+
+// Limits bound what one caller, or many at once, can make directoryd
+// hold: message and header sizes, call duration, and upstream concurrency.
+type Limits struct {
+	MaxRecvMsgSize        int
+	MaxHeaderListSize     int
+	MaxHeaderBytes        int
+	CallTimeout           time.Duration
+	MaxConcurrentUpstream int           // 0: unlimited
+	UpstreamQueueTimeout  time.Duration // longest wait for an upstream slot
+}
+
+// Config is the whole serving stack's configuration: what cmd/directoryd
+// builds from its flags, and what tests build to run the same stack.
+// Start from DefaultConfig.
+type Config struct {
+	// UpstreamURL is Procore's API base, e.g. https://api.procore.com.
+	UpstreamURL string
+	// ClientCredentials is directoryd's own Procore credential
+	// (client-credentials mode). Nil: pass-through mode, where every
+	// DirectoryService call must carry the caller's own Procore token.
+	ClientCredentials *clientcredentials.Config
+	// TokenOptions configure the client-credentials token source.
+	TokenOptions []upstream.ClientCredentialsOption
+	// UpstreamOptions are added last to the Procore client's options (an
+	// HTTP client, back-off, ...).
+	UpstreamOptions []upstream.Option
+	// Upstream, when set, replaces the Procore client altogether: tests
+	// and benchmarks that measure the service without I/O.
+	Upstream service.Upstream
+
+	// RequiredFields is the service's required-fields mode.
+	RequiredFields service.RequiredFieldsMode
+	// Limits bound sizes, durations and upstream concurrency.
+	Limits Limits
+	// PacingBurst is Procore requests per credential that go at once
+	// before pacing; 0 turns pacing off.
+	PacingBurst int
+	// Breaker configures the circuit breaker around Procore.
+	Breaker upstream.BreakerConfig
+	// StreamWorkers is grpc.NumStreamWorkers; 0 starts a goroutine per call.
+	StreamWorkers int
+
+	// GRPCCredentials secure the gRPC listener; nil: plaintext.
+	GRPCCredentials credentials.TransportCredentials
+	// HTTPTLS secures the HTTP listener; nil: plaintext.
+	HTTPTLS *tls.Config
+	// MutualTLS makes every DirectoryService call prove its caller with a
+	// verified client certificate (service/auth.CallerAuthentication), and
+	// the gateway forward it.
+	MutualTLS bool
+	// Authorizer, when set, enforces the authorization policy.
+	Authorizer service.Authorizer
+
+	// Telemetry instruments everything; nil: no metrics and no spans (the
+	// access log is still written, to Logger).
+	Telemetry *telemetry.Telemetry
+	// Logger receives the access log, panics and lifecycle events; nil
+	// discards.
+	Logger *slog.Logger
+}
+
+// DefaultConfig is directoryd's default configuration, without an
+// upstream URL.
+func DefaultConfig() Config {
+	return Config{
+		RequiredFields: service.RequiredFieldsFill,
+		Limits: Limits{
+			MaxRecvMsgSize:        DefaultMaxRecvMsgSize,
+			MaxHeaderListSize:     DefaultMaxHeaderListSize,
+			MaxHeaderBytes:        DefaultMaxHeaderBytes,
+			CallTimeout:           DefaultCallTimeout,
+			MaxConcurrentUpstream: DefaultMaxConcurrentUpstream,
+			UpstreamQueueTimeout:  DefaultUpstreamQueueTimeout,
+		},
+		PacingBurst:   upstream.DefaultPacingBurst,
+		Breaker:       upstream.DefaultBreakerConfig(),
+		StreamWorkers: DefaultStreamWorkers,
+	}
+}

@@ -1,0 +1,64 @@
+package telemetry
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// AccessLog returns the interceptor that writes one structured line per
+// call: request id, method, gRPC code, duration, what Procore answered (the
+// last status, the number of requests sent, Procore's X-Request-Id) and the
+// trace id when the call is traced. The request id is the caller's
+// x-request-id when valid, else a new one, and is returned to the caller
+// in the x-request-id header metadata. Nothing from the request or response
+// body, and no credential, is logged.
+func AccessLog(log *slog.Logger) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		start := time.Now()
+		md, _ := metadata.FromIncomingContext(ctx)
+		id := requestIDFromMetadata(md)
+		_ = grpc.SetHeader(ctx, metadata.Pairs(RequestIDHeader, id))
+		ctx, stats := upstream.WithCallStats(ctx)
+		resp, err := handler(ctx, req)
+		code := status.Code(err)
+		level := slog.LevelInfo
+		if isServerFault(code) {
+			level = slog.LevelWarn
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", id),
+			slog.String("method", info.FullMethod),
+			slog.String("code", code.String()),
+			slog.Duration("duration", time.Since(start)),
+			slog.Int("upstream_status", stats.StatusCode()),
+			slog.Int("upstream_attempts", stats.Attempts()),
+		}
+		if rid := stats.RequestID(); rid != "" {
+			attrs = append(attrs, slog.String("upstream_request_id", rid))
+		}
+		if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+		}
+		log.LogAttrs(ctx, level, "call", attrs...)
+		return resp, err
+	}
+}
+
+// isServerFault reports the codes that point at this service or Procore
+// rather than at the caller.
+func isServerFault(code codes.Code) bool {
+	switch code {
+	case codes.Internal, codes.Unavailable, codes.DataLoss, codes.Unknown, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}

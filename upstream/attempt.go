@@ -1,0 +1,274 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptrace"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/procore-directory/procore-directory/upstream/admission"
+)
+
+// verdict is what one attempt leads to.
+type verdict uint8
+
+const (
+	done    verdict = iota // success or final failure
+	retry                  // transient and safe to replay
+	refresh                // 401: refresh the token, then replay once
+)
+
+// outcome is the result of one attempt.
+type outcome struct {
+	user       *User
+	err        *Error
+	verdict    verdict
+	retryAfter time.Duration     // the least wait before a retry can succeed
+	status     int               // Procore's status, 0 when none came back
+	health     admission.Verdict // how the attempt counts for the breaker
+}
+
+// attempt sends one request and classifies the result. It always releases
+// the rate-limit admission, recording what the response reported.
+func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim *admission.Budget, n int) (out outcome) {
+	ctx, span := c.startAttemptSpan(ctx, cl, cred, n)
+	start := time.Now()
+	var (
+		transportErr error
+		status       int
+		reqID        string // Procore's X-Request-Id
+	)
+	defer func() {
+		out.status = status
+		out.health = attemptHealth(ctx, out, transportErr)
+		endAttemptSpan(span, out.status, transportErr)
+		callStatsFrom(ctx).record(out.status, reqID)
+		c.observers.attempt(ctx, AttemptInfo{Method: cl.method, Route: routeTemplate, StatusCode: out.status,
+			Attempt: n, Duration: time.Since(start), CredentialID: cred.ID})
+	}()
+	// written is set once the whole request reached the connection: from
+	// then on a PATCH may have been applied.
+	var written atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(info httptrace.WroteRequestInfo) {
+		if info.Err == nil {
+			written.Store(true)
+		}
+	}}
+	req, err := c.newRequest(httptrace.WithClientTrace(ctx, trace), cl, cred)
+	if err != nil {
+		lim.Release(RateLimit{}, false, false)
+		return outcome{err: &Error{Op: cl.op, Kind: KindInvalidRequest, Message: "cannot build the request", Err: err}}
+	}
+	c.injectTrace(ctx, req.Header)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		lim.Release(RateLimit{}, false, false)
+		c.logAttempt(ctx, cl, cred, n, 0, time.Since(start), err)
+		out := c.transportFailure(ctx, cl, err, written.Load())
+		transportErr = out.err.Err
+		return out
+	}
+	status, reqID = resp.StatusCode, resp.Header.Get("X-Request-Id")
+	now := c.now()
+	rl, reported := parseRateLimit(resp.Header)
+	retryAfter, hasRetryAfter := parseRetryAfter(resp.Header, now)
+	if resp.StatusCode == http.StatusTooManyRequests && !reported && hasRetryAfter {
+		// No headers: still keep every caller of this credential away
+		// until Procore said to come back.
+		prev := lim.Snapshot()
+		rl, reported = RateLimit{Limit: prev.Limit, Remaining: 0, Reset: now.Add(retryAfter), Known: true}, true
+	}
+	body, tooBig, readErr := c.readBody(resp)
+	lim.Release(rl, reported, true)
+	if reported {
+		c.observers.rateLimit(cred.ID, rl)
+	}
+	c.logAttempt(ctx, cl, cred, n, resp.StatusCode, time.Since(start), readErr)
+	if !reported {
+		rl = lim.Snapshot()
+	}
+	if !hasRetryAfter && rl.Known && rl.Remaining == 0 && rl.Reset.After(now) {
+		retryAfter = rl.Reset.Sub(now)
+	}
+
+	e := &Error{
+		Op: cl.op, StatusCode: resp.StatusCode, RateLimit: rl, RetryAfter: retryAfter,
+		RequestID: resp.Header.Get("X-Request-Id"), Body: body,
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return c.success(ctx, cl, e, body, tooBig, readErr)
+	}
+	d := parseErrorBody(body)
+	e.Kind = KindStatus
+	e.Message = redact(d.message, cred.Token)
+	e.FieldErrors = redactFields(d.fields, cred.Token)
+	if readErr != nil && ctx.Err() != nil {
+		e.Err = ctx.Err()
+	}
+	switch code := resp.StatusCode; {
+	case code == http.StatusUnauthorized:
+		return outcome{err: e, verdict: refresh}
+	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
+		// Refused before being processed: safe to replay, even a PATCH.
+		return outcome{err: e, verdict: retry, retryAfter: retryAfter}
+	case code == http.StatusBadGateway, code == http.StatusGatewayTimeout:
+		if !cl.idempotent() {
+			// A proxy lost Procore's answer; Procore may have applied it.
+			e.Kind = KindOutcomeUnknown
+			return outcome{err: e}
+		}
+		return outcome{err: e, verdict: retry, retryAfter: retryAfter}
+	case code == http.StatusInternalServerError:
+		if !cl.idempotent() {
+			return outcome{err: e}
+		}
+		return outcome{err: e, verdict: retry, retryAfter: retryAfter}
+	}
+	return outcome{err: e}
+}
+
+// success decodes a 2xx answer. A GET whose body is unreadable is retried;
+// a PATCH's is not, and its outcome is unknown.
+func (c *Client) success(ctx context.Context, cl *call, e *Error, body []byte, tooBig bool, readErr error) outcome {
+	var cause error
+	switch {
+	case readErr != nil:
+		cause = fmt.Errorf("reading the response: %w", readErr)
+		if ctx.Err() != nil {
+			cause = ctx.Err()
+		}
+	case tooBig:
+		cause = fmt.Errorf("response body exceeds %d bytes", c.maxResponseBytes)
+	default:
+		u, err := decodeUser(body)
+		if err == nil {
+			return outcome{user: u}
+		}
+		cause = err
+	}
+	e.Err = cause
+	if !cl.idempotent() {
+		e.Kind = KindOutcomeUnknown
+		return outcome{err: e}
+	}
+	e.Kind = KindBadResponse
+	if tooBig || ctx.Err() != nil {
+		return outcome{err: e}
+	}
+	return outcome{err: e, verdict: retry}
+}
+
+// transportFailure classifies an error from the HTTP client: no response.
+func (c *Client) transportFailure(ctx context.Context, cl *call, err error, written bool) outcome {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		err = ctxErr // the caller's deadline or cancellation is the cause
+	}
+	if written && !cl.idempotent() {
+		return outcome{err: &Error{Op: cl.op, Kind: KindOutcomeUnknown, Err: err,
+			Message: "the request was sent but no answer came back"}}
+	}
+	e := &Error{Op: cl.op, Kind: KindUnavailable, Err: err}
+	if ctx.Err() != nil {
+		return outcome{err: e}
+	}
+	// Never written (dial failure, connection refused or reset before the
+	// request went out), or a GET: safe to replay.
+	return outcome{err: e, verdict: retry}
+}
+
+func (c *Client) newRequest(ctx context.Context, cl *call, cred Credential) (*http.Request, error) {
+	var body io.ReadCloser
+	if cl.body != nil {
+		var err error
+		if body, err = cl.body.open(); err != nil {
+			return nil, err
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, cl.method, c.url(cl), body)
+	if err != nil {
+		if body != nil {
+			body.Close()
+		}
+		return nil, err
+	}
+	if cl.body != nil {
+		req.ContentLength = cl.body.length()
+		req.GetBody = cl.body.open
+		req.Header.Set("Content-Type", cl.body.contentType())
+	}
+	req.Header.Set("Authorization", "Bearer "+cred.Token)
+	req.Header.Set("Procore-Company-Id", strconv.FormatInt(cl.companyID, 10))
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	return req, nil
+}
+
+// drainLimit bounds how much of an unread body is discarded to let the
+// connection be reused; beyond it, closing is cheaper.
+const drainLimit = 64 << 10
+
+// readBody reads up to the cap, then drains (bounded) and closes.
+func (c *Client) readBody(resp *http.Response) (body []byte, tooBig bool, err error) {
+	defer func() {
+		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
+		_ = resp.Body.Close()
+	}()
+	body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxResponseBytes+1))
+	if int64(len(body)) > c.maxResponseBytes {
+		body, tooBig = body[:c.maxResponseBytes], true
+	}
+	return body, tooBig, err
+}
+
+func redactFields(fes []FieldError, token string) []FieldError {
+	for i := range fes {
+		for j, m := range fes[i].Messages {
+			fes[i].Messages[j] = redact(m, token)
+		}
+		fes[i].Field = redact(fes[i].Field, token)
+	}
+	return fes
+}
+
+func (c *Client) logAttempt(ctx context.Context, cl *call, cred Credential, n, status int, d time.Duration, err error) {
+	if !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", cl.method),
+		slog.String("route", routeTemplate),
+		slog.Int("status", status),
+		slog.Int("attempt", n),
+		slog.Duration("duration", d),
+		slog.String("credential", cred.ID),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", redact(err.Error(), cred.Token)))
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "procore request", attrs...)
+}
+
+// attemptHealth says how an attempt counts for the circuit breaker: 5xx
+// answers and transport failures are failures; any other answer (4xx
+// included: Procore is up and judging) is a success; the caller's own
+// cancellation or deadline, and a request never sent, say nothing.
+func attemptHealth(ctx context.Context, out outcome, transportErr error) admission.Verdict {
+	switch {
+	case ctx.Err() != nil:
+		return admission.Ignore
+	case transportErr != nil:
+		return admission.Failure
+	case out.status >= 500:
+		return admission.Failure
+	case out.status == 0:
+		return admission.Ignore
+	case out.status < 300 && out.err != nil:
+		return admission.Ignore // a 2xx with an unreadable body
+	}
+	return admission.Success
+}
