@@ -10,7 +10,8 @@ import (
 // Grant is what an authorized caller may do in one company.
 type Grant struct {
 	// DirectoryAdmin allows changing the directory-admin-only fields
-	// (AdminOnlyFields).
+	// (email_address, the two permission template ids and
+	// add_to_new_projects: upstream.Field.AdminOnly).
 	DirectoryAdmin bool
 }
 
@@ -33,13 +34,6 @@ type Authorizer interface {
 // (pass-through mode, where Procore judges the caller's own token).
 func WithAuthorizer(a Authorizer) Option {
 	return func(s *Service) { s.authz = a }
-}
-
-// AdminOnlyFields are the fields Procore lets only Directory Admins
-// change. email_address counts only when its value changes (Procore
-// requires it in every PATCH, so sending it unchanged must pass).
-func AdminOnlyFields() []string {
-	return []string{fieldEmailAddress, "default_permission_template_id", "company_permission_template_id", "add_to_new_projects"}
 }
 
 // authorizeRead checks a read of companyID.
@@ -65,7 +59,7 @@ func (s *Service) authorize(ctx context.Context, u *update) error {
 		return err
 	}
 	var denied []string
-	for _, f := range AdminOnlyFields() {
+	for _, f := range s.procore.adminOnly {
 		if _, sent := u.patch.Value(f); sent && f != fieldEmailAddress {
 			denied = append(denied, f)
 		}

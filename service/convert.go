@@ -77,17 +77,14 @@ func (c *userConverter) toProto(u *upstream.User) *directoryv1.CompanyUser {
 		case upstream.KindString:
 			m.Set(p.to, protoreflect.ValueOfString(v.Str()))
 		case upstream.KindInt:
-			if v.Int() != 0 || p.to.HasPresence() {
-				m.Set(p.to, protoreflect.ValueOfInt64(v.Int()))
-			}
+			m.Set(p.to, protoreflect.ValueOfInt64(v.Int()))
 		case upstream.KindBool:
-			if v.Bool() || p.to.HasPresence() {
-				m.Set(p.to, protoreflect.ValueOfBool(v.Bool()))
-			}
+			m.Set(p.to, protoreflect.ValueOfBool(v.Bool()))
 		}
 	}
 	return out
 }
+
 
 func namedRef(r *upstream.NamedRef) *directoryv1.NamedReference {
 	if r == nil {

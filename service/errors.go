@@ -55,6 +55,13 @@ const (
 	// ReasonAdminFieldNotAllowed: the update changes a directory-admin-only
 	// field and the caller has no directory-admin rights.
 	ReasonAdminFieldNotAllowed = "ADMIN_FIELD_NOT_ALLOWED"
+
+	// ReasonMethodNotAllowed: a REST request used an HTTP method the route
+	// does not serve (HTTP 405 with Allow; UNIMPLEMENTED). Nothing was called.
+	ReasonMethodNotAllowed = "METHOD_NOT_ALLOWED"
+	// ReasonNotFound: a REST request named no route at all (HTTP 404,
+	// NOT_FOUND), as opposed to UPSTREAM_NOT_FOUND, Procore's unknown user.
+	ReasonNotFound = "NOT_FOUND"
 )
 
 // NewError builds the one shape of every error this service returns: a
@@ -95,9 +102,6 @@ func orRequest(field string) string {
 // table of the service's contract says. ctx is the caller's context: when
 // its own deadline ran out or it canceled, that is what the caller hears.
 func fromUpstream(ctx context.Context, op string, err error) error {
-	if _, ok := err.(interface{ GRPCStatus() *status.Status }); ok {
-		return err // already a status of ours (e.g. LimitUpstream's OVERLOADED)
-	}
 	var uerr *upstream.Error
 	hasUpstream := errors.As(err, &uerr)
 	meta := map[string]string{}
@@ -142,6 +146,11 @@ func fromUpstream(ctx context.Context, op string, err error) error {
 		return rateLimited(msg, uerr, meta)
 	case upstream.KindUnavailable:
 		return NewError(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
+	case upstream.KindOverloaded:
+		// Every upstream slot stayed busy: the overload is this server's and
+		// transient, nothing was sent, so a retry is safe even for an update.
+		// RESOURCE_EXHAUSTED stays reserved for Procore's own rate limit.
+		return NewError(codes.Unavailable, ReasonOverloaded, msg, meta, retryInfo(uerr)...)
 	case upstream.KindCircuitOpen:
 		return NewError(codes.Unavailable, ReasonUpstreamCircuitOpen, msg, meta, retryInfo(uerr)...)
 	case upstream.KindBadResponse:

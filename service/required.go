@@ -8,16 +8,42 @@ import (
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
-// Field names Procore requires in every PATCH body (see the contract): the
-// required-fields rule, masks that would clear them and the admin-only
-// e-mail rule treat them specially.
-const (
-	fieldLastName     = "last_name"
-	fieldEmailAddress = "email_address"
-)
+// fieldEmailAddress is the one admin-only field Procore also requires in
+// every PATCH: sending it unchanged must pass (authz.go).
+const fieldEmailAddress = "email_address"
 
-// requiredFields are the fields Procore's reference requires in every PATCH.
-func requiredFields() [2]string { return [...]string{fieldLastName, fieldEmailAddress} }
+// procoreRules are Procore's rules about fields, read once from the Procore
+// client's field table (upstream.Fields), the one place they are written.
+type procoreRules struct {
+	// required are the fields Procore requires in every PATCH body
+	// (last_name, email_address).
+	required []upstream.Field
+	// adminOnly are the fields only a Directory Admin may change.
+	adminOnly []string
+}
+
+func newProcoreRules() procoreRules {
+	var r procoreRules
+	for _, f := range upstream.Fields() {
+		if f.Required {
+			r.required = append(r.required, f)
+		}
+		if f.AdminOnly {
+			r.adminOnly = append(r.adminOnly, f.Name)
+		}
+	}
+	return r
+}
+
+// isRequired reports whether Procore requires the field in every PATCH.
+func (r procoreRules) isRequired(name string) bool {
+	for _, f := range r.required {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
 
 // RequiredFieldsMode decides what an update does when its mask leaves out
 // last_name or email_address, the two fields Procore's reference requires in
@@ -70,17 +96,18 @@ func ParseRequiredFieldsMode(s string) (RequiredFieldsMode, error) {
 // returns the required fields to fill from the current record (fill mode),
 // or the violations that refuse the update (reject mode). An update that
 // writes nothing needs neither.
-func (m RequiredFieldsMode) rule(patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation) (fill []string, violations []*errdetails.BadRequest_FieldViolation) {
+func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation) (fill []upstream.Field, violations []*errdetails.BadRequest_FieldViolation) {
 	if !writes {
 		return nil, nil
 	}
-	for _, name := range requiredFields() {
+	for _, f := range required {
+		name := f.Name
 		if _, sent := patch.Value(name); sent {
 			continue
 		}
 		switch m {
 		case RequiredFieldsFill:
-			fill = append(fill, name)
+			fill = append(fill, f)
 		case RequiredFieldsReject:
 			if !hasViolation(found, "user."+name) {
 				violations = append(violations, &errdetails.BadRequest_FieldViolation{
@@ -94,13 +121,3 @@ func (m RequiredFieldsMode) rule(patch *upstream.Patch, writes bool, found []*er
 	return fill, violations
 }
 
-// requiredValue is a required field's value in a record, nil when absent.
-func requiredValue(u *upstream.User, name string) *string {
-	switch name {
-	case fieldLastName:
-		return u.LastName
-	case fieldEmailAddress:
-		return u.EmailAddress
-	}
-	return nil
-}

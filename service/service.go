@@ -36,6 +36,8 @@ type Service struct {
 
 	upstream Upstream
 	fields   *userFields
+	conv     *userConverter
+	procore  procoreRules
 	validate *validator
 	required RequiredFieldsMode
 	log      *slog.Logger
@@ -71,6 +73,10 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
+	conv, err := newUserConverter()
+	if err != nil {
+		return nil, err
+	}
 	rules, err := protovalidate.New()
 	if err != nil {
 		return nil, fmt.Errorf("service: protovalidate: %w", err)
@@ -78,6 +84,8 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 	s := &Service{
 		upstream: up,
 		fields:   fields,
+		conv:     conv,
+		procore:  newProcoreRules(),
 		validate: &validator{rules: rules, countries: upstream.NewISO3166()},
 		required: RequiredFieldsFill,
 		log:      slog.New(slog.DiscardHandler),
@@ -103,7 +111,7 @@ func (s *Service) GetCompanyUser(ctx context.Context, req *directoryv1.GetCompan
 	if err != nil {
 		return nil, fromUpstream(ctx, opGet, err)
 	}
-	return toProto(u), nil
+	return s.conv.toProto(u), nil
 }
 
 // UpdateCompanyUser implements AIP-134 Update: it sends Procore a PATCH that
@@ -124,5 +132,5 @@ func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.Update
 	if err != nil {
 		return nil, err
 	}
-	return toProto(user), nil
+	return s.conv.toProto(user), nil
 }

@@ -19,14 +19,14 @@ import (
 // last_name and email_address cannot be cleared: Procore requires both, so a
 // mask that would clear them is the caller's mistake; its violation is
 // appended to violations, which buildPatch returns.
-func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescriptor, violations []*errdetails.BadRequest_FieldViolation) (upstream.Patch, []*errdetails.BadRequest_FieldViolation) {
+func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescriptor, rules procoreRules, violations []*errdetails.BadRequest_FieldViolation) (upstream.Patch, []*errdetails.BadRequest_FieldViolation) {
 	var patch upstream.Patch
 	patch.Grow(len(fields))
 	m := user.ProtoReflect()
 	for _, fd := range fields {
 		name := string(fd.Name())
 		if !m.Has(fd) {
-			if name == fieldLastName || name == fieldEmailAddress {
+			if rules.isRequired(name) {
 				violations = append(violations, &errdetails.BadRequest_FieldViolation{
 					Field:       "user." + name,
 					Description: fmt.Sprintf("%s is masked but not set: Procore requires it, so it cannot be cleared", name),

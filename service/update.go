@@ -24,7 +24,7 @@ type update struct {
 	patch upstream.Patch
 	// fill names the required fields to copy, unchanged, from the current
 	// record into the patch (RequiredFieldsFill; see requiredRule).
-	fill []string
+	fill []upstream.Field
 	// current is the record as read from Procore, nil until read.
 	current *upstream.User
 }
@@ -43,9 +43,9 @@ func (s *Service) plan(req *directoryv1.UpdateCompanyUserRequest) (*update, erro
 	}
 	violations = s.validate.validateUpdate(req, fields)
 	u := &update{req: req}
-	u.patch, violations = buildPatch(req.GetUser(), fields, violations)
+	u.patch, violations = buildPatch(req.GetUser(), fields, s.procore, violations)
 	var required []*errdetails.BadRequest_FieldViolation
-	u.fill, required = s.required.rule(&u.patch, u.writes(), violations)
+	u.fill, required = s.required.rule(s.procore.required, &u.patch, u.writes(), violations)
 	if violations = append(violations, required...); len(violations) > 0 {
 		return nil, InvalidArgument(violations)
 	}
@@ -83,9 +83,9 @@ func (s *Service) completeRequired(ctx context.Context, u *update) error {
 	if err != nil {
 		return err
 	}
-	for _, name := range u.fill {
-		if v := requiredValue(cur, name); v != nil {
-			u.patch.SetString(name, *v)
+	for _, f := range u.fill {
+		if v := f.Value(cur); !v.IsNull() {
+			u.patch.Set(f.Name, v)
 		}
 	}
 	return nil

@@ -14,4 +14,14 @@
 // this process); when its outcome is unknown the client says so with
 // KindOutcomeUnknown instead of guessing, because replaying an update that
 // did apply can overwrite a change someone else made in between.
+//
+// Admission (the concurrency limit, Procore's rate limits and pacing, the
+// circuit breaker) lives in the admission sub-package and is configured
+// here with options (WithConcurrencyLimit, WithPacing, WithCircuitBreaker).
+// Field names and types have one source, jsonUser's struct tags, exported
+// as Fields.
+//
+// It must not import the service or anything gRPC (status, codes): every
+// failure is an *Error with an ErrorKind, which the service maps to a
+// status; nor the emulator, procoretest, outside tests.
 package upstream

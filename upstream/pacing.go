@@ -21,4 +21,3 @@ const DefaultPacingBurst = admission.DefaultPacingBurst
 func WithPacing(burst int) Option {
 	return func(c *Client) { c.pacingBurst = max(burst, 0) }
 }
-

@@ -35,17 +35,15 @@ func redactEmails(s string) string {
 	if strings.IndexByte(s, '@') < 0 {
 		return s
 	}
-	var b strings.Builder
-	last := 0
-	for i := 0; i < len(s); i++ {
+	return replaceSpans(s, redactedEmail, func(s string, i, last int) (start, end, next int, ok bool) {
 		if s[i] != '@' {
-			continue
+			return 0, 0, i + 1, false
 		}
-		start := i
+		start = i
 		for start > last && isLocalPartByte(s[start-1]) {
 			start--
 		}
-		end := i + 1
+		end = i + 1
 		for end < len(s) && isDomainByte(s[end]) {
 			end++
 		}
@@ -53,20 +51,11 @@ func redactEmails(s string) string {
 		for end > i+1 && s[end-1] == '.' {
 			end--
 		}
-		domain := s[i+1 : end]
-		if start == i || !strings.Contains(domain, ".") {
-			continue
+		if start == i || !strings.Contains(s[i+1:end], ".") {
+			return 0, 0, i + 1, false
 		}
-		b.WriteString(s[last:start])
-		b.WriteString(redactedEmail)
-		last = end
-		i = end - 1
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
+		return start, end, 0, true
+	})
 }
 
 func isPhoneByte(c byte) bool {
@@ -77,16 +66,11 @@ func isPhoneByte(c byte) bool {
 // least 7 digits. That also hides long numbers that are not phones, which
 // is the safe side.
 func redactPhones(s string) string {
-	var b strings.Builder
-	last := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c == '+' || c == '(') {
-			continue
+	return replaceSpans(s, redactedPhone, func(s string, i, _ int) (start, end, next int, ok bool) {
+		if c := s[i]; !(c >= '0' && c <= '9' || c == '+' || c == '(') {
+			return 0, 0, i + 1, false
 		}
-		j := i
-		lastDigit := -1
-		digits := 0
+		j, lastDigit, digits := i, -1, 0
 		for j < len(s) && isPhoneByte(s[j]) {
 			if s[j] >= '0' && s[j] <= '9' {
 				digits++
@@ -95,14 +79,28 @@ func redactPhones(s string) string {
 			j++
 		}
 		if digits < 7 {
-			i = j
+			return 0, 0, j + 1, false
+		}
+		return i, lastDigit + 1, 0, true
+	})
+}
+
+// replaceSpans scans s left to right and replaces each span find reports
+// with mark. find looks at position i (everything before last has been
+// replaced already) and returns the span [start, end) to replace, or ok
+// false and where to continue.
+func replaceSpans(s, mark string, find func(s string, i, last int) (start, end, next int, ok bool)) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		start, end, next, ok := find(s, i, last)
+		if !ok {
+			i = next
 			continue
 		}
-		end := lastDigit + 1
-		b.WriteString(s[last:i])
-		b.WriteString(redactedPhone)
-		last = end
-		i = end - 1
+		b.WriteString(s[last:start])
+		b.WriteString(mark)
+		last, i = end, end
 	}
 	if last == 0 {
 		return s

@@ -261,12 +261,31 @@ func decodeError(err error) error {
 	if !errors.As(err, &me) {
 		return errors.New("invalid JSON")
 	}
-	field := strings.ReplaceAll(strings.TrimPrefix(string(me.JSONPointer), "/"), "/", ".")
+	field, ok := memberPath(me.JSONPointer)
+	if !ok {
+		return errors.New("invalid JSON")
+	}
 	switch {
 	case errors.Is(me.Err, errNotInteger), errors.Is(me.Err, errNotString):
 		return fmt.Errorf("field %s: %w", field, me.Err)
 	}
 	return fmt.Errorf("field %s: unexpected JSON %s", field, kindName(me.JSONKind))
+}
+
+// memberPath names the member a semantic error is about, as "vendor.id",
+// in the canonical spelling of the member the name matched (the body may
+// spell it "Vendor" or with a Kelvin sign); ok is false for anything that
+// is not a plain member name, which is then not reported at all.
+func memberPath(p jsontext.Pointer) (string, bool) {
+	var parts []string
+	for tok := range p.Tokens() {
+		name := strings.ToLower(strings.ToUpper(tok)) // simple folding: ſ is s, K is k
+		if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			return "", false
+		}
+		parts = append(parts, name)
+	}
+	return strings.Join(parts, "."), len(parts) > 0
 }
 
 // kindName names a JSON kind as encoding/json's errors did.

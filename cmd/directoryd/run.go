@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"time"
 
 	"golang.org/x/oauth2/clientcredentials"
 
@@ -77,12 +78,16 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	case serveErr = <-errc:
 	}
 	log.Info("directoryd shutting down", "timeout", cfg.ShutdownTimeout.String())
+	stopping := time.Now()
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	srv.Shutdown(sctx)
+	drained := srv.Shutdown(sctx)
 	if err := tel.Shutdown(sctx); err != nil {
 		log.Warn("trace export incomplete", "err", err)
 	}
+	// The last line: how long the stop took and whether every call in
+	// flight finished (drained) or some were cancelled at the time-out.
+	log.Info("directoryd stopped", "shutdown_ms", float64(time.Since(stopping).Microseconds())/1000, "drained", drained)
 	return serveErr
 }
 

@@ -16,7 +16,6 @@ import (
 	"github.com/procore-directory/procore-directory/service/servicetest"
 )
 
-
 func errorInfo(t *testing.T, err error) *errdetails.ErrorInfo {
 	t.Helper()
 	for _, d := range status.Convert(err).Details() {

@@ -8,17 +8,13 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/procore-directory/procore-directory/gen/openapi"
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/auth"
 )
 
@@ -30,14 +26,16 @@ const procorePattern = "/rest/v1.3/companies/{company_id}/users/{id}"
 // encoded in JSON, plus the rest of the request.
 const DefaultMaxBodyBytes = 15 << 20
 
-// New returns the REST face of the service: grpc-gateway's handlers
-// for the three routes, calling the service through conn so every call
-// passes the same interceptors (validation, auth, metrics) as a gRPC call,
-// plus /openapi.json, /healthz (the process is up) and /readyz (the gRPC
-// server reports SERVING).
+// New returns the REST face of the service: GET and PATCH on /v1/... and
+// on the Procore-compatible /rest/v1.3/..., calling the service through
+// conn so every call passes the same interceptors (validation, auth,
+// metrics) as a gRPC call, plus /openapi.json, /healthz (the process is
+// up) and /readyz (the gRPC server reports SERVING).
 //
 // JSON uses the proto field names (snake_case, as Procore does). Errors are
-// google.rpc.Status JSON with their details, and the matching HTTP status.
+// google.rpc.Status JSON with their details, and the matching HTTP status:
+// a method a route does not serve gets 405 with Allow (METHOD_NOT_ALLOWED),
+// an unknown route 404 (NOT_FOUND).
 // opts add routes (such as /metrics) and middleware (tracing, request ids).
 //
 // conn is normally the server's in-process channel (Server.InProcess),
@@ -45,47 +43,65 @@ const DefaultMaxBodyBytes = 15 << 20
 // remote directoryd works too, without caller identities (a network
 // connection never carries a believed forwarded identity).
 func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (http.Handler, error) {
+	var gcfg config // extra routes and middleware (options.go)
+	for _, o := range opts {
+		o(&gcfg)
+	}
+	routes := &routeTable{}
+	routes.add(v1Pattern, http.MethodGet, http.MethodPatch)
+	routes.add(procorePattern, http.MethodGet, http.MethodPatch)
+	checks := &requestChecks{}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSONPb{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
 		runtime.WithErrorHandler(gatewayErrorHandler),
+		runtime.WithRoutingErrorHandler(routingErrorHandler(routes)),
+		runtime.WithMiddlewares(checks.middleware),
 		runtime.WithForwardResponseRewriter(procoreResponse),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
 	)
+	checks.mux = mux
 	client := directoryv1.NewDirectoryServiceClient(conn)
 	if err := directoryv1.RegisterDirectoryServiceHandlerClient(ctx, mux, client); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	// Registered after the generated handlers, so it takes precedence for
-	// the Procore-compatible route (see procoreUpdate).
+	// Registered after the generated handlers, so they take precedence for
+	// the Procore-compatible route (see procoreUpdate, procoreGet).
 	if err := mux.HandlePath(http.MethodPatch, procorePattern, procoreUpdate(mux, client)); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
+	if err := mux.HandlePath(http.MethodGet, procorePattern, procoreGet(mux, client)); err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+
 	health := healthpb.NewHealthClient(conn)
 	root := http.NewServeMux()
-	root.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+	handle := func(pattern string, h http.Handler) {
+		root.Handle(pattern, h)
+		routes.addServeMuxPattern(pattern)
+	}
+	handle("GET /openapi.json", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.JSON)
-	})
-	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	}))
+	handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
-	})
-	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		resp, err := health.Check(r.Context(), &healthpb.HealthCheckRequest{Service: directoryv1.DirectoryService_ServiceDesc.ServiceName})
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = io.WriteString(w, "ready\n")
-	})
-	root.Handle("/", mux)
-	var gcfg config // extra routes and middleware (options.go)
-	for _, o := range opts {
-		o(&gcfg)
+	}))
+	for _, r := range gcfg.handlers {
+		handle(r.pattern, r.h)
 	}
-	return gcfg.apply(root, http.MaxBytesHandler(root, DefaultMaxBodyBytes)), nil
+	root.Handle("/", mux)
+	return gcfg.wrap(http.MaxBytesHandler(root, DefaultMaxBodyBytes)), nil
 }
 
 // incomingHeader forwards the request id header to gRPC metadata, besides
@@ -112,42 +128,4 @@ func procoreResponse(ctx context.Context, resp proto.Message) (any, error) {
 		return resp, nil
 	}
 	return procoreJSON(user.ProtoReflect()), nil
-}
-
-// gatewayErrorHandler writes errors as google.rpc.Status JSON with details.
-// Errors the gateway makes itself (a body it cannot decode, a bad path
-// parameter) get the same shape as the service's: INVALID_ARGUMENT with a
-// BadRequest, and every error an ErrorInfo. RetryInfo becomes Retry-After.
-func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	st := status.Convert(err)
-	var hasInfo, hasBadRequest bool
-	for _, d := range st.Details() {
-		switch d := d.(type) {
-		case *errdetails.ErrorInfo:
-			hasInfo = true
-		case *errdetails.BadRequest:
-			hasBadRequest = true
-		case *errdetails.RetryInfo:
-			if secs := d.GetRetryDelay().AsDuration().Seconds(); secs > 0 {
-				w.Header().Set("Retry-After", fmt.Sprintf("%.0f", max(1, secs+0.5)))
-			}
-		}
-	}
-	if !hasInfo {
-		reason := service.ReasonInternal
-		if st.Code() == codes.InvalidArgument {
-			reason = service.ReasonInvalidRequest
-		}
-		if info, e := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: service.ErrorDomain}); e == nil {
-			st = info
-		}
-	}
-	if st.Code() == codes.InvalidArgument && !hasBadRequest {
-		if br, e := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
-			Field: "body", Description: st.Message(), Reason: "MALFORMED_REQUEST",
-		}}}); e == nil {
-			st = br
-		}
-	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, st.Err())
 }

@@ -28,11 +28,8 @@ func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(c *config) { c.middleware = append(c.middleware, mw) }
 }
 
-// apply builds the extra routes into root and wraps h in the middleware.
-func (c *config) apply(root *http.ServeMux, h http.Handler) http.Handler {
-	for _, r := range c.handlers {
-		root.Handle(r.pattern, r.h)
-	}
+// wrap wraps h in the middleware, the first given outermost.
+func (c *config) wrap(h http.Handler) http.Handler {
 	for i := len(c.middleware) - 1; i >= 0; i-- {
 		h = c.middleware[i](h)
 	}

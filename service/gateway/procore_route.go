@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -36,25 +38,13 @@ import (
 func procoreUpdate(mux *runtime.ServeMux, client directoryv1.DirectoryServiceClient) runtime.HandlerFunc {
 	const method = "/procore.directory.v1.DirectoryService/UpdateCompanyUser"
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-		_, outbound := runtime.MarshalerForRequest(mux, r)
-		ctx, err := runtime.AnnotateContext(r.Context(), mux, r, method, runtime.WithHTTPPathPattern(procorePattern))
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outbound, w, r, err)
-			return
-		}
-		req, violations := decodeProcoreUpdate(r, params)
-		if len(violations) > 0 {
-			runtime.HTTPError(ctx, mux, outbound, w, r, service.InvalidArgument(violations))
-			return
-		}
-		var md runtime.ServerMetadata
-		resp, err := client.UpdateCompanyUser(ctx, req, grpc.Header(&md.HeaderMD), grpc.Trailer(&md.TrailerMD))
-		ctx = runtime.NewServerMetadataContext(ctx, md)
-		if err != nil {
-			runtime.HTTPError(ctx, mux, outbound, w, r, err)
-			return
-		}
-		runtime.ForwardResponseMessage(ctx, mux, outbound, w, r, resp)
+		serveProcore(mux, w, r, method, func(ctx context.Context, opts ...grpc.CallOption) (proto.Message, error) {
+			req, violations := decodeProcoreUpdate(r, params)
+			if len(violations) > 0 {
+				return nil, service.InvalidArgument(violations)
+			}
+			return client.UpdateCompanyUser(ctx, req, opts...)
+		})
 	}
 }
 
@@ -66,16 +56,8 @@ func decodeProcoreUpdate(r *http.Request, params map[string]string) (*directoryv
 		violations = append(violations, &errdetails.BadRequest_FieldViolation{Field: field, Description: fmt.Sprintf(format, args...), Reason: reason})
 	}
 	req := &directoryv1.UpdateCompanyUserRequest{}
-	for _, p := range []struct {
-		name string
-		dst  *int64
-	}{{"company_id", &req.CompanyId}, {"id", &req.Id}} {
-		v, err := strconv.ParseInt(params[p.name], 10, 64)
-		if err != nil {
-			bad(p.name, "INVALID_PATH_PARAMETER", "%s must be an integer", p.name)
-		}
-		*p.dst = v
-	}
+	violations = append(violations, pathParamViolations(params)...) // already refused by requestChecks; kept for direct callers
+	req.CompanyId, req.Id = parsePathIDs(params)
 	q := r.URL.Query()
 	if v, ok := q["run_configurable_validations"]; ok {
 		b, err := strconv.ParseBool(v[len(v)-1])

@@ -28,10 +28,10 @@ const (
 	DefaultCallTimeout = 30 * time.Second
 	// DefaultMaxConcurrentUpstream is how many Procore requests may be in
 	// flight at once.
-	DefaultMaxConcurrentUpstream = 32
+	DefaultMaxConcurrentUpstream = upstream.DefaultMaxConcurrent
 	// DefaultUpstreamQueueTimeout is the longest a call waits for one of
 	// those slots before it is told to come back later.
-	DefaultUpstreamQueueTimeout = 2 * time.Second
+	DefaultUpstreamQueueTimeout = upstream.DefaultQueueTimeout
 	// DefaultStreamWorkers is how many goroutines the gRPC server keeps to
 	// run calls. A call on a fresh goroutine grows its stack from 8 KiB to
 	// what protovalidate, JSON and the HTTP client need, copying it each

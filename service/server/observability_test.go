@@ -234,7 +234,7 @@ func TestAccessLogAndRequestID(t *testing.T) {
 			c := calls[0]
 			if c["request_id"] != returned || c["method"] != "/procore.directory.v1.DirectoryService/GetCompanyUser" ||
 				c["code"] != "OK" || c["upstream_status"] != float64(200) || c["upstream_attempts"] != float64(1) ||
-				c["duration"] == nil || c["trace_id"] == nil || c["upstream_request_id"] == nil {
+				c["duration_ms"] == nil || c["trace_id"] == nil || c["upstream_request_id"] == nil {
 				t.Fatalf("access log %v", c)
 			}
 			if strings.Contains(s.logs.String(), "@") {

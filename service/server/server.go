@@ -23,6 +23,7 @@ import (
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/gateway"
 	"github.com/procore-directory/procore-directory/service/inprocess"
+	"github.com/procore-directory/procore-directory/service/reflection"
 	"github.com/procore-directory/procore-directory/service/telemetry"
 	"github.com/procore-directory/procore-directory/upstream"
 )
@@ -79,8 +80,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		healthpb.RegisterHealthServer(r, h)
 	}
 	h.SetServingStatus(directoryv1.DirectoryService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	if err := registerReflection(g); err != nil {
-		log.Warn("server reflection without comments", "err", err)
+	if err := reflection.Register(g); err != nil {
+		return nil, fmt.Errorf("server reflection: %w", err)
 	}
 
 	gw, err := gateway.New(ctx, inproc, cfg.gatewayOptions()...)
@@ -118,15 +119,12 @@ func (cfg *Config) upstream(log *slog.Logger) (service.Upstream, error) {
 		upstream.WithLogger(log),
 		upstream.WithPacing(cfg.PacingBurst),
 		upstream.WithCircuitBreaker(cfg.Breaker),
+		upstream.WithConcurrencyLimit(cfg.Limits.MaxConcurrentUpstream, cfg.Limits.UpstreamQueueTimeout),
 	}
 	if cfg.Telemetry != nil {
 		opts = append(opts, cfg.Telemetry.ClientOptions()...)
 	}
-	client, err := upstream.New(cfg.UpstreamURL, append(opts, cfg.UpstreamOptions...)...)
-	if err != nil {
-		return nil, err
-	}
-	return LimitUpstream(client, cfg.Limits.MaxConcurrentUpstream, cfg.Limits.UpstreamQueueTimeout), nil
+	return upstream.New(cfg.UpstreamURL, append(opts, cfg.UpstreamOptions...)...)
 }
 
 // gatewayOptions are /metrics and the gateway's middleware, outermost
@@ -175,11 +173,15 @@ func (s *Server) ServeREST(l net.Listener) error {
 
 // Shutdown reports NOT_SERVING, stops accepting calls (HTTP, gRPC and
 // in-process) and waits for calls in flight until ctx is done; then it
-// cancels what is left.
-func (s *Server) Shutdown(ctx context.Context) {
+// cancels what is left. drained reports whether every call in flight
+// finished by itself before ctx was done (false: some were cancelled),
+// for the last log line of a process.
+func (s *Server) Shutdown(ctx context.Context) (drained bool) {
+	drained = true
 	s.health.Shutdown()
 	if err := s.http.Shutdown(ctx); err != nil {
 		s.log.Warn("HTTP shutdown incomplete", "err", err)
+		drained = false
 	}
 	inprocDone := make(chan bool, 1)
 	go func() { inprocDone <- s.inproc.Stop(ctx) }()
@@ -191,11 +193,18 @@ func (s *Server) Shutdown(ctx context.Context) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		s.log.Warn("graceful stop timed out; cancelling calls in flight")
-		s.grpc.Stop()
-		<-done
+		select {
+		case <-done: // finished as ctx ran out: nothing was cancelled
+		default:
+			s.log.Warn("graceful stop timed out; cancelling calls in flight")
+			drained = false
+			s.grpc.Stop()
+			<-done
+		}
 	}
 	if !<-inprocDone {
 		s.log.Warn("graceful stop timed out; cancelled in-process calls in flight")
+		drained = false
 	}
+	return drained
 }

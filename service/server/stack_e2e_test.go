@@ -19,6 +19,9 @@ import (
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/gateway"
+	"github.com/procore-directory/procore-directory/service/server"
+	"github.com/procore-directory/procore-directory/service/servicetest"
+	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -205,7 +208,12 @@ func TestRESTErrors(t *testing.T) {
 		{"procore malformed json", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001", `{"user":`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
 		{"procore bad flag", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001?run_configurable_validations=maybe", `{"user":{"city":"x"}}`, http.StatusBadRequest, service.ReasonInvalidRequest, "run_configurable_validations"},
 		{"upstream 422", http.MethodPatch, "/v1/companies/8089/users/1001", `{"last_name":"Okafor","email_address":"jun.tanaka@summitridge.example"}`, http.StatusBadRequest, service.ReasonUpstreamValidation, "user.email_address"},
-		{"non-integer id", http.MethodGet, "/v1/companies/8089/users/abc", "", http.StatusBadRequest, service.ReasonInvalidRequest, ""},
+		{"non-integer id", http.MethodGet, "/v1/companies/8089/users/abc", "", http.StatusBadRequest, service.ReasonInvalidRequest, "id"},
+		{"non-integer company on the Procore route", http.MethodGet, "/rest/v1.3/companies/summit/users/1001", "", http.StatusBadRequest, service.ReasonInvalidRequest, "company_id"},
+		{"avatar in the query", http.MethodPatch, "/v1/companies/8089/users/1001?avatar.content=iVBORw0KGgo%3D", `{"city":"x"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "avatar.content"},
+		{"wrong method on /v1", http.MethodDelete, "/v1/companies/8089/users/1001", "", http.StatusMethodNotAllowed, service.ReasonMethodNotAllowed, ""},
+		{"wrong method on the Procore route", http.MethodPost, "/rest/v1.3/companies/8089/users/1001", `{"user":{"city":"x"}}`, http.StatusMethodNotAllowed, service.ReasonMethodNotAllowed, ""},
+		{"unknown route", http.MethodGet, "/rest/v1.3/companies/8089/projects", "", http.StatusNotFound, service.ReasonNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,6 +234,11 @@ func TestRESTErrors(t *testing.T) {
 			}
 			if tt.wantReason == service.ReasonInvalidRequest && len(s.patches(t)) != 0 {
 				t.Errorf("invalid request reached Procore")
+			}
+			if tt.wantHTTP == http.StatusMethodNotAllowed || tt.wantHTTP == http.StatusNotFound && tt.wantReason == service.ReasonNotFound {
+				if n := len(s.emu.Requests()); n != 0 {
+					t.Errorf("a routing error sent %d requests to Procore", n)
+				}
 			}
 		})
 	}
@@ -389,5 +402,215 @@ func TestRESTOversizedBodyAndNotReady(t *testing.T) {
 	s.srv.Shutdown(context.Background())
 	if code, _, _ := s.do(t, http.MethodGet, "/readyz", "", ""); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz after shutdown: %d, want 503", code)
+	}
+}
+
+// TestRESTProcoreGetMatchesEmulatorShow: GET on the Procore-compatible
+// route answers what Procore's own show answers for the same user, field
+// by field wherever a field exists in both (numbers as numbers, nulls as
+// nulls, nested objects alike, timestamps as the same instant).
+func TestRESTProcoreGetMatchesEmulatorShow(t *testing.T) {
+	s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+	admin, _ := s.emu.AdminClient()
+	token, err := s.emu.IssueToken(admin.ClientID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One user changed through the service first: set and cleared fields.
+	if code, _, body := s.do(t, http.MethodPatch, "/rest/v1.3/companies/8089/users/1002?update_mask=city,notes", "application/json",
+		`{"user":{"city":"Salem","notes":null}}`); code != http.StatusOK {
+		t.Fatalf("PATCH: %d %v", code, body)
+	}
+	tests := []struct {
+		company, id string
+	}{{"8089", "1001"}, {"8089", "1002"}, {"8089", "1004"}, {"5120", "2001"}}
+	for _, tt := range tests {
+		t.Run(tt.company+"/"+tt.id, func(t *testing.T) {
+			path := "/rest/v1.3/companies/" + tt.company + "/users/" + tt.id
+			code, _, ours := s.do(t, http.MethodGet, path, "", "")
+			if code != http.StatusOK {
+				t.Fatalf("GET through the service: %d %v", code, ours)
+			}
+			theirs := emulatorShow(t, s, path, token)
+			if n := compareProcoreJSON(t, "", ours, theirs); n < 20 {
+				t.Errorf("only %d fields in common: %v vs %v", n, ours, theirs)
+			}
+		})
+	}
+}
+
+// emulatorShow is Procore's own answer to GET path, asked directly.
+func emulatorShow(t *testing.T, s *stack, path, token string) map[string]any {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.emu.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	dec := json.NewDecoder(resp.Body)
+	dec.UseNumber()
+	if err := dec.Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("emulator show: %d %v", resp.StatusCode, err)
+	}
+	return out
+}
+
+// compareProcoreJSON reports every field of both objects whose values
+// differ (recursing into objects present in both) and returns how many
+// leaf fields were compared.
+func compareProcoreJSON(t *testing.T, prefix string, ours, theirs map[string]any) int {
+	t.Helper()
+	n := 0
+	for k, want := range theirs {
+		got, ok := ours[k]
+		if !ok {
+			continue
+		}
+		gm, gok := got.(map[string]any)
+		wm, wok := want.(map[string]any)
+		if gok && wok {
+			n += compareProcoreJSON(t, prefix+k+".", gm, wm)
+			continue
+		}
+		n++
+		gs, gstr := got.(string)
+		ws, wstr := want.(string)
+		if gstr && wstr {
+			gt, gerr := time.Parse(time.RFC3339Nano, gs)
+			wt, werr := time.Parse(time.RFC3339Nano, ws)
+			if gerr == nil && werr == nil {
+				if !gt.Equal(wt) {
+					t.Errorf("%s%s: %s, Procore %s", prefix, k, gs, ws)
+				}
+				continue
+			}
+		}
+		gb, _ := json.Marshal(got)
+		wb, _ := json.Marshal(want)
+		if string(gb) != string(wb) {
+			t.Errorf("%s%s: %s, Procore %s", prefix, k, gb, wb)
+		}
+	}
+	return n
+}
+
+// TestRESTProcoreGetPassThrough: the Procore route's GET forwards the
+// caller's token like every route (through the service's interceptors and
+// client), so without one nothing reaches Procore.
+func TestRESTProcoreGetPassThrough(t *testing.T) {
+	s := newStack(t, stackConfig{passThrough: true, required: service.RequiredFieldsMaskedOnly})
+	field, err := s.emu.IssueToken("field-app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		header     []string
+		wantHTTP   int
+		wantReason string
+		wantCalls  int
+	}{
+		{"no token", nil, http.StatusUnauthorized, service.ReasonMissingCredentials, 0},
+		{"unknown token", []string{"Authorization", "Bearer forged"}, http.StatusUnauthorized, service.ReasonUpstreamUnauthenticated, 1},
+		{"token", []string{"Authorization", "Bearer " + field}, http.StatusOK, "", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.emu.ResetRequests()
+			code, _, body := s.do(t, http.MethodGet, "/rest/v1.3/companies/8089/users/1001", "", "", tt.header...)
+			if code != tt.wantHTTP {
+				t.Fatalf("HTTP %d, want %d: %v", code, tt.wantHTTP, body)
+			}
+			if tt.wantReason != "" {
+				if d := statusDetails(t, body); d["ErrorInfo"]["reason"] != tt.wantReason {
+					t.Errorf("ErrorInfo %v, want %s", d["ErrorInfo"], tt.wantReason)
+				}
+			} else if body["id"] != json.Number("1001") {
+				t.Errorf("id %#v", body["id"])
+			}
+			if n := len(s.emu.Requests()); n != tt.wantCalls {
+				t.Errorf("%d upstream requests, want %d", n, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// blockingUpstream holds every GET until release is closed or the call is
+// cancelled, and says on entered when one is waiting.
+type blockingUpstream struct {
+	*servicetest.Upstream
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingUpstream) GetCompanyUser(ctx context.Context, company, id int64) (*upstream.User, error) {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+		return b.Upstream.GetCompanyUser(ctx, company, id)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestShutdownReportsDrained: Shutdown says whether the calls in flight
+// finished by themselves (the "drained" of directoryd's last log line).
+func TestShutdownReportsDrained(t *testing.T) {
+	tests := []struct {
+		name     string
+		inFlight bool
+		release  bool // let the call finish: otherwise it outlives ctx
+		want     bool
+	}{
+		{name: "idle", want: true},
+		{name: "call finishes", inFlight: true, release: true, want: true},
+		{name: "call outlives the deadline", inFlight: true, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := &blockingUpstream{Upstream: &servicetest.Upstream{Current: servicetest.SeedUser()}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+			cfg := server.DefaultConfig()
+			cfg.Upstream = up
+			srv, err := server.New(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			client := directoryv1.NewDirectoryServiceClient(dialBufconn(t, srv))
+			callErr := make(chan error, 1)
+			if tt.inFlight {
+				go func() {
+					_, err := client.GetCompanyUser(context.Background(), &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001})
+					callErr <- err
+				}()
+				<-up.entered
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			switch {
+			case tt.release:
+				close(up.release)
+			case tt.inFlight:
+				cancel() // no time left: the call in flight is cancelled
+			}
+			got := srv.Shutdown(ctx)
+			cancel()
+			if got != tt.want {
+				t.Errorf("Shutdown drained = %v, want %v", got, tt.want)
+			}
+			if tt.inFlight {
+				err := <-callErr
+				if tt.release && err != nil {
+					t.Errorf("the drained call failed: %v", err)
+				}
+				if !tt.release && err == nil {
+					t.Errorf("the call outliving the deadline succeeded")
+				}
+			}
+		})
 	}
 }

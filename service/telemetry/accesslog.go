@@ -15,7 +15,8 @@ import (
 )
 
 // AccessLog returns the interceptor that writes one structured line per
-// call: request id, method, gRPC code, duration, what Procore answered (the
+// call: request id, method, gRPC code, duration (duration_ms: milliseconds,
+// fractional, which a person reads and a log query compares), what Procore answered (the
 // last status, the number of requests sent, Procore's X-Request-Id) and the
 // trace id when the call is traced. The request id is the caller's
 // x-request-id when valid, else a new one, and is returned to the caller
@@ -38,7 +39,7 @@ func AccessLog(log *slog.Logger) grpc.UnaryServerInterceptor {
 			slog.String("request_id", id),
 			slog.String("method", info.FullMethod),
 			slog.String("code", code.String()),
-			slog.Duration("duration", time.Since(start)),
+			slog.Float64("duration_ms", durationMS(time.Since(start))),
 			slog.Int("upstream_status", stats.StatusCode()),
 			slog.Int("upstream_attempts", stats.Attempts()),
 		}
@@ -61,4 +62,9 @@ func isServerFault(code codes.Code) bool {
 		return true
 	}
 	return false
+}
+
+// durationMS is d in milliseconds, to the microsecond.
+func durationMS(d time.Duration) float64 {
+	return float64(d.Microseconds()) / 1000
 }

@@ -266,7 +266,7 @@ func (e *Emulator) authorized(r *http.Request, rt route, t *token, st rateState,
 		if u == nil {
 			return notFoundReply()
 		}
-		return jsonReply(http.StatusOK, renderUser(make([]byte, 0, 1536), c, u, viewShow, e.cfg.responseShape))
+		return jsonReply(http.StatusOK, e.fields.renderUser(make([]byte, 0, 1536), c, u, viewShow, e.cfg.responseShape))
 	}
 	exists := c.users[rt.userID] != nil
 	e.mu.RUnlock()
@@ -288,7 +288,7 @@ func (e *Emulator) index(r *http.Request, c *company) *reply {
 		if i > start {
 			b = append(b, ',')
 		}
-		b = renderUser(b, c, c.users[c.order[i]], viewList, ResponseShapeExtended)
+		b = e.fields.renderUser(b, c, c.users[c.order[i]], viewList, ResponseShapeExtended)
 	}
 	b = append(b, ']')
 	rep := jsonReply(http.StatusOK, b)
@@ -306,7 +306,7 @@ func positiveInt(s string, def int) int {
 }
 
 // decodeChanges parses the PATCH body by content type (400 on failure).
-func decodeChanges(contentType string, body []byte) (*changeSet, *reply) {
+func decodeChanges(ft *fieldTable, contentType string, body []byte) (*changeSet, *reply) {
 	kind, params := classify(contentType)
 	var cs *changeSet
 	switch kind {
@@ -315,7 +315,7 @@ func decodeChanges(contentType string, body []byte) (*changeSet, *reply) {
 			break
 		}
 		var err error
-		cs, err = decodeJSONChanges(body)
+		cs, err = decodeJSONChanges(ft, body)
 		if err != nil {
 			msg := "There was a problem in the JSON you submitted: " + err.Error()
 			return nil, withFlat(errorsReply(http.StatusBadRequest, msg), reasonInvalidJSON, msg)
@@ -332,7 +332,7 @@ func decodeChanges(contentType string, body []byte) (*changeSet, *reply) {
 			msg := "Invalid form body: " + err.Error()
 			return nil, withFlat(errorsReply(http.StatusBadRequest, msg), reasonInvalidForm, msg)
 		}
-		cs = decodeFormChanges(f)
+		cs = decodeFormChanges(ft, f)
 	}
 	if cs == nil {
 		return nil, withFlat(errorsReply(http.StatusBadRequest, map[string][]string{"user": {"is missing"}}), reasonMissingParameter, "user is missing", "user")

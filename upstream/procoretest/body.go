@@ -145,7 +145,7 @@ func (cs *changeSet) refuseNulls() {
 // decodeJSONChanges reads {"user": {...}}; unknown keys are ignored as
 // Rails strong parameters would. A nil changeSet with nil error means the
 // user object is missing.
-func decodeJSONChanges(body []byte) (*changeSet, error) {
+func decodeJSONChanges(ft *fieldTable, body []byte) (*changeSet, error) {
 	var top struct {
 		User map[string]json.RawMessage `json:"user"`
 	}
@@ -169,7 +169,7 @@ func decodeJSONChanges(body []byte) (*changeSet, error) {
 			}
 			continue
 		}
-		kind, known := fieldKindOf(k)
+		kind, known := ft.kind(k)
 		if !known {
 			continue
 		}
@@ -181,7 +181,7 @@ func decodeJSONChanges(body []byte) (*changeSet, error) {
 
 // decodeFormChanges reads user[field] form fields and the user[avatar]
 // file part. A nil changeSet means no user[...] parameter was sent.
-func decodeFormChanges(f *parsedForm) *changeSet {
+func decodeFormChanges(ft *fieldTable, f *parsedForm) *changeSet {
 	cs := &changeSet{fields: make(map[string]change, len(f.fields))}
 	seen := false
 	for k, v := range f.fields {
@@ -198,7 +198,7 @@ func decodeFormChanges(f *parsedForm) *changeSet {
 			}
 			continue
 		}
-		kind, known := fieldKindOf(name)
+		kind, known := ft.kind(name)
 		if !known {
 			continue
 		}

@@ -23,6 +23,7 @@ import (
 // It is safe for concurrent use.
 type Emulator struct {
 	cfg      config
+	fields   *fieldTable
 	iso      *upstream.ISO3166
 	emailRE  *regexp.Regexp
 	signKey  []byte
@@ -54,7 +55,11 @@ func New(opts ...Option) (*Emulator, error) {
 			return nil, fmt.Errorf("procoretest option: %w", err)
 		}
 	}
-	dir, clients, err := parseSeed(cfg.seed)
+	fields, err := newFieldTable()
+	if err != nil {
+		return nil, err
+	}
+	dir, clients, err := parseSeed(fields, cfg.seed)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +73,7 @@ func New(opts ...Option) (*Emulator, error) {
 	}
 	e := &Emulator{
 		cfg:      cfg,
+		fields:   fields,
 		iso:      upstream.NewISO3166(),
 		emailRE:  regexp.MustCompile(`\A[a-zA-Z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\z`),
 		signKey:  key[:],
@@ -127,7 +133,7 @@ func (e *Emulator) newRequestID() string {
 // Reset puts the emulator back to its seed: data, tokens, request log and
 // pending scripted faults are cleared; probabilistic faults are kept.
 func (e *Emulator) Reset() {
-	dir, clients, err := parseSeed(e.cfg.seed)
+	dir, clients, err := parseSeed(e.fields, e.cfg.seed)
 	if err != nil { // the seed parsed in New; it cannot fail now
 		panic(fmt.Errorf("procoretest: reset: %w", err))
 	}
@@ -155,7 +161,7 @@ func (e *Emulator) User(companyID, userID int64) (json.RawMessage, bool) {
 	if u == nil {
 		return nil, false
 	}
-	return json.RawMessage(renderUser(nil, c, u, viewShow, ResponseShapeExtended)), true
+	return json.RawMessage(e.fields.renderUser(nil, c, u, viewShow, ResponseShapeExtended)), true
 }
 
 // SetFaults replaces the probabilistic faults; it takes effect on the next

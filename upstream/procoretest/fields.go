@@ -3,8 +3,12 @@ package procoretest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/procore-directory/procore-directory/upstream"
 )
 
 // fieldKind is the JSON type the contract's field table assigns to a field.
@@ -21,57 +25,59 @@ type fieldDef struct {
 	kind fieldKind
 }
 
-// editableFields lists, in response order, every field PATCH may change
-// (avatar aside, which is a file). Keeping one table makes JSON, multipart,
-// seed loading and rendering agree on names and types.
-func editableFields() [26]fieldDef {
-	return [...]fieldDef{
-		{"first_name", kindString},
-		{"last_name", kindString},
-		{"email_address", kindString},
-		{"job_title", kindString},
-		{"address", kindString},
-		{"city", kindString},
-		{"zip", kindString},
-		{"country_code", kindString},
-		{"state_code", kindString},
-		{"business_phone", kindString},
-		{"business_phone_extension", kindInt},
-		{"mobile_phone", kindString},
-		{"fax_number", kindString},
-		{"email_signature", kindString},
-		{"is_active", kindBool},
-		{"is_employee", kindBool},
-		{"employee_id", kindString},
-		{"notes", kindString},
-		{"initials", kindString},
-		{"origin_id", kindString},
-		{"origin_data", kindString},
-		{"add_to_new_projects", kindBool},
-		{"vendor_id", kindInt},
-		{"default_permission_template_id", kindInt},
-		{"company_permission_template_id", kindInt},
-		{"work_classification_id", kindInt},
-	}
+// fieldTable is the emulator's copy of upstream.Fields(): the writable
+// fields with their JSON types, the admin-only and the required ones. The
+// emulator and the client read the same table, so they cannot disagree on a
+// name or a type; it is built once per emulator because upstream.Fields
+// reflects on every call and the table is on every request's path.
+type fieldTable struct {
+	// editable lists, in upstream's order, every field PATCH may change
+	// (avatar aside, which is a file): JSON, multipart, seed loading and
+	// rendering all walk it.
+	editable  []fieldDef
+	kinds     map[string]fieldKind
+	adminOnly []string // may be changed only by a Directory Admin client (published)
+	required  []string // required in every PATCH (published schema)
 }
 
-// adminOnlyFields may be changed only by a Directory Admin client (published).
-func adminOnlyFields() [4]string {
-	return [...]string{
-		"email_address",
-		"default_permission_template_id",
-		"company_permission_template_id",
-		"add_to_new_projects",
-	}
-}
-
-func fieldKindOf(name string) (fieldKind, bool) {
-	for _, f := range editableFields() {
-		if f.name == name {
-			return f.kind, true
+// newFieldTable derives the table from package upstream; an unknown kind
+// means the two packages drifted apart, and New fails rather than guess.
+func newFieldTable() (*fieldTable, error) {
+	ft := &fieldTable{kinds: make(map[string]fieldKind, 32)}
+	for _, f := range upstream.Fields() {
+		if !f.Writable {
+			continue
+		}
+		var k fieldKind
+		switch f.Kind {
+		case upstream.KindString:
+			k = kindString
+		case upstream.KindInt:
+			k = kindInt
+		case upstream.KindBool:
+			k = kindBool
+		default:
+			return nil, fmt.Errorf("field table: %s has unknown kind %v", f.Name, f.Kind)
+		}
+		ft.editable = append(ft.editable, fieldDef{name: f.Name, kind: k})
+		ft.kinds[f.Name] = k
+		if f.AdminOnly {
+			ft.adminOnly = append(ft.adminOnly, f.Name)
+		}
+		if f.Required {
+			ft.required = append(ft.required, f.Name)
 		}
 	}
-	return 0, false
+	if len(ft.editable) == 0 {
+		return nil, errors.New("field table: upstream lists no writable field")
+	}
+	return ft, nil
+}
+
+// kind returns a writable field's JSON type; ok is false for any other name.
+func (ft *fieldTable) kind(name string) (fieldKind, bool) {
+	k, ok := ft.kinds[name]
+	return k, ok
 }
 
 // decodeJSONValue converts a raw JSON value to the stored representation for

@@ -77,7 +77,7 @@ func (u *seedUser) UnmarshalJSON(b []byte) error {
 
 // parseSeed turns fixture bytes into a fresh directory. It is strict about
 // field types so a broken fixture fails loudly at start-up, not mid-test.
-func parseSeed(data []byte) (*directory, []OAuthClient, error) {
+func parseSeed(ft *fieldTable, data []byte) (*directory, []OAuthClient, error) {
 	var s seedFile
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, nil, fmt.Errorf("parse seed: %w", err)
@@ -97,7 +97,7 @@ func parseSeed(data []byte) (*directory, []OAuthClient, error) {
 			users:               make(map[int64]*user, len(sc.Users)),
 		}
 		for _, su := range sc.Users {
-			u, err := userFromSeed(su)
+			u, err := userFromSeed(ft, su)
 			if err != nil {
 				return nil, nil, fmt.Errorf("seed company %d user %d: %w", sc.ID, su.ID, err)
 			}
@@ -130,10 +130,10 @@ func namedMap(items []seedNamed) map[int64]string {
 	return m
 }
 
-func userFromSeed(su seedUser) (*user, error) {
+func userFromSeed(ft *fieldTable, su seedUser) (*user, error) {
 	u := &user{
 		id:                      su.ID,
-		fields:                  make(map[string]any, len(editableFields())),
+		fields:                  make(map[string]any, len(ft.editable)),
 		lastLoginAt:             su.LastLoginAt,
 		welcomeEmailSentAt:      su.WelcomeEmailSentAt,
 		createdAt:               su.CreatedAt,
@@ -151,7 +151,7 @@ func userFromSeed(su seedUser) (*user, error) {
 	if su.ContactID != nil {
 		u.contactID = *su.ContactID
 	}
-	for _, f := range editableFields() {
+	for _, f := range ft.editable {
 		raw, ok := su.raw[f.name]
 		if !ok {
 			continue

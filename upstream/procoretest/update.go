@@ -11,14 +11,14 @@ import (
 // included per AdminFields), validations (422, refused nulls among them),
 // then apply (200 with the whole user in the update shape).
 func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body []byte) *reply {
-	cs, bad := decodeChanges(r.Header.Get("Content-Type"), body)
+	cs, bad := decodeChanges(e.fields, r.Header.Get("Content-Type"), body)
 	if bad != nil {
 		return bad
 	}
 	if !e.cfg.partialBodies {
 		missing := map[string][]string{}
 		var names, msgs []string
-		for _, f := range [...]string{"last_name", "email_address"} {
+		for _, f := range e.fields.required {
 			if _, ok := cs.fields[f]; !ok {
 				missing[f] = []string{"can't be blank"}
 				names = append(names, f)
@@ -45,7 +45,7 @@ func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body [
 		return notFoundReply()
 	}
 	if !client.DirectoryAdmin {
-		for _, f := range adminOnlyFields() {
+		for _, f := range e.fields.adminOnly {
 			ch, ok := cs.fields[f]
 			if !ok {
 				continue
@@ -79,5 +79,5 @@ func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body [
 		next.avatar, next.avatarType, next.avatarURL = nil, "", nil
 	}
 	c.users[rt.userID] = next
-	return jsonReply(http.StatusOK, renderUser(make([]byte, 0, 1536), c, next, viewUpdate, e.cfg.responseShape))
+	return jsonReply(http.StatusOK, e.fields.renderUser(make([]byte, 0, 1536), c, next, viewUpdate, e.cfg.responseShape))
 }

@@ -98,7 +98,7 @@ func (e *Emulator) validate(c *company, prev, next *user, cs *changeSet, runConf
 	}
 	if runConfigurable {
 		for _, name := range c.requiredFields {
-			if _, editable := fieldKindOf(name); !editable && name != "avatar" {
+			if _, editable := e.fields.kind(name); !editable && name != "avatar" {
 				continue
 			}
 			var v any

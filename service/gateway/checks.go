@@ -1,0 +1,84 @@
+package gateway
+
+import (
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+
+	"github.com/procore-directory/procore-directory/service"
+)
+
+// requestChecks refuses, before any handler runs, what no route accepts:
+// a path parameter that is not an integer (named, with a plain message,
+// rather than grpc-gateway's "type mismatch" text blamed on the body), and
+// an avatar in the URL query, which grpc-gateway would otherwise decode
+// into the request (an image does not belong in a URL: it ends up in
+// access logs and proxies, and is capped by URL lengths).
+type requestChecks struct {
+	mux *runtime.ServeMux // set once New built it
+}
+
+// middleware is the runtime.Middleware of the checks; it runs for every
+// route of the mux, the Procore-compatible handlers included.
+func (c *requestChecks) middleware(next runtime.HandlerFunc) runtime.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		violations := pathParamViolations(params)
+		violations = append(violations, avatarQueryViolations(r)...)
+		if len(violations) > 0 {
+			_, outbound := runtime.MarshalerForRequest(c.mux, r)
+			runtime.HTTPError(r.Context(), c.mux, outbound, w, r, service.InvalidArgument(violations))
+			return
+		}
+		next(w, r, params)
+	}
+}
+
+// pathParamViolations names each id path parameter that is not an integer.
+// Zero and negative integers pass: the service's validation refuses them,
+// naming the same field.
+func pathParamViolations(params map[string]string) []*errdetails.BadRequest_FieldViolation {
+	var out []*errdetails.BadRequest_FieldViolation
+	for _, name := range []string{"company_id", "id"} { // every route's parameters, both int64
+		v, ok := params[name]
+		if !ok {
+			continue
+		}
+		if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+			out = append(out, &errdetails.BadRequest_FieldViolation{
+				Field: name, Description: name + " must be a positive integer", Reason: "INVALID_PATH_PARAMETER",
+			})
+		}
+	}
+	return out
+}
+
+// parsePathIDs returns the two ids of a route whose parameters passed
+// pathParamViolations.
+func parsePathIDs(params map[string]string) (companyID, id int64) {
+	companyID, _ = strconv.ParseInt(params["company_id"], 10, 64)
+	id, _ = strconv.ParseInt(params["id"], 10, 64)
+	return companyID, id
+}
+
+// avatarQueryViolations names each query parameter that would set the
+// avatar (avatar, avatar.content, avatar.file_name, ...).
+func avatarQueryViolations(r *http.Request) []*errdetails.BadRequest_FieldViolation {
+	var out []*errdetails.BadRequest_FieldViolation
+	for _, key := range slices.Sorted(maps.Keys(r.URL.Query())) {
+		if first, _, _ := strings.Cut(key, "."); first != "avatar" {
+			continue
+		}
+		out = append(out, &errdetails.BadRequest_FieldViolation{
+			Field:       key,
+			Description: fmt.Sprintf("%s cannot be a query parameter: send the avatar in the JSON body, or as the multipart user[avatar] file on the Procore-compatible route", key),
+			Reason:      "AVATAR_IN_QUERY",
+		})
+	}
+	return out
+}

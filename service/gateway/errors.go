@@ -1,0 +1,95 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/procore-directory/procore-directory/service"
+)
+
+// gatewayErrorHandler writes errors as google.rpc.Status JSON with details.
+// Errors the gateway makes itself (a body it cannot decode, a malformed
+// path) get the same shape as the service's: INVALID_ARGUMENT with a
+// BadRequest, and every error an ErrorInfo. RetryInfo becomes Retry-After.
+// An HTTP status chosen by the gateway (405, a 400 from the router) is kept.
+func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	var httpErr *runtime.HTTPStatusError
+	httpStatus := 0
+	if errors.As(err, &httpErr) {
+		httpStatus, err = httpErr.HTTPStatus, httpErr.Err
+	}
+	st, isStatus := status.FromError(err)
+	if !isStatus && httpStatus == http.StatusBadRequest {
+		// The router's own 400 (a malformed escape in the path).
+		st = status.Convert(service.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
+			Field: "path", Description: "the URL path is malformed", Reason: "MALFORMED_PATH",
+		}}))
+	}
+	var hasInfo, hasBadRequest bool
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			hasInfo = true
+		case *errdetails.BadRequest:
+			hasBadRequest = true
+		case *errdetails.RetryInfo:
+			if secs := d.GetRetryDelay().AsDuration().Seconds(); secs > 0 {
+				w.Header().Set("Retry-After", fmt.Sprintf("%.0f", max(1, secs+0.5)))
+			}
+		}
+	}
+	if !hasInfo {
+		reason := service.ReasonInternal
+		if st.Code() == codes.InvalidArgument {
+			reason = service.ReasonInvalidRequest
+		}
+		if info, e := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: service.ErrorDomain}); e == nil {
+			st = info
+		}
+	}
+	if st.Code() == codes.InvalidArgument && !hasBadRequest {
+		if br, e := st.WithDetails(&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
+			Field: "body", Description: st.Message(), Reason: "MALFORMED_REQUEST",
+		}}}); e == nil {
+			st = br
+		}
+	}
+	out := st.Err()
+	if httpStatus != 0 {
+		out = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: out}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, out)
+}
+
+// routingErrorHandler answers requests that reach no handler: a known
+// path with a method it does not serve gets 405 with an Allow header
+// (UNIMPLEMENTED, METHOD_NOT_ALLOWED), an unknown path 404 (NOT_FOUND,
+// NOT_FOUND), each with an ErrorInfo a program can branch on rather than
+// grpc-gateway's INTERNAL-looking defaults.
+func routingErrorHandler(routes *routeTable) runtime.RoutingErrorHandlerFunc {
+	return func(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
+		var err error
+		switch allow := routes.allowed(r.URL.Path); {
+		case httpStatus == http.StatusMethodNotAllowed || (httpStatus == http.StatusNotFound && len(allow) > 0):
+			if len(allow) > 0 {
+				w.Header().Set("Allow", strings.Join(allow, ", "))
+			}
+			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: service.NewError(codes.Unimplemented, service.ReasonMethodNotAllowed,
+				fmt.Sprintf("method %s is not allowed on this route; allowed: %s", r.Method, strings.Join(allow, ", ")),
+				map[string]string{"method": r.Method, "allow": strings.Join(allow, ", ")})}
+		case httpStatus == http.StatusNotFound:
+			err = service.NewError(codes.NotFound, service.ReasonNotFound, "no such route: see /openapi.json for the routes", nil)
+		default:
+			err = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: fmt.Errorf("routing error %d", httpStatus)}
+		}
+		runtime.HTTPError(ctx, mux, m, w, r, err)
+	}
+}
