@@ -85,7 +85,6 @@ func (c *userConverter) toProto(u *upstream.User) *directoryv1.CompanyUser {
 	return out
 }
 
-
 func namedRef(r *upstream.NamedRef) *directoryv1.NamedReference {
 	if r == nil {
 		return nil

@@ -120,4 +120,3 @@ func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patc
 	}
 	return fill, violations
 }
-

@@ -431,7 +431,7 @@ func TestRESTProcoreGetMatchesEmulatorShow(t *testing.T) {
 			if code != http.StatusOK {
 				t.Fatalf("GET through the service: %d %v", code, ours)
 			}
-			theirs := emulatorShow(t, s, path, token)
+			theirs := emulatorShow(t, s, path, tt.company, token)
 			if n := compareProcoreJSON(t, "", ours, theirs); n < 20 {
 				t.Errorf("only %d fields in common: %v vs %v", n, ours, theirs)
 			}
@@ -440,13 +440,14 @@ func TestRESTProcoreGetMatchesEmulatorShow(t *testing.T) {
 }
 
 // emulatorShow is Procore's own answer to GET path, asked directly.
-func emulatorShow(t *testing.T, s *stack, path, token string) map[string]any {
+func emulatorShow(t *testing.T, s *stack, path, company, token string) map[string]any {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.emu.URL+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Procore-Company-Id", company)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
