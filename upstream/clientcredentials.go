@@ -97,17 +97,21 @@ type clientCredentials struct {
 // Credential returns the cached token, or waits for the shared fetch of a
 // new one (or for ctx to end).
 func (c *clientCredentials) Credential(ctx context.Context) (Credential, error) {
-	c.mu.Lock()
-	if c.token != "" && (c.refreshAt.IsZero() || c.now().Before(c.refreshAt)) {
-		cred := Credential{Token: c.token, ID: c.cfg.ClientID}
-		c.mu.Unlock()
+	if cred, ok := c.cached(); ok {
 		return cred, nil
 	}
-	c.mu.Unlock()
 	// The fetch outlives any one caller: it runs without ctx's
 	// cancellation, bounded by fetchTimeout.
 	fetchCtx := context.WithoutCancel(ctx)
-	ch := c.fetches.DoChan("token", func() (any, error) { return c.fetch(fetchCtx) })
+	ch := c.fetches.DoChan("token", func() (any, error) {
+		// A caller that missed the cache just before another caller's
+		// fetch stored its token, and arrives after that flight ended,
+		// must take the stored token rather than fetch a second one.
+		if cred, ok := c.cached(); ok {
+			return cred, nil
+		}
+		return c.fetch(fetchCtx)
+	})
 	select {
 	case r := <-ch:
 		if r.Err != nil {
@@ -117,6 +121,16 @@ func (c *clientCredentials) Credential(ctx context.Context) (Credential, error) 
 	case <-ctx.Done():
 		return Credential{}, ctx.Err()
 	}
+}
+
+// cached returns the cached token while it is fresh.
+func (c *clientCredentials) cached() (Credential, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token != "" && (c.refreshAt.IsZero() || c.now().Before(c.refreshAt)) {
+		return Credential{Token: c.token, ID: c.cfg.ClientID}, true
+	}
+	return Credential{}, false
 }
 
 // Refresh forgets the token Procore rejected, so that the next Credential

@@ -47,9 +47,12 @@ func printDevHelp(w io.Writer, grpcAddr, httpAddr string) {
 Dev mode: serving the built-in Procore emulator's seed (companies 8089 and 5120).
 Try:
   grpcurl -plaintext %[1]s list
+  grpcurl -plaintext %[1]s describe
   grpcurl -plaintext %[1]s describe procore.directory.v1.DirectoryService
+  grpcurl -plaintext %[1]s grpc.health.v1.Health/Check
   grpcurl -plaintext -d '{"company_id": 8089, "id": 1001}' %[1]s procore.directory.v1.DirectoryService/GetCompanyUser
   grpcurl -plaintext -d '{"company_id": 8089, "id": 1001, "user": {"job_title": "Senior Project Manager"}, "update_mask": {"paths": ["job_title"]}}' %[1]s procore.directory.v1.DirectoryService/UpdateCompanyUser
+  grpcurl -plaintext -d '{"company_id": 8089, "id": 1001, "user": {"country_code": "XX"}, "update_mask": {"paths": ["country_code"]}}' %[1]s procore.directory.v1.DirectoryService/UpdateCompanyUser
   curl -s http://%[2]s/v1/companies/8089/users/1001
   curl -s -X PATCH http://%[2]s/v1/companies/8089/users/1001 -H 'Content-Type: application/json' -d '{"job_title": "Site Lead"}'
   curl -s -X PATCH http://%[2]s/rest/v1.3/companies/8089/users/1001 -H 'Content-Type: application/json' -d '{"user": {"city": "Salem"}}'

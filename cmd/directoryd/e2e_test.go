@@ -266,7 +266,7 @@ func TestDevQuickstart(t *testing.T) {
 			break
 		}
 	}
-	if len(commands) < 6 {
+	if len(commands) < 9 {
 		t.Fatalf("dev mode printed %d commands: %q", len(commands), commands)
 	}
 	grpcurl, err := exec.LookPath("grpcurl")
@@ -289,12 +289,35 @@ func TestDevQuickstart(t *testing.T) {
 			cmdline += " --fail-with-body"
 		}
 		out, err := exec.Command("sh", "-c", cmdline).CombinedOutput()
+		if strings.Contains(c, `"XX"`) {
+			// The error example: grpcurl fails, and decodes every detail
+			// through reflection (no "is not recognized").
+			if err == nil || !strings.Contains(string(out), "InvalidArgument") ||
+				!strings.Contains(string(out), "google.rpc.BadRequest") || !strings.Contains(string(out), "google.rpc.ErrorInfo") ||
+				!strings.Contains(string(out), "user.country_code") || strings.Contains(string(out), "not recognized") {
+				t.Errorf("%s: %v\n%s", c, err, out)
+			}
+			ran++
+			continue
+		}
 		if err != nil {
 			t.Errorf("%s: %v\n%s", c, err, out)
 			continue
 		}
 		ran++
 		switch {
+		case strings.HasSuffix(c, " describe"):
+			// Every service resolves through reflection, health and
+			// reflection themselves included.
+			for _, want := range []string{"procore.directory.v1.DirectoryService is a service", "grpc.health.v1.Health is a service", "grpc.reflection.v1.ServerReflection is a service"} {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("%s printed no %q:\n%s", c, want, out)
+				}
+			}
+		case strings.Contains(c, "Health/Check"):
+			if !strings.Contains(string(out), `"status": "SERVING"`) {
+				t.Errorf("%s printed %s", c, out)
+			}
 		case strings.Contains(c, " describe "):
 			// Reflection serves the proto's comments.
 			if !strings.Contains(string(out), "// DirectoryService reads and updates the users") {

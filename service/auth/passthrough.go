@@ -9,9 +9,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/upstream"
-
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/upstream"
 )
 
 // PassThroughAuth returns the interceptor of pass-through mode: the caller's

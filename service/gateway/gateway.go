@@ -29,7 +29,8 @@ const DefaultMaxBodyBytes = 15 << 20
 // New returns the REST face of the service: GET and PATCH on /v1/... and
 // on the Procore-compatible /rest/v1.3/..., calling the service through
 // conn so every call passes the same interceptors (validation, auth,
-// metrics) as a gRPC call, plus /openapi.json, /healthz (the process is
+// metrics) as a gRPC call, plus /openapi.json (Swagger 2.0) and
+// /openapi.v3.json (OpenAPI 3.0), /healthz (the process is
 // up) and /readyz (the gRPC server reports SERVING).
 //
 // JSON uses the proto field names (snake_case, as Procore does). Errors are
@@ -82,10 +83,12 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 		root.Handle(pattern, h)
 		routes.addServeMuxPattern(pattern)
 	}
-	handle("GET /openapi.json", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapi.JSON)
-	}))
+	for pattern, doc := range map[string][]byte{"GET /openapi.json": openapi.JSON, "GET /openapi.v3.json": openapi.JSONv3} {
+		handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(doc)
+		}))
+	}
 	handle("GET /healthz", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	}))

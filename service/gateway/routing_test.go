@@ -41,6 +41,7 @@ func TestRouteTableMatchesServer(t *testing.T) {
 		{"/v1/companies/8089/users/1001", []string{"GET", "PATCH"}},
 		{"/rest/v1.3/companies/8089/users/1001", []string{"GET", "PATCH"}},
 		{"/openapi.json", []string{"GET", "HEAD"}},
+		{"/openapi.v3.json", []string{"GET", "HEAD"}},
 		{"/healthz", []string{"GET", "HEAD"}},
 		{"/readyz", []string{"GET", "HEAD"}},
 		{"/metrics", []string{"GET", "HEAD"}},

@@ -369,14 +369,22 @@ func TestRateLimitedCallerGetsRetryInfo(t *testing.T) {
 
 func TestOpenAPIAndHealth(t *testing.T) {
 	s := newStack(t, stackConfig{})
-	code, _, doc := s.do(t, http.MethodGet, "/openapi.json", "", "")
-	if code != http.StatusOK {
-		t.Fatalf("openapi: %d", code)
-	}
-	paths, _ := doc["paths"].(map[string]any)
-	for _, p := range []string{"/v1/companies/{company_id}/users/{id}", "/rest/v1.3/companies/{company_id}/users/{id}"} {
-		if paths[p] == nil {
-			t.Errorf("openapi lacks %s", p)
+	for _, d := range []struct{ path, versionKey, version string }{
+		{"/openapi.json", "swagger", "2.0"},
+		{"/openapi.v3.json", "openapi", "3.0"},
+	} {
+		code, _, doc := s.do(t, http.MethodGet, d.path, "", "")
+		if code != http.StatusOK {
+			t.Fatalf("%s: %d", d.path, code)
+		}
+		if v, _ := doc[d.versionKey].(string); !strings.HasPrefix(v, d.version) {
+			t.Errorf("%s: %s %q, want %s", d.path, d.versionKey, v, d.version)
+		}
+		paths, _ := doc["paths"].(map[string]any)
+		for _, p := range []string{"/v1/companies/{company_id}/users/{id}", "/rest/v1.3/companies/{company_id}/users/{id}"} {
+			if paths[p] == nil {
+				t.Errorf("%s lacks %s", d.path, p)
+			}
 		}
 	}
 	for _, p := range []string{"/healthz", "/readyz"} {
