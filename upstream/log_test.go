@@ -1,32 +1,14 @@
 package upstream
 
 import (
-	"bytes"
+	"github.com/procore-directory/procore-directory/upstream/procoretest/logsink"
+
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 )
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestDebugLogHasNoSecrets(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) {
@@ -37,7 +19,7 @@ func TestDebugLogHasNoSecrets(t *testing.T) {
 		}
 		writeUser(w)
 	})
-	var buf syncBuffer
+	var buf logsink.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c, _, ctx := newTestClient(t, f.URL, WithLogger(logger))
 	if _, err := callAs(ctx, c, http.MethodPatch); err != nil {

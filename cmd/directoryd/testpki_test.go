@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/procore-directory/procore-directory/upstream/procoretest/logsink"
+
 	"bufio"
 	"context"
 	"crypto/ecdsa"
@@ -16,7 +18,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,28 +129,10 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	return p
 }
 
-// syncBuffer collects everything a running directoryd writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // running is directoryd run in the test process (run), on loopback ports.
 type running struct {
 	grpcAddr, httpAddr string
-	stdout, stderr     *syncBuffer
+	stdout, stderr     *logsink.Buffer
 }
 
 // startRun runs directoryd with cfg until the test ends, and returns once
@@ -158,7 +141,7 @@ func startRun(t *testing.T, cfg Config) *running {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	r := &running{stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	r := &running{stdout: &logsink.Buffer{}, stderr: &logsink.Buffer{}}
 	done := make(chan error, 1)
 	go func() {
 		err := run(ctx, cfg, io.MultiWriter(pw, r.stdout), r.stderr)

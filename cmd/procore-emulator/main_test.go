@@ -1,8 +1,9 @@
 package main
 
 import (
+	"github.com/procore-directory/procore-directory/upstream/procoretest/logsink"
+
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,14 +32,14 @@ func buildBinary(t *testing.T) string {
 }
 
 // startBinary runs the binary and returns its base URL from the listening line.
-func startBinary(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *syncBuffer) {
+func startBinary(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *logsink.Buffer) {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &logsink.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -70,23 +70,6 @@ func startBinary(t *testing.T, bin string, args ...string) (*exec.Cmd, string, *
 		t.Fatalf("no listening line; stderr: %s", stderr)
 	}
 	return nil, "", nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func fetchToken(t *testing.T, base, id, secret string) string {

@@ -1,7 +1,8 @@
 package server_test
 
 import (
-	"bytes"
+	"github.com/procore-directory/procore-directory/upstream/procoretest/logsink"
+
 	"context"
 	"io"
 	"log/slog"
@@ -31,7 +32,7 @@ type opsStack struct {
 	*stack
 	spans    *tracetest.InMemoryExporter
 	ended    *spanWaiter
-	logs     *syncBuffer
+	logs     *logsink.Buffer
 	clientID string
 }
 
@@ -57,7 +58,7 @@ func newOpsStack(t *testing.T, cfg opsConfig) *opsStack {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
-	logs := &syncBuffer{}
+	logs := &logsink.Buffer{}
 
 	hc := upstream.NewHTTPClient()
 	t.Cleanup(hc.CloseIdleConnections)
@@ -70,24 +71,6 @@ func newOpsStack(t *testing.T, cfg opsConfig) *opsStack {
 	sc.TokenOptions = []upstream.ClientCredentialsOption{upstream.WithTokenHTTPClient(tokenHC)}
 	sc.UpstreamOptions = append([]upstream.Option{upstream.WithHTTPClient(hc)}, cfg.upOpts...)
 	return &opsStack{stack: startStack(t, emu, sc), spans: exp, ended: ended, logs: logs, clientID: sc.ClientCredentials.ClientID}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // spanWaiter is a span processor that lets a test wait until a span has
