@@ -27,8 +27,11 @@ const (
 // credentials come only from PROCORE_CLIENT_ID and PROCORE_CLIENT_SECRET, so
 // the secret never shows in a process listing.
 type Config struct {
-	GRPCAddr       string
-	HTTPAddr       string
+	GRPCAddr string
+	HTTPAddr string
+	// ProbeAddr is the plaintext listener of the orchestrator's probes
+	// (server.Server.ServeProbes); empty: none.
+	ProbeAddr      string
 	UpstreamURL    string
 	TokenURL       string
 	Auth           string
@@ -61,6 +64,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.SetOutput(usage)
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", ":9090", "gRPC listen address")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", ":8080", "REST gateway listen address (also /openapi.json, /healthz, /readyz)")
+	fs.StringVar(&cfg.ProbeAddr, "probe-addr", "", "plaintext listener for an orchestrator's probes, serving only grpc.health.v1 (h2c) and GET /healthz, /readyz, so they work when the API listeners require client certificates; empty: off")
 	fs.StringVar(&cfg.UpstreamURL, "upstream-url", "", "Procore API base URL, e.g. https://api.procore.com (required unless --dev)")
 	fs.StringVar(&cfg.TokenURL, "token-url", "", "Procore OAuth 2.0 token URL, e.g. https://login.procore.com/oauth/token (client-credentials mode)")
 	fs.StringVar(&cfg.Auth, "auth", authPassThrough, "how to authenticate to Procore: passthrough (the caller's bearer token) or client-credentials (PROCORE_CLIENT_ID/PROCORE_CLIENT_SECRET)")
@@ -131,6 +135,11 @@ func (c *Config) validate() error {
 		}
 		if c.HTTPAddr, err = loopback(c.HTTPAddr); err != nil {
 			return fmt.Errorf("--http-addr: %w", err)
+		}
+		if c.ProbeAddr != "" {
+			if c.ProbeAddr, err = loopback(c.ProbeAddr); err != nil {
+				return fmt.Errorf("--probe-addr: %w", err)
+			}
 		}
 		c.Auth = authClientCredentials
 		return nil

@@ -58,7 +58,20 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		grpcLis.Close()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	if cfg.ProbeAddr != "" {
+		probeLis, err := net.Listen("tcp", cfg.ProbeAddr)
+		if err != nil {
+			grpcLis.Close()
+			httpLis.Close()
+			return fmt.Errorf("probe listener: %w", err)
+		}
+		go func() {
+			if err := srv.ServeProbes(probeLis); err != nil {
+				errc <- err
+			}
+		}()
+	}
 	go func() { errc <- srv.ServeGRPC(grpcLis) }()
 	go func() {
 		if err := srv.ServeREST(httpLis); err != nil {

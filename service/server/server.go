@@ -34,6 +34,7 @@ type Server struct {
 	grpc    *grpc.Server
 	inproc  *inprocess.Channel
 	health  *health.Server
+	probes  *probes
 	http    *http.Server
 	handler http.Handler
 	log     *slog.Logger
@@ -92,6 +93,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc:    g,
 		inproc:  inproc,
 		health:  h,
+		probes:  newProbes(h),
 		handler: gw,
 		http: &http.Server{
 			Handler:           gw,
@@ -206,5 +208,6 @@ func (s *Server) Shutdown(ctx context.Context) (drained bool) {
 		s.log.Warn("graceful stop timed out; cancelled in-process calls in flight")
 		drained = false
 	}
+	s.probes.close(ctx)
 	return drained
 }
