@@ -20,11 +20,14 @@ type procoreRules struct {
 	required []upstream.Field
 	// adminOnly are the fields only a Directory Admin may change.
 	adminOnly []string
+	// byName is every field, for comparing a read-back with a PATCH.
+	byName map[string]upstream.Field
 }
 
 func newProcoreRules() procoreRules {
-	var r procoreRules
+	r := procoreRules{byName: make(map[string]upstream.Field)}
 	for _, f := range upstream.Fields() {
+		r.byName[f.Name] = f
 		if f.Required {
 			r.required = append(r.required, f)
 		}

@@ -51,6 +51,8 @@ type Config struct {
 	Security SecurityConfig
 	// Limits on sizes, durations and upstream concurrency (limits.go).
 	Limits server.Limits
+	// State: the idempotency records (state.go).
+	State StateConfig
 }
 
 // parseConfig reads flags from args and variables through getenv.
@@ -72,10 +74,11 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: start the built-in Procore emulator on loopback, use its admin client credentials, bind to loopback")
 	fs.BoolVar(&cfg.DevRateLimits, "dev-rate-limits", true, "with --dev: the emulator enforces Procore's rate limits; false turns them off (load tests)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown waits for calls in flight")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown lets calls in flight run to Procore's answer; then they are answered UNAVAILABLE; keep it above --call-timeout")
 	cfg.Ops.register(fs)
 	cfg.Security.register(fs)
 	registerLimits(fs, &cfg.Limits)
+	cfg.State.register(fs)
 
 	// Environment first, so that flags given on the command line win.
 	var envErr error
@@ -116,7 +119,7 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
-	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits)); err != nil {
+	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits), c.State.validate()); err != nil {
 		return err
 	}
 	if err := c.Ops.validate(); err != nil {

@@ -81,6 +81,10 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	log.Info("directoryd serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(),
 		"upstream", cfg.UpstreamURL, "auth", cfg.Auth, "required_fields", cfg.RequiredFields.String(), "dev", cfg.Dev, "callers", cfg.Security.describe())
 	fmt.Fprintf(stdout, "directoryd listening: grpc=%s http=%s\n", grpcLis.Addr(), httpLis.Addr())
+	if cfg.ShutdownTimeout <= cfg.Limits.CallTimeout {
+		log.Warn("--shutdown-timeout is not above --call-timeout: a stop may answer calls in flight UNAVAILABLE before Procore does",
+			"shutdown_timeout", cfg.ShutdownTimeout.String(), "call_timeout", cfg.Limits.CallTimeout.String())
+	}
 	if cfg.Dev {
 		printDevHelp(stdout, grpcLis.Addr().String(), httpLis.Addr().String())
 	}
@@ -116,6 +120,7 @@ func (c *Config) server(tel *telemetry.Telemetry, log *slog.Logger) (server.Conf
 	sc.PacingBurst = c.Ops.PacingBurst
 	sc.Breaker = c.Ops.Breaker
 	sc.StreamWorkers = c.Ops.StreamWorkers
+	c.State.apply(&sc)
 	sc.Telemetry = tel
 	sc.Logger = log
 	return sc, c.Security.apply(&sc, log)
