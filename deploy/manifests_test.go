@@ -195,8 +195,8 @@ func TestDeployment(t *testing.T) {
 	if ls := c.Lifecycle; ls != nil && ls.PreStop != nil && ls.PreStop.Sleep != nil {
 		preStop = time.Duration(ls.PreStop.Sleep.Seconds) * time.Second
 	}
-	if g := pod.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= drain+preStop {
-		t.Errorf("terminationGracePeriodSeconds %v must exceed --shutdown-timeout %v + preStop %v", g, drain, preStop)
+	if g := pod.TerminationGracePeriodSeconds; g == nil || time.Duration(*g)*time.Second <= drain+preStop+time.Second {
+		t.Errorf("terminationGracePeriodSeconds %v must exceed --shutdown-timeout %v + preStop %v + 1s to answer the calls cut at the deadline", g, drain, preStop)
 	}
 	for _, e := range c.EnvFrom {
 		if e.SecretRef == nil {
