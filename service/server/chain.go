@@ -8,6 +8,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/stats"
 
 	"github.com/procore-directory/procore-directory/service"
@@ -23,10 +24,11 @@ import (
 //     in a call that answers;
 //  2. the access log, which so sees every call's final code;
 //  3. metrics (calls by method and code, handling time);
-//  4. the call time-out, which caps every deadline;
-//  5. caller authentication (mutual TLS) or, in pass-through mode, the
+//  4. a request that did not decode (guard): INVALID_ARGUMENT;
+//  5. the call time-out, which caps every deadline;
+//  6. caller authentication (mutual TLS) or, in pass-through mode, the
 //     caller's Procore token: nothing reaches the service unauthenticated.
-func (cfg *Config) interceptors(log *slog.Logger) []grpc.UnaryServerInterceptor {
+func (cfg *Config) interceptors(log *slog.Logger, guard *decodeGuard) []grpc.UnaryServerInterceptor {
 	chain := []grpc.UnaryServerInterceptor{
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 			log.ErrorContext(ctx, "panic in handler", "panic", p)
@@ -37,7 +39,7 @@ func (cfg *Config) interceptors(log *slog.Logger) []grpc.UnaryServerInterceptor 
 	if cfg.Telemetry != nil {
 		chain = append(chain, cfg.Telemetry.Metrics.UnaryServerInterceptor())
 	}
-	chain = append(chain, CallTimeout(cfg.Limits.CallTimeout))
+	chain = append(chain, guard.Unary, CallTimeout(cfg.Limits.CallTimeout))
 	if cfg.MutualTLS {
 		chain = append(chain, auth.CallerAuthentication())
 	}
@@ -45,6 +47,16 @@ func (cfg *Config) interceptors(log *slog.Logger) []grpc.UnaryServerInterceptor 
 		chain = append(chain, auth.PassThroughAuth())
 	}
 	return chain
+}
+
+// streamInterceptors apply to the server's streams (Health/Watch,
+// reflection): malformed messages are INVALID_ARGUMENT, and Watch streams
+// are capped for the whole process.
+func (cfg *Config) streamInterceptors(guard *decodeGuard) []grpc.StreamServerInterceptor {
+	return []grpc.StreamServerInterceptor{
+		guard.Stream,
+		StreamCap(healthpb.Health_Watch_FullMethodName, cfg.Limits.MaxWatchStreams),
+	}
 }
 
 // statsHandlers instrument every call (server spans), in process too.
