@@ -38,9 +38,14 @@ const (
 	ReasonUpstreamOutcomeUnknown   = "UPSTREAM_OUTCOME_UNKNOWN"
 	ReasonUpstreamBadResponse      = "UPSTREAM_BAD_RESPONSE"
 	ReasonUpstreamUnexpected       = "UPSTREAM_UNEXPECTED_STATUS"
-	ReasonDeadlineExceeded         = "DEADLINE_EXCEEDED"
-	ReasonCanceled                 = "CANCELED"
-	ReasonInternal                 = "INTERNAL"
+	// ReasonUpstreamRedirect: Procore (or something in front of it)
+	// answered 3xx. Redirects are never followed, since a PATCH replayed
+	// at another address is a write nobody vetted; the API does not
+	// redirect, so it means a wrong --upstream-url or a proxy (INTERNAL).
+	ReasonUpstreamRedirect = "UPSTREAM_REDIRECT"
+	ReasonDeadlineExceeded = "DEADLINE_EXCEEDED"
+	ReasonCanceled         = "CANCELED"
+	ReasonInternal         = "INTERNAL"
 
 	// ReasonUpstreamNotApplied: a PATCH's answer was lost, and reading the
 	// user back showed it was not applied (ABORTED, with RetryInfo): a
@@ -225,6 +230,9 @@ func fromStatus(msg string, uerr *upstream.Error, meta map[string]string) error 
 		return NewError(codes.Unavailable, ReasonUpstreamUnavailable, msg, meta, retryInfo(uerr)...)
 	case code >= 500:
 		return NewError(codes.Internal, ReasonUpstreamInternal, msg, meta)
+	case code >= 300 && code < 400:
+		return NewError(codes.Internal, ReasonUpstreamRedirect,
+			msg+": Procore answered with a redirect, which is never followed (check the upstream URL)", meta)
 	default:
 		return NewError(codes.Unknown, ReasonUpstreamUnexpected, msg, meta)
 	}

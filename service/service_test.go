@@ -278,6 +278,8 @@ func TestErrorMapping(t *testing.T) {
 		{"unreadable body", &upstream.Error{Kind: upstream.KindBadResponse, StatusCode: 200}, codes.Internal, ReasonUpstreamBadResponse, 0, false, nil},
 		{"no token", fmt.Errorf("wrapped: %w", upstream.ErrNoToken), codes.Unauthenticated, ReasonMissingCredentials, 0, false, nil},
 		{"unexpected 418", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 418}, codes.Unknown, ReasonUpstreamUnexpected, 0, false, nil},
+		{"301", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 301}, codes.Internal, ReasonUpstreamRedirect, 0, false, nil},
+		{"307", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 307}, codes.Internal, ReasonUpstreamRedirect, 0, false, nil},
 		{"not an upstream error", errors.New("boom"), codes.Internal, ReasonInternal, 0, false, nil},
 	}
 	for _, tt := range tests {

@@ -79,6 +79,24 @@ func TestRedact(t *testing.T) {
 		{"ext 1234 and id 8089", "", "ext 1234 and id 8089"},
 		{"token abc123 leaked abc123", "abc123", "token [token] leaked [token]"},
 		{"2024-01-02 is a date", "", "[phone] is a date"},
+		// A token in any case, or a piece of 8 or more characters of it.
+		{"bad token EYJHBGCIOIJSUZI1NIJ9", "eyJhbGciOiJSUzI1NiJ9", "bad token [token]"},
+		{"token eyJhbGciOiJS... expired", "eyJhbGciOiJSUzI1NiJ9", "token [token]... expired"},
+		{"tail UzI1NiJ9 and tail UzI1NiJ", "eyJhbGciOiJSUzI1NiJ9", "tail [token] and tail UzI1NiJ"},
+		{"upper ABC123", "abc123", "upper [token]"},
+		{"an ordinary message", "eyJhbGciOiJSUzI1NiJ9", "an ordinary message"},
+		// Sizes and ids are not phones; phones still are.
+		{"response body exceeds 1048576 bytes", "", "response body exceeds 1048576 bytes"},
+		{"limit is 10485760B", "", "limit is 10485760B"},
+		{"took 1234567 ms", "", "took 1234567 ms"},
+		{"company 1234567 user 987654321", "", "company 1234567 user 987654321"},
+		{"user_id: 5550109999 and id 5550109999", "", "user_id: 5550109999 and id 5550109999"},
+		{"companyId=5550109999", "", "companyId=5550109999"},
+		{"call 5550109999", "", "call [phone]"},
+		{"paid 5550109999", "", "paid [phone]"},
+		{"mobile_phone 5550109 is invalid", "", "mobile_phone [phone] is invalid"},
+		{"fax 555-0109", "", "fax [phone]"},
+		{"req_5550109999", "", "req_5550109999"},
 		{"", "", ""},
 	}
 	for _, tt := range tests {

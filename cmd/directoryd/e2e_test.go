@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,11 +28,12 @@ import (
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
-// binaries are built once for all end-to-end tests.
+// binaries are built once for all end-to-end tests, which may run in
+// parallel.
 var binaries struct {
+	once sync.Once
 	dir  string
 	err  error
-	done bool
 }
 
 func buildBinaries(t *testing.T) string {
@@ -39,8 +41,7 @@ func buildBinaries(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("end-to-end: builds and runs real processes")
 	}
-	if !binaries.done {
-		binaries.done = true
+	binaries.once.Do(func() {
 		binaries.dir, binaries.err = os.MkdirTemp("", "directoryd-e2e")
 		if binaries.err == nil {
 			for _, pkg := range []string{"directoryd", "procore-emulator"} {
@@ -51,7 +52,7 @@ func buildBinaries(t *testing.T) string {
 				}
 			}
 		}
-	}
+	})
 	if binaries.err != nil {
 		t.Fatal(binaries.err)
 	}

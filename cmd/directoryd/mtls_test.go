@@ -118,6 +118,8 @@ type secureStack struct {
 	d   *running
 	// Client TLS configurations.
 	hrSync, fieldApp, stranger, noCert, otherCA *tls.Config
+	// Certificates of the client CA whose identity is refused.
+	cnSpoof, cnPadded *tls.Config
 }
 
 func newSecureStack(t *testing.T) *secureStack {
@@ -147,6 +149,8 @@ func newSecureStack(t *testing.T) *secureStack {
 	s.stranger = client(ca, "stranger", "")
 	s.noCert = ca.clientTLS(t, nil, nil)
 	s.otherCA = client(newTestCA(t, "some other CA"), fieldAppCN, "")
+	s.cnSpoof = client(ca, hrSyncID, "")        // the admin's SPIFFE ID as a CN, no URI SAN
+	s.cnPadded = client(ca, fieldAppCN+" ", "") // a listed CN with a trailing space
 	return s
 }
 
@@ -225,6 +229,9 @@ func TestMutualTLSAndPolicy(t *testing.T) {
 		{name: "forged identity metadata from a TCP caller is ignored", tls: s.fieldApp, md: forged, update: update(8089, &directoryv1.CompanyUser{DefaultPermissionTemplateId: ptr(int64(42))}, "default_permission_template_id"),
 			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.default_permission_template_id"},
 		{name: "forged identity cannot reach another company", tls: s.fieldApp, md: forged, get: &directoryv1.GetCompanyUserRequest{CompanyId: 5120, Id: 2001}, wantCode: codes.PermissionDenied, wantReason: service.ReasonCompanyNotAllowed},
+		{name: "CN spelling the admin's SPIFFE ID is refused", tls: s.cnSpoof, update: update(5120, &directoryv1.CompanyUser{EmailAddress: ptr("spoofed@summitridge.example")}, "email_address"),
+			wantCode: codes.Unauthenticated, wantReason: service.ReasonCallerUnauthenticated},
+		{name: "CN with a trailing space is refused, not trimmed", tls: s.cnPadded, get: &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}, wantCode: codes.Unauthenticated, wantReason: service.ReasonCallerUnauthenticated},
 		{name: "URI SAN identity with admin rights", tls: s.hrSync, update: update(5120, &directoryv1.CompanyUser{AddToNewProjects: ptr(true)}, "add_to_new_projects"), wantPatch: true},
 	}
 	for _, tt := range grpcTests {
@@ -279,6 +286,9 @@ func TestMutualTLSAndPolicy(t *testing.T) {
 			wantStatus: 403, wantIn: "user.company_permission_template_id"},
 		{name: "forged identity headers are ignored", tls: s.fieldApp, method: "PATCH", path: "/v1/companies/8089/users/1001", body: `{"add_to_new_projects": true}`, header: forgedHeader,
 			wantStatus: 403, wantIn: "user.add_to_new_projects"},
+		{name: "CN spelling the admin's SPIFFE ID is refused", tls: s.cnSpoof, method: "PATCH", path: "/rest/v1.3/companies/5120/users/2001", body: `{"user": {"email_address": "spoofed@summitridge.example"}}`,
+			wantStatus: 401, wantIn: service.ReasonCallerUnauthenticated},
+		{name: "CN with a trailing space is refused", tls: s.cnPadded, method: "GET", path: "/v1/companies/8089/users/1001", wantStatus: 401, wantIn: service.ReasonCallerUnauthenticated},
 		{name: "URI SAN identity with admin rights", tls: s.hrSync, method: "PATCH", path: "/v1/companies/8089/users/1001", body: `{"add_to_new_projects": true}`, wantStatus: 200, wantPatch: true},
 		{name: "health needs a certificate too", tls: s.noCert, method: "GET", path: "/healthz", wantRefused: true},
 	}

@@ -22,8 +22,7 @@ func TestParseSecurityAndLimitsConfig(t *testing.T) {
 		wantErr string
 	}{
 		{name: "limit defaults", args: up, env: env(), check: func(t *testing.T, c Config) {
-			want := server.Limits{MaxRecvMsgSize: server.DefaultMaxRecvMsgSize, MaxHeaderListSize: server.DefaultMaxHeaderListSize, MaxHeaderBytes: server.DefaultMaxHeaderBytes,
-				CallTimeout: server.DefaultCallTimeout, MaxConcurrentUpstream: server.DefaultMaxConcurrentUpstream, UpstreamQueueTimeout: server.DefaultUpstreamQueueTimeout}
+			want := server.DefaultConfig().Limits
 			if c.Limits != want || c.Security != (SecurityConfig{}) {
 				t.Errorf("%+v %+v", c.Limits, c.Security)
 			}
@@ -36,6 +35,19 @@ func TestParseSecurityAndLimitsConfig(t *testing.T) {
 					t.Errorf("%+v", l)
 				}
 			}},
+		{name: "listener limits from flags and environment", args: append(append([]string{}, up...), "--http-read-timeout", "20s", "--grpc-max-concurrent-streams", "7", "--grpc-keepalive-permit-without-stream"),
+			env: env("DIRECTORYD_MAX_WATCH_STREAMS", "9", "DIRECTORYD_HTTP_IDLE_TIMEOUT", "4s", "DIRECTORYD_UPSTREAM_MAX_RESPONSE_HEADER_BYTES", "8192", "DIRECTORYD_GRPC_MAX_CONNECTION_IDLE", "1m"),
+			check: func(t *testing.T, c Config) {
+				l := c.Limits
+				if l.HTTPReadTimeout != 20*time.Second || l.GRPCMaxConcurrentStreams != 7 || !l.GRPCKeepalivePermitWithoutStream || l.MaxWatchStreams != 9 ||
+					l.HTTPIdleTimeout != 4*time.Second || l.UpstreamMaxResponseHeaderBytes != 8192 || l.GRPCMaxConnectionIdle != time.Minute {
+					t.Errorf("%+v", l)
+				}
+			}},
+		{name: "read timeout shorter than the header's", args: append(append([]string{}, up...), "--http-read-timeout", "1s", "--http-read-header-timeout", "2s"), env: env(), wantErr: "--http-read-timeout"},
+		{name: "no gRPC streams", args: append(append([]string{}, up...), "--grpc-max-concurrent-streams", "0"), env: env(), wantErr: "must be positive"},
+		{name: "no Watch streams", args: append(append([]string{}, up...), "--max-watch-streams", "0"), env: env(), wantErr: "--max-watch-streams"},
+		{name: "tiny upstream header limit", args: append(append([]string{}, up...), "--upstream-max-response-header-bytes", "100"), env: env(), wantErr: "--upstream-max-response-header-bytes"},
 		{name: "security from environment", args: cc, env: env("PROCORE_CLIENT_ID", "id", "PROCORE_CLIENT_SECRET", "s",
 			"DIRECTORYD_TLS_CERT", "c.pem", "DIRECTORYD_TLS_KEY", "k.pem", "DIRECTORYD_CLIENT_CA", "ca.pem", "DIRECTORYD_POLICY", "p.yaml"),
 			check: func(t *testing.T, c Config) {

@@ -27,6 +27,19 @@ func updateMaskParam() object {
 	}
 }
 
+// idempotencyKeyParam documents the header the gateway takes as the
+// request's request_id (AIP-155), the usual spelling of HTTP clients.
+func idempotencyKeyParam() object {
+	return object{
+		"name": "Idempotency-Key",
+		"in":   "header",
+		"type": "string",
+		"description": "A UUID that makes the update idempotent, as `request_id`: a retry with the same key and the same request " +
+			"gets the first call's answer without a second PATCH. Give it or `request_id`, not two different values.",
+		"required": false,
+	}
+}
+
 // fixV2 rewrites the generated Swagger 2.0 document to describe what the
 // gateway really serves.
 func fixV2(doc object, a *api) error {
@@ -42,7 +55,7 @@ func fixV2(doc object, a *api) error {
 	if !ok {
 		return &shapeError{path: []string{"paths", v1Route, "patch", "parameters"}}
 	}
-	runValidations := object{}
+	runValidations, requestID := object{}, object{}
 	var kept list
 	for _, p := range params {
 		po, _ := p.(object)
@@ -54,6 +67,9 @@ func fixV2(doc object, a *api) error {
 		case name == "run_configurable_validations":
 			runValidations = po
 			kept = append(kept, p)
+		case name == "request_id":
+			requestID = po
+			kept = append(kept, p)
 		default:
 			kept = append(kept, p)
 		}
@@ -61,7 +77,10 @@ func fixV2(doc object, a *api) error {
 	if runValidations["in"] != "query" {
 		return fmt.Errorf("%s: no run_configurable_validations query parameter", v1Route)
 	}
-	v1Patch["parameters"] = append(kept, updateMaskParam())
+	if requestID["in"] != "query" {
+		return fmt.Errorf("%s: no request_id query parameter", v1Route)
+	}
+	v1Patch["parameters"] = append(kept, updateMaskParam(), idempotencyKeyParam())
 
 	// The Procore-compatible route, as service/gateway/procore_route.go serves it.
 	if err := procoreSchemas(a.user, defs); err != nil {
@@ -81,7 +100,7 @@ func fixV2(doc object, a *api) error {
 	}
 	paths[procoreRoute] = object{
 		"get":   procoreShow(),
-		"patch": procoreUpdate(runValidations),
+		"patch": procoreUpdate(runValidations, requestID),
 	}
 	delete(defs, "DirectoryServiceUpdateCompanyUserBody") // the generator's body of the binding the gateway overrides
 	addTag(doc, procoreTag, "Procore's own routes, requests and responses (Procore API v1.3, Core > Directory): "+
@@ -142,7 +161,7 @@ func procoreShow() object {
 	}
 }
 
-func procoreUpdate(runValidations object) object {
+func procoreUpdate(runValidations, requestID object) object {
 	return object{
 		"operationId": "Procore_UpdateCompanyUser",
 		"summary":     "Updates a company user as Procore's Update Company User does.",
@@ -157,6 +176,8 @@ func procoreUpdate(runValidations object) object {
 		"parameters": append(procorePathParams(),
 			runValidations,
 			updateMaskParam(),
+			requestID,
+			idempotencyKeyParam(),
 			object{"name": "body", "in": "body", "required": true, "schema": object{"$ref": "#/definitions/ProcoreUpdateCompanyUserBody"}},
 		),
 		"responses": procoreResponses("The updated user"),

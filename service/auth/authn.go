@@ -27,19 +27,22 @@ import (
 //     CallerIdentityHeader, believed only on the server's in-process
 //     channel (Server.InProcess), which no network peer can reach.
 //
-// The forwarded header is removed from every call's metadata, and ignored
+// A verified certificate whose identity is not acceptable (a CN spelled
+// like a URI, surrounding spaces, control characters: see
+// IdentityFromCertificate) is refused here with UNAUTHENTICATED, never
+// trimmed or reinterpreted. The forwarded header is removed from every call's metadata, and ignored
 // on any other connection, so a network caller cannot forge it. A
 // DirectoryService call with no identity fails with UNAUTHENTICATED before
 // any upstream call; health and reflection need none.
 func CallerAuthentication() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, forwarded := stripForwardedIdentity(ctx)
-		id := ""
+		id, verified := "", false
 		if p, ok := peer.FromContext(ctx); ok {
 			switch ai := p.AuthInfo.(type) {
 			case credentials.TLSInfo:
 				if chains := ai.State.VerifiedChains; len(chains) > 0 && len(chains[0]) > 0 {
-					id = IdentityFromCertificate(chains[0][0])
+					id, verified = IdentityFromCertificate(chains[0][0]), true
 				}
 			case inprocess.AuthInfo:
 				if len(forwarded) == 1 {
@@ -50,6 +53,10 @@ func CallerAuthentication() grpc.UnaryServerInterceptor {
 		if ValidIdentity(id) {
 			ctx = ContextWithCaller(ctx, Caller{ID: id})
 		} else if strings.HasPrefix(info.FullMethod, "/"+directoryv1.DirectoryService_ServiceDesc.ServiceName+"/") {
+			if verified {
+				return nil, service.NewError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
+					"caller not authenticated: the client certificate names no acceptable identity (a URI SAN with a scheme, or, without URI SANs, a CN of printable ASCII without ':', ',' or surrounding spaces)", nil)
+			}
 			return nil, service.NewError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
 				"caller not authenticated: this server requires a client certificate signed by its client CA", nil)
 		}

@@ -31,6 +31,12 @@ import (
 //
 // A caller not listed may do nothing; a company not listed for a caller is
 // refused to it. There are no wildcards: every grant is spelled out.
+//
+// An entry's spelling says which part of a certificate it matches
+// (IdentityKindOf): one with a URI scheme ("spiffe://...", "urn:...")
+// matches only a certificate's URI SAN; one without ':' matches only a
+// certificate without URI SANs, by its CN. A CN is never a URI identity,
+// so a certificate whose CN spells an admin's SPIFFE ID is not that admin.
 type Policy struct {
 	callers map[string]policyGrant
 }
@@ -95,7 +101,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		case c.Identity == "":
 			bad(i, "identity is missing (a client certificate's URI SAN, e.g. spiffe://example.org/app, or its CN)")
 		case !ValidIdentity(c.Identity):
-			bad(i, "identity %q: want printable ASCII without commas or surrounding spaces, at most 512 bytes", c.Identity)
+			bad(i, "identity %q: want a URI SAN with its scheme (spiffe://..., matched only by a certificate's URI SAN) or a CN without ':' (matched only by a certificate's CN), in printable ASCII without commas or surrounding spaces, at most 512 bytes", c.Identity)
 		default:
 			if j, dup := firstAt[c.Identity]; dup {
 				bad(i, "identity %q is listed twice (first as callers[%d])", c.Identity, j)

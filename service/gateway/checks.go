@@ -16,10 +16,13 @@ import (
 
 // requestChecks refuses, before any handler runs, what no route accepts:
 // a path parameter that is not an integer (named, with a plain message,
-// rather than grpc-gateway's "type mismatch" text blamed on the body), and
-// an avatar in the URL query, which grpc-gateway would otherwise decode
+// rather than grpc-gateway's "type mismatch" text blamed on the body), an
+// avatar in the URL query, which grpc-gateway would otherwise decode
 // into the request (an image does not belong in a URL: it ends up in
-// access logs and proxies, and is capped by URL lengths).
+// access logs and proxies, and is capped by URL lengths), and what strict
+// input refuses (strictinput.go): unknown, repeated or non-UTF-8 query
+// parameters, a body in a media type the route does not take (415), and a
+// JSON body with duplicate keys at any level or invalid UTF-8.
 type requestChecks struct {
 	mux *runtime.ServeMux // set once New built it
 }
@@ -28,13 +31,35 @@ type requestChecks struct {
 // route of the mux, the Procore-compatible handlers included.
 func (c *requestChecks) middleware(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+		fail := func(err error) {
+			_, outbound := runtime.MarshalerForRequest(c.mux, r)
+			runtime.HTTPError(r.Context(), c.mux, outbound, w, r, err)
+		}
 		violations := pathParamViolations(params)
 		violations = append(violations, avatarQueryViolations(r)...)
+		violations = append(violations, queryViolations(r, queryParams(r.Method))...)
 		violations = append(violations, idempotencyKey(r)...)
 		if len(violations) > 0 {
-			_, outbound := runtime.MarshalerForRequest(c.mux, r)
-			runtime.HTTPError(r.Context(), c.mux, outbound, w, r, service.InvalidArgument(violations))
+			fail(service.InvalidArgument(violations))
 			return
+		}
+		if r.Method == http.MethodPatch {
+			procore := strings.HasPrefix(r.URL.Path, "/rest/")
+			allowed := []string{"application/json"}
+			prefix := "user" // the /v1 body is the user
+			if procore {
+				allowed, prefix = append(allowed, "multipart/form-data"), ""
+			}
+			if err := mediaTypeError(r, allowed...); err != nil {
+				fail(err)
+				return
+			}
+			if isJSONBody(r) {
+				if v := checkJSONBody(r, prefix); len(v) > 0 {
+					fail(service.InvalidArgument(v))
+					return
+				}
+			}
 		}
 		next(w, r, params)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/procore-directory/procore-directory/gen/openapi"
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/auth"
 )
 
@@ -80,7 +81,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 	health := healthpb.NewHealthClient(conn)
 	root := http.NewServeMux()
 	handle := func(pattern string, h http.Handler) {
-		root.Handle(pattern, h)
+		root.Handle(pattern, noQuery(mux, h))
 		routes.addServeMuxPattern(pattern)
 	}
 	for pattern, doc := range map[string][]byte{"GET /openapi.json": openapi.JSON, "GET /openapi.v3.json": openapi.JSONv3} {
@@ -131,4 +132,20 @@ func procoreResponse(ctx context.Context, resp proto.Message) (any, error) {
 		return resp, nil
 	}
 	return procoreJSON(user.ProtoReflect()), nil
+}
+
+// noQuery refuses any query parameter on the routes that take none
+// (/healthz, /readyz, /openapi.json, /metrics, ...), naming it, as the API
+// routes do (strictinput.go).
+func noQuery(mux *runtime.ServeMux, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.RawQuery != "" {
+			if v := queryViolations(r, nil); len(v) > 0 {
+				_, outbound := runtime.MarshalerForRequest(mux, r)
+				runtime.HTTPError(r.Context(), mux, outbound, w, r, service.InvalidArgument(v))
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }

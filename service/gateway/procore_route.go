@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -73,8 +74,8 @@ func decodeProcoreUpdate(r *http.Request, params map[string]string) (*directoryv
 		inferred = decodeProcoreForm(r, req, bad)
 	case "application/json", "":
 		inferred = decodeProcoreJSON(r, req, bad)
-	default:
-		bad("body", "UNSUPPORTED_MEDIA_TYPE", "content type %q: send application/json or multipart/form-data", mediaType)
+	default: // refused with 415 by requestChecks; kept for direct callers
+		bad("Content-Type", "UNSUPPORTED_MEDIA_TYPE", "content type %q: send application/json or multipart/form-data", printableName(mediaType))
 	}
 	if v, ok := q["request_id"]; ok { // or the Idempotency-Key header (idempotencyKey)
 		req.RequestId = v[len(v)-1]
@@ -140,11 +141,19 @@ func decodeProcoreForm(r *http.Request, req *directoryv1.UpdateCompanyUserReques
 		name, ok2 := strings.CutSuffix(name, "]")
 		fd := fields.ByName(protoreflect.Name(name))
 		if !ok || !ok2 || fd == nil {
-			bad(key, "UNKNOWN_FIELD", "unknown form field %q: fields are named user[<field>]", key)
+			bad(printableName(key), "UNKNOWN_FIELD", "unknown form field %q: fields are named user[<field>]", printableName(key))
+			continue
+		}
+		if len(values) > 1 {
+			bad("user."+name, "DUPLICATE_FIELD", "form field %s is given %d times: give it once", key, len(values))
+			continue
+		}
+		v := values[0]
+		if !utf8.ValidString(v) {
+			bad("user."+name, "INVALID_UTF8", "form field %s is not valid UTF-8", key)
 			continue
 		}
 		names = append(names, name)
-		v := values[len(values)-1]
 		if v == "" {
 			continue // empty value: clear, as Procore does
 		}
@@ -170,8 +179,16 @@ func decodeProcoreForm(r *http.Request, req *directoryv1.UpdateCompanyUserReques
 		}
 	}
 	for key, files := range r.MultipartForm.File {
-		if key != "user[avatar]" || len(files) != 1 {
-			bad(key, "UNKNOWN_FILE", "unexpected file part %q: the only file is user[avatar]", key)
+		if key != "user[avatar]" {
+			bad(printableName(key), "UNKNOWN_FILE", "unexpected file part %q: the only file is user[avatar]", printableName(key))
+			continue
+		}
+		if len(files) != 1 {
+			bad("avatar.content", "DUPLICATE_FIELD", "file part user[avatar] is given %d times: give it once", len(files))
+			continue
+		}
+		if !utf8.ValidString(files[0].Filename) || !utf8.ValidString(files[0].Header.Get("Content-Type")) {
+			bad("avatar.file_name", "INVALID_UTF8", "the user[avatar] part's file name or content type is not valid UTF-8")
 			continue
 		}
 		f, err := files[0].Open()

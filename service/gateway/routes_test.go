@@ -175,7 +175,7 @@ func TestAvatarInQueryRefused(t *testing.T) {
 		{"JSON name", http.MethodPatch, "/v1/companies/8089/users/1001?avatar.contentType=image/png", `{"city":"x"}`, "avatar.contentType"},
 		{"Procore route", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001?avatar.content=iVBORw0KGgo=", `{"user":{"city":"x"}}`, "avatar.content"},
 		{"no avatar", http.MethodPatch, "/v1/companies/8089/users/1001?update_mask=city", `{"city":"x"}`, ""},
-		{"avatar-like name is no avatar", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001?avatars=1", `{"user":{"city":"x"}}`, ""},
+		{"avatar-like name is an unknown parameter", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001?avatars=1", `{"user":{"city":"x"}}`, "avatars"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

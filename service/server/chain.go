@@ -8,6 +8,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/stats"
 
 	"github.com/procore-directory/procore-directory/service"
@@ -26,10 +27,11 @@ import (
 //  4. the stop gate, which refuses calls once the server stops and cancels
 //     those in flight at the shutdown deadline with a cause the service
 //     turns into a truthful UNAVAILABLE (stop.go);
-//  5. the call time-out, which caps every deadline;
-//  6. caller authentication (mutual TLS) or, in pass-through mode, the
+//  5. a request that did not decode (guard): INVALID_ARGUMENT;
+//  6. the call time-out, which caps every deadline;
+//  7. caller authentication (mutual TLS) or, in pass-through mode, the
 //     caller's Procore token: nothing reaches the service unauthenticated.
-func (cfg *Config) interceptors(log *slog.Logger, gate *stopGate) []grpc.UnaryServerInterceptor {
+func (cfg *Config) interceptors(log *slog.Logger, gate *stopGate, guard *decodeGuard) []grpc.UnaryServerInterceptor {
 	chain := []grpc.UnaryServerInterceptor{
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 			log.ErrorContext(ctx, "panic in handler", "panic", p)
@@ -40,7 +42,7 @@ func (cfg *Config) interceptors(log *slog.Logger, gate *stopGate) []grpc.UnarySe
 	if cfg.Telemetry != nil {
 		chain = append(chain, cfg.Telemetry.Metrics.UnaryServerInterceptor())
 	}
-	chain = append(chain, gate.interceptor, CallTimeout(cfg.Limits.CallTimeout))
+	chain = append(chain, gate.interceptor, guard.Unary, CallTimeout(cfg.Limits.CallTimeout))
 	if cfg.MutualTLS {
 		chain = append(chain, auth.CallerAuthentication())
 	}
@@ -48,6 +50,16 @@ func (cfg *Config) interceptors(log *slog.Logger, gate *stopGate) []grpc.UnarySe
 		chain = append(chain, auth.PassThroughAuth())
 	}
 	return chain
+}
+
+// streamInterceptors apply to the server's streams (Health/Watch,
+// reflection): malformed messages are INVALID_ARGUMENT, and Watch streams
+// are capped for the whole process.
+func (cfg *Config) streamInterceptors(guard *decodeGuard) []grpc.StreamServerInterceptor {
+	return []grpc.StreamServerInterceptor{
+		guard.Stream,
+		StreamCap(healthpb.Health_Watch_FullMethodName, cfg.Limits.MaxWatchStreams),
+	}
 }
 
 // statsHandlers instrument every call (server spans), in process too.

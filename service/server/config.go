@@ -44,10 +44,46 @@ const (
 	// BENCHMARKS.md); a kept worker has grown it already. Calls beyond the
 	// workers in flight at once get a goroutine of their own.
 	DefaultStreamWorkers = 64
+
+	// DefaultHTTPReadHeaderTimeout is how long an HTTP request's header may
+	// take to arrive: a header trickled a byte at a time (slowloris) holds
+	// a connection and a goroutine no longer.
+	DefaultHTTPReadHeaderTimeout = 10 * time.Second
+	// DefaultHTTPReadTimeout is how long a whole HTTP request, header and
+	// body, may take to arrive. The call time-out starts only once the body
+	// is read, so without it a body trickled slowly holds a connection for
+	// ever; 30 s still carries the largest body (15 MiB) at 500 KiB/s.
+	DefaultHTTPReadTimeout = 30 * time.Second
+	// DefaultHTTPIdleTimeout is how long a keep-alive connection may wait
+	// for its next request.
+	DefaultHTTPIdleTimeout = 2 * time.Minute
+	// DefaultGRPCMaxConcurrentStreams is how many streams (calls) one gRPC
+	// connection may have open at once; a client past it waits for one to
+	// end. grpc-go's own default is unlimited.
+	DefaultGRPCMaxConcurrentStreams = 100
+	// DefaultGRPCKeepaliveMinTime is the shortest interval between a
+	// client's keepalive pings; a client pinging more often is sent GOAWAY
+	// (ENHANCE_YOUR_CALM), so pings cannot be used to keep the server busy.
+	DefaultGRPCKeepaliveMinTime = 30 * time.Second
+	// DefaultGRPCMaxConnectionIdle closes a gRPC connection that had no
+	// call for this long (with GOAWAY: clients reconnect transparently), so
+	// idle connections do not pile up.
+	DefaultGRPCMaxConnectionIdle = 5 * time.Minute
+	// DefaultMaxWatchStreams caps the Health/Watch streams open at once,
+	// over every connection: each holds a goroutine and buffers (~8 KiB)
+	// for as long as the caller likes, unauthenticated. Health checkers
+	// need one per client; more are refused with RESOURCE_EXHAUSTED.
+	DefaultMaxWatchStreams = 1024
+	// DefaultUpstreamMaxResponseHeaderBytes bounds each Procore response's
+	// header (the body is bounded separately, to 1 MiB).
+	DefaultUpstreamMaxResponseHeaderBytes = upstream.DefaultMaxResponseHeaderBytes
 )
 
 // Limits bound what one caller, or many at once, can make directoryd
-// hold: message and header sizes, call duration, and upstream concurrency.
+// hold: message and header sizes, call duration, upstream concurrency,
+// and how long and how many connections and streams stay open. Each is a
+// flag of cmd/directoryd (limits.go); a zero value is not "unlimited"
+// unless said so: DefaultConfig has the defaults.
 type Limits struct {
 	MaxRecvMsgSize        int
 	MaxHeaderListSize     int
@@ -55,6 +91,21 @@ type Limits struct {
 	CallTimeout           time.Duration
 	MaxConcurrentUpstream int           // 0: unlimited
 	UpstreamQueueTimeout  time.Duration // longest wait for an upstream slot
+
+	// HTTP listener.
+	HTTPReadHeaderTimeout time.Duration
+	HTTPReadTimeout       time.Duration // the whole request, body included
+	HTTPIdleTimeout       time.Duration
+
+	// gRPC listener.
+	GRPCMaxConcurrentStreams         uint32 // per connection
+	GRPCKeepaliveMinTime             time.Duration
+	GRPCKeepalivePermitWithoutStream bool
+	GRPCMaxConnectionIdle            time.Duration
+	MaxWatchStreams                  int // Health/Watch streams at once, all connections
+
+	// UpstreamMaxResponseHeaderBytes bounds each Procore response header.
+	UpstreamMaxResponseHeaderBytes int64
 }
 
 // Config is the whole serving stack's configuration: what cmd/directoryd
@@ -130,6 +181,15 @@ func DefaultConfig() Config {
 			CallTimeout:           DefaultCallTimeout,
 			MaxConcurrentUpstream: DefaultMaxConcurrentUpstream,
 			UpstreamQueueTimeout:  DefaultUpstreamQueueTimeout,
+
+			HTTPReadHeaderTimeout:          DefaultHTTPReadHeaderTimeout,
+			HTTPReadTimeout:                DefaultHTTPReadTimeout,
+			HTTPIdleTimeout:                DefaultHTTPIdleTimeout,
+			GRPCMaxConcurrentStreams:       DefaultGRPCMaxConcurrentStreams,
+			GRPCKeepaliveMinTime:           DefaultGRPCKeepaliveMinTime,
+			GRPCMaxConnectionIdle:          DefaultGRPCMaxConnectionIdle,
+			MaxWatchStreams:                DefaultMaxWatchStreams,
+			UpstreamMaxResponseHeaderBytes: DefaultUpstreamMaxResponseHeaderBytes,
 		},
 		PacingBurst:          upstream.DefaultPacingBurst,
 		Breaker:              upstream.DefaultBreakerConfig(),
@@ -138,4 +198,31 @@ func DefaultConfig() Config {
 		IdempotencyRetention: state.DefaultRetention,
 		IdempotencyMaxKeys:   state.DefaultMaxKeys,
 	}
+}
+
+// withDefaults returns l with each listener limit left at zero set to its
+// default, so a Config built without DefaultConfig (tests) is not left
+// without bounds by accident.
+func (l Limits) withDefaults() Limits {
+	def := DefaultConfig().Limits
+	setDuration := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	setDuration(&l.HTTPReadHeaderTimeout, def.HTTPReadHeaderTimeout)
+	setDuration(&l.HTTPReadTimeout, def.HTTPReadTimeout)
+	setDuration(&l.HTTPIdleTimeout, def.HTTPIdleTimeout)
+	setDuration(&l.GRPCKeepaliveMinTime, def.GRPCKeepaliveMinTime)
+	setDuration(&l.GRPCMaxConnectionIdle, def.GRPCMaxConnectionIdle)
+	if l.GRPCMaxConcurrentStreams == 0 {
+		l.GRPCMaxConcurrentStreams = def.GRPCMaxConcurrentStreams
+	}
+	if l.MaxWatchStreams <= 0 {
+		l.MaxWatchStreams = def.MaxWatchStreams
+	}
+	if l.UpstreamMaxResponseHeaderBytes <= 0 {
+		l.UpstreamMaxResponseHeaderBytes = def.UpstreamMaxResponseHeaderBytes
+	}
+	return l
 }

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
@@ -49,6 +50,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	cfg.Limits = cfg.Limits.withDefaults()
 	up, err := cfg.upstream(log)
 	if err != nil {
 		return nil, err
@@ -62,13 +64,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	gate := newStopGate()
-	chain, sh := cfg.interceptors(log, gate), cfg.statsHandlers()
+	gate, guard := newStopGate(), newDecodeGuard()
+	chain, sh := cfg.interceptors(log, gate, guard), cfg.statsHandlers()
 	gopts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(guard),
 		grpc.ChainUnaryInterceptor(chain...),
+		grpc.ChainStreamInterceptor(cfg.streamInterceptors(guard)...),
 		grpc.NumStreamWorkers(uint32(cfg.StreamWorkers)),
 		grpc.MaxRecvMsgSize(cfg.Limits.MaxRecvMsgSize),
 		grpc.MaxHeaderListSize(uint32(cfg.Limits.MaxHeaderListSize)),
+		grpc.MaxConcurrentStreams(cfg.Limits.GRPCMaxConcurrentStreams),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{
+			MinTime:             cfg.Limits.GRPCKeepaliveMinTime,
+			PermitWithoutStream: cfg.Limits.GRPCKeepalivePermitWithoutStream,
+		}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: cfg.Limits.GRPCMaxConnectionIdle}),
 	}
 	for _, h := range sh {
 		gopts = append(gopts, grpc.StatsHandler(h))
@@ -100,8 +110,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		handler: gw,
 		http: &http.Server{
 			Handler:           gw,
-			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
+			ReadHeaderTimeout: cfg.Limits.HTTPReadHeaderTimeout,
+			ReadTimeout:       cfg.Limits.HTTPReadTimeout,
+			IdleTimeout:       cfg.Limits.HTTPIdleTimeout,
 			MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
 			TLSConfig:         cfg.HTTPTLS,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -127,6 +138,7 @@ func (cfg *Config) upstream(log *slog.Logger) (service.Upstream, error) {
 		upstream.WithPacing(cfg.PacingBurst),
 		upstream.WithCircuitBreaker(cfg.Breaker),
 		upstream.WithConcurrencyLimit(cfg.Limits.MaxConcurrentUpstream, cfg.Limits.UpstreamQueueTimeout),
+		upstream.WithHTTPClient(upstream.NewHTTPClient(upstream.WithMaxResponseHeaderBytes(cfg.Limits.UpstreamMaxResponseHeaderBytes))),
 	}
 	if cfg.Telemetry != nil {
 		opts = append(opts, cfg.Telemetry.ClientOptions()...)
