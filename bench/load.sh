@@ -1,22 +1,38 @@
 #!/usr/bin/env bash
-# bench/load.sh: load test of `directoryd --dev` on loopback, with the dev
-# emulator's rate limits off and --required-fields=masked-only.
+# bench/load.sh: CPU per call as production sees it. The Procore emulator
+# (cmd/procore-emulator, rate limits off) runs as a process of its own, and
+# directoryd runs against it with --upstream-url and otherwise its default
+# flags (pass-through auth, --required-fields=auto, access log at info,
+# metrics, tracing without an exporter), both on loopback.
 #
-# Three phases of DURATION each, at a fixed concurrency (closed loop):
-#   bare  restload PATCHes the dev emulator directly (the floor: the same
-#         body and headers the facade sends; the emulator runs inside
-#         directoryd's process, so this phase's CPU is the emulator's alone)
-#   grpc  ghz calls UpdateCompanyUser over gRPC
+# Phases of DURATION each, at a fixed concurrency (closed loop):
+#   bare  restload PATCHes the emulator directly: the same body and headers
+#         directoryd sends. The emulator's CPU per bare PATCH is the floor.
+#   grpc  restload's lean gRPC client (the generated DirectoryServiceClient,
+#         one connection, one prebuilt request) calls UpdateCompanyUser
+#   ghz   (GHZ=1 only) ghz, the same call, as a second opinion
 #   rest  restload PATCHes the REST gateway (/v1 route, mask from the body)
-# and reports, per phase: calls/s, p50/p95/p99 latency, errors, directoryd's
-# CPU seconds per 1,000 calls (utime+stime from /proc/PID/stat), its RSS in
-# the first and last 10 s of the phase and its peak RSS (VmHWM).
+# Per phase: calls/s, latency percentiles, errors, directoryd's CPU per call
+# and the emulator's (utime+stime from /proc/PID/stat, both sampled over the
+# same phase), directoryd's CPU per call as a ratio to the emulator's per
+# bare PATCH (issue #15's targets: gRPC <= 2.0x, REST /v1 <= 2.5x), and
+# directoryd's RSS in the first and last 10 s and its peak (VmHWM).
 #
-# Not part of CI (it runs for minutes). Needs Go and Linux (/proc); installs
-# the pinned ghz into .tools/bin. Stops by itself and kills what it started.
+# Every update masks last_name and email_address among five fields, so each
+# costs one PATCH upstream in every --required-fields mode.
 #
-#   bench/load.sh                      # 30 s per phase, 16 concurrent callers
+# Pass-through auth, not client credentials: outside --dev, client
+# credentials need mutual TLS and a policy (README, Security), which would
+# add a TLS handshake and record layer the bare phase does not pay. The
+# callers send the emulator's token for the seed's Directory Admin client.
+#
+# Not part of CI (it runs for minutes). Needs Go and Linux (/proc). Stops by
+# itself and kills what it started.
+#
+#   bench/load.sh                          # 30 s per phase, 16 callers
 #   DURATION=10s CONC=32 bench/load.sh
+#   GHZ=1 bench/load.sh                    # also ghz (installs the pinned ghz into .tools/bin)
+#   DIRECTORYD_FLAGS="--log-level warn" bench/load.sh
 #   OUT=bench/results/load.md bench/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,19 +40,10 @@ ROOT=$PWD
 
 DURATION=${DURATION:-30s}
 CONC=${CONC:-16}
-LOG_LEVEL=${LOG_LEVEL:-info}      # directoryd's; info writes one access-log line per call
+GHZ=${GHZ:-0}
+DIRECTORYD_FLAGS=${DIRECTORYD_FLAGS:-}
 GHZ_VERSION=v0.120.0              # go list -m -versions github.com/bojand/ghz lists only old tags; v0.120.0 is the latest release
 OUT=${OUT:-}
-
-TOOLS="$ROOT/.tools"
-mkdir -p "$TOOLS/bin"
-if [ ! -x "$TOOLS/bin/ghz" ] || [ "$(cat "$TOOLS/.ghz" 2>/dev/null)" != "$GHZ_VERSION" ]; then
-  echo "installing ghz $GHZ_VERSION into .tools/bin" >&2
-  # Outside the module, so that ghz's own dependency versions are used.
-  (cd / && GOBIN="$TOOLS/bin" GOFLAGS= go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION")
-  echo "$GHZ_VERSION" >"$TOOLS/.ghz"
-fi
-GHZ="$TOOLS/bin/ghz"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/directoryd-load.XXXXXX")
 PIDS=()
@@ -54,77 +61,103 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-echo "building directoryd and restload" >&2
+echo "building directoryd, procore-emulator and restload" >&2
 go build -o "$WORK/directoryd" ./cmd/directoryd
+go build -o "$WORK/procore-emulator" ./cmd/procore-emulator
 go build -o "$WORK/restload" ./bench/restload
 RL="$WORK/restload"
 
-"$WORK/directoryd" --dev --dev-rate-limits=false --required-fields=masked-only \
-  --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 --log-level "$LOG_LEVEL" \
+# waitfor FILE PATTERN PID: waits up to 30 s for a line of FILE matching PATTERN.
+waitfor() {
+  for _ in $(seq 300); do
+    grep -q "$2" "$1" && return 0
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "process $3 exited:" >&2
+      cat "$WORK"/*.err >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  echo "no line matching $2 in $1" >&2
+  exit 1
+}
+
+"$WORK/procore-emulator" --addr 127.0.0.1:0 --hourly-limit 0 --spike-limit 0 \
+  >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
+EPID=$!
+PIDS+=("$EPID")
+waitfor "$WORK/emulator.out" '^procore-emulator listening on ' "$EPID"
+EMU_URL=$(sed -n 's/^procore-emulator listening on \(http:\/\/[^ ]*\)$/\1/p' "$WORK/emulator.out" | head -1)
+
+# shellcheck disable=SC2086 # DIRECTORYD_FLAGS is a list of flags
+"$WORK/directoryd" --upstream-url "$EMU_URL" --grpc-addr 127.0.0.1:0 --http-addr 127.0.0.1:0 $DIRECTORYD_FLAGS \
   >"$WORK/directoryd.out" 2>"$WORK/directoryd.err" &
 DPID=$!
 PIDS+=("$DPID")
-
-for _ in $(seq 300); do # up to 30 s
-  grep -q '^directoryd listening:' "$WORK/directoryd.out" && break
-  if ! kill -0 "$DPID" 2>/dev/null; then
-    echo "directoryd exited:" >&2
-    cat "$WORK/directoryd.err" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-LISTEN=$(grep -m1 '^directoryd listening:' "$WORK/directoryd.out") || { echo "directoryd did not start" >&2; exit 1; }
+waitfor "$WORK/directoryd.out" '^directoryd listening:' "$DPID"
+LISTEN=$(grep -m1 '^directoryd listening:' "$WORK/directoryd.out")
 GRPC_ADDR=$(sed -n 's/^directoryd listening: grpc=\([^ ]*\) http=.*/\1/p' <<<"$LISTEN")
 HTTP_ADDR=$(sed -n 's/^directoryd listening: grpc=[^ ]* http=\(.*\)$/\1/p' <<<"$LISTEN")
-EMU_URL=$(grep -m1 -o '"upstream":"http://127\.0\.0\.1:[0-9]*"' "$WORK/directoryd.err" | cut -d'"' -f4)
 [ -n "$GRPC_ADDR" ] && [ -n "$HTTP_ADDR" ] && [ -n "$EMU_URL" ] || { echo "cannot find the addresses" >&2; exit 1; }
-echo "directoryd pid $DPID: grpc=$GRPC_ADDR http=$HTTP_ADDR emulator=$EMU_URL" >&2
+echo "directoryd pid $DPID: grpc=$GRPC_ADDR http=$HTTP_ADDR; emulator pid $EPID: $EMU_URL" >&2
 
 # The update every phase sends: five fields, last_name and email_address
-# among them (the emulator follows the published schema), user 1001 of
-# company 8089 from the built-in seed.
+# among them, user 1001 of company 8089 from the built-in seed.
 LAST=Diaz EMAIL=ana.diaz@summitridge.example TITLE="Senior Project Manager" MOBILE="+1 503 555 0142"
 UPSTREAM_BODY="{\"user\":{\"email_address\":\"$EMAIL\",\"is_active\":true,\"job_title\":\"$TITLE\",\"last_name\":\"$LAST\",\"mobile_phone\":\"$MOBILE\"}}"
 REST_BODY="{\"last_name\":\"$LAST\",\"email_address\":\"$EMAIL\",\"job_title\":\"$TITLE\",\"mobile_phone\":\"$MOBILE\",\"is_active\":true}"
 GRPC_DATA="{\"company_id\":8089,\"id\":1001,\"user\":$REST_BODY,\"update_mask\":{\"paths\":[\"last_name\",\"email_address\",\"job_title\",\"mobile_phone\",\"is_active\"]}}"
 
-# The seed's Directory Admin client: the credentials directoryd --dev uses.
+# The seed's Directory Admin client; its token is the callers' (pass-through).
 TOKEN=$("$RL" token -token-url "$EMU_URL/oauth/token" -client-id directory-admin-app -client-secret admin-secret-4f2a)
 
 RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
+PROCS=(-pid "$DPID" -upstream-pid "$EPID")
 
 echo "phase bare: PATCH $EMU_URL directly, $CONC callers, $DURATION" >&2
-"$RL" load -phase bare -c "$CONC" -d "$DURATION" -pid "$DPID" \
+"$RL" load -phase bare -c "$CONC" -d "$DURATION" "${PROCS[@]}" \
   -url "$EMU_URL/rest/v1.3/companies/8089/users/1001" -body "$UPSTREAM_BODY" \
   -header "Authorization: Bearer $TOKEN" -header "Procore-Company-Id: 8089" \
   -header "Content-Type: application/json" -header "Accept: application/json" \
   -header "User-Agent: procore-directory/upstream" >>"$RESULTS"
 
-echo "phase grpc: ghz UpdateCompanyUser on $GRPC_ADDR, $CONC callers, $DURATION" >&2
-# Warm up (connections, reflection) outside the measurement.
-"$GHZ" --insecure --call procore.directory.v1.DirectoryService.UpdateCompanyUser \
-  -d "$GRPC_DATA" -c "$CONC" -n 2000 -O summary "$GRPC_ADDR" >"$WORK/ghz-warmup.txt"
-"$RL" monitor -phase grpc -c "$CONC" -pid "$DPID" -d "$DURATION" -ghz-report "$WORK/ghz.json" >>"$RESULTS" &
-MPID=$!
-PIDS+=("$MPID")
-"$GHZ" --insecure --call procore.directory.v1.DirectoryService.UpdateCompanyUser \
-  -d "$GRPC_DATA" -c "$CONC" -z "$DURATION" --duration-stop=wait -O json -o "$WORK/ghz.json.tmp" "$GRPC_ADDR"
-mv "$WORK/ghz.json.tmp" "$WORK/ghz.json"
-wait "$MPID"
+echo "phase grpc: generated-stub client, UpdateCompanyUser on $GRPC_ADDR, $CONC callers, $DURATION" >&2
+"$RL" grpc -phase grpc -c "$CONC" -d "$DURATION" "${PROCS[@]}" -addr "$GRPC_ADDR" -token "$TOKEN" >>"$RESULTS"
+
+if [ "$GHZ" = 1 ]; then
+  TOOLS="$ROOT/.tools"
+  mkdir -p "$TOOLS/bin"
+  if [ ! -x "$TOOLS/bin/ghz" ] || [ "$(cat "$TOOLS/.ghz" 2>/dev/null)" != "$GHZ_VERSION" ]; then
+    echo "installing ghz $GHZ_VERSION into .tools/bin" >&2
+    # Outside the module, so that ghz's own dependency versions are used.
+    (cd / && GOBIN="$TOOLS/bin" GOFLAGS= go install "github.com/bojand/ghz/cmd/ghz@$GHZ_VERSION")
+    echo "$GHZ_VERSION" >"$TOOLS/.ghz"
+  fi
+  GHZ_BIN="$TOOLS/bin/ghz"
+  echo "phase ghz: ghz UpdateCompanyUser on $GRPC_ADDR, $CONC callers, $DURATION" >&2
+  META="{\"authorization\":\"Bearer $TOKEN\"}"
+  "$GHZ_BIN" --insecure --call procore.directory.v1.DirectoryService.UpdateCompanyUser -m "$META" \
+    -d "$GRPC_DATA" -c "$CONC" -n 2000 -O summary "$GRPC_ADDR" >"$WORK/ghz-warmup.txt"
+  "$RL" monitor -phase ghz -c "$CONC" "${PROCS[@]}" -d "$DURATION" -ghz-report "$WORK/ghz.json" >>"$RESULTS" &
+  MPID=$!
+  PIDS+=("$MPID")
+  "$GHZ_BIN" --insecure --call procore.directory.v1.DirectoryService.UpdateCompanyUser -m "$META" \
+    -d "$GRPC_DATA" -c "$CONC" -z "$DURATION" --duration-stop=wait -O json -o "$WORK/ghz.json.tmp" "$GRPC_ADDR"
+  mv "$WORK/ghz.json.tmp" "$WORK/ghz.json"
+  wait "$MPID"
+fi
 
 echo "phase rest: PATCH http://$HTTP_ADDR/v1/companies/8089/users/1001, $CONC callers, $DURATION" >&2
-"$RL" load -phase rest -c "$CONC" -d "$DURATION" -pid "$DPID" \
+"$RL" load -phase rest -c "$CONC" -d "$DURATION" "${PROCS[@]}" \
   -url "http://$HTTP_ADDR/v1/companies/8089/users/1001" -body "$REST_BODY" \
-  -header "Content-Type: application/json" >>"$RESULTS"
+  -header "Authorization: Bearer $TOKEN" -header "Content-Type: application/json" >>"$RESULTS"
 
-if ! kill -0 "$DPID" 2>/dev/null; then
-  echo "directoryd died during the run" >&2
-  exit 1
-fi
+for p in "$DPID" "$EPID"; do
+  kill -0 "$p" 2>/dev/null || { echo "process $p died during the run" >&2; exit 1; }
+done
 {
-  echo "directoryd --dev --dev-rate-limits=false --required-fields=masked-only --log-level $LOG_LEVEL;" \
+  echo "procore-emulator --hourly-limit 0 --spike-limit 0; directoryd --upstream-url EMULATOR${DIRECTORYD_FLAGS:+ $DIRECTORYD_FLAGS} (defaults otherwise);" \
     "$(nproc) CPUs, $CONC concurrent callers, $DURATION per phase, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo
   "$RL" table "$RESULTS"

@@ -16,6 +16,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service/servicetest"
+	"github.com/procore-directory/procore-directory/upstream"
 )
 
 // randomValue returns a valid random value for a writable field, so that the
@@ -150,20 +151,55 @@ func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mod
 // TestPatchIsExactlyTheMask is the data-loss property: over random users
 // and masks, in each required-fields mode, the PATCH body carries exactly the
 // masked fields (set: the value; unset: null), plus last_name and
-// email_address unchanged in fill mode, and nothing else.
+// email_address unchanged in fill mode, and nothing else. Auto mode runs
+// against a Procore that accepts partial bodies (one PATCH, masked fields
+// only) and one that refuses them (the first PATCH of a company masked
+// only, the retry with exactly the two fields added; the company's next
+// update fills at once).
 func TestPatchIsExactlyTheMask(t *testing.T) {
-	for _, mode := range []RequiredFieldsMode{RequiredFieldsFill, RequiredFieldsMaskedOnly, RequiredFieldsReject} {
-		t.Run(mode.String(), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(uint64(mode), 2026))
-			fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
-			svc, err := New(fake, WithRequiredFields(mode))
+	for _, tc := range []struct {
+		mode          RequiredFieldsMode
+		refusePartial bool
+	}{
+		{mode: RequiredFieldsFill},
+		{mode: RequiredFieldsMaskedOnly},
+		{mode: RequiredFieldsReject},
+		{mode: RequiredFieldsAuto},
+		{mode: RequiredFieldsAuto, refusePartial: true},
+	} {
+		name := tc.mode.String()
+		if tc.refusePartial {
+			name += "/refused"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(uint64(tc.mode), 2026))
+			fake := &servicetest.Upstream{Current: servicetest.SeedUser(), RefusePartial: tc.refusePartial}
+			svc, err := New(fake, WithRequiredFields(tc.mode))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range 3000 {
 				fake.Reset()
 				req := randomRequest(r, svc.fields)
-				want, wantErr, wantPatch := expectedBody(req, svc.fields, mode)
+				req.CompanyId = int64(100000 + i) // a company auto mode has not met
+				// The bodies expected: the first PATCH, and in auto mode
+				// against a refusing Procore the retry.
+				first := tc.mode
+				if tc.mode == RequiredFieldsAuto {
+					first = RequiredFieldsMaskedOnly
+				}
+				want, wantErr, wantPatch := expectedBody(req, svc.fields, first)
+				wantBodies := []map[string]any{want}
+				wantGets := 0
+				masked, _, _ := expectedBody(req, svc.fields, RequiredFieldsMaskedOnly)
+				if filled, _, _ := expectedBody(req, svc.fields, RequiredFieldsFill); wantPatch && !reflect.DeepEqual(filled, masked) {
+					if tc.mode == RequiredFieldsFill {
+						wantGets = 1
+					}
+					if tc.refusePartial {
+						wantBodies, wantGets = append(wantBodies, filled), 1
+					}
+				}
 				_, err = svc.UpdateCompanyUser(context.Background(), req)
 				gets, updates := fake.Calls()
 				if wantErr {
@@ -181,22 +217,41 @@ func TestPatchIsExactlyTheMask(t *testing.T) {
 					}
 					continue
 				}
-				if updates != 1 {
-					t.Fatalf("case %d: %d updates, want 1", i, updates)
+				checkBodies(t, i, req, fake.Updates(), wantBodies)
+				if gets != wantGets {
+					t.Fatalf("case %d: %d GETs, want %d", i, gets, wantGets)
 				}
-				raw := fake.Updates()[0].Patch.AppendJSON(nil)
-				var got struct {
-					User map[string]any `json:"user"`
-				}
-				dec := json.NewDecoder(bytes.NewReader(raw))
-				dec.UseNumber()
-				if err := dec.Decode(&got); err != nil {
-					t.Fatalf("case %d: body %s is not JSON: %v", i, raw, err)
-				}
-				if !reflect.DeepEqual(got.User, want) {
-					t.Fatalf("case %d: mode %s, request %v\n body %s\n want %v", i, mode, req, raw, want)
+				if len(wantBodies) == 2 { // remembered: the next update fills at once
+					fake.Reset()
+					if _, err := svc.UpdateCompanyUser(context.Background(), req); err != nil {
+						t.Fatalf("case %d: second update: %v", i, err)
+					}
+					checkBodies(t, i, req, fake.Updates(), wantBodies[1:])
 				}
 			}
 		})
+	}
+}
+
+// checkBodies compares the PATCH bodies sent with the ones expected, in
+// order.
+func checkBodies(t *testing.T, i int, req *directoryv1.UpdateCompanyUserRequest, sent []upstream.UpdateRequest, want []map[string]any) {
+	t.Helper()
+	if len(sent) != len(want) {
+		t.Fatalf("case %d: %v: %d PATCHes, want %d", i, req, len(sent), len(want))
+	}
+	for k, u := range sent {
+		raw := u.Patch.AppendJSON(nil)
+		var got struct {
+			User map[string]any `json:"user"`
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		if err := dec.Decode(&got); err != nil {
+			t.Fatalf("case %d: body %s is not JSON: %v", i, raw, err)
+		}
+		if !reflect.DeepEqual(got.User, want[k]) {
+			t.Fatalf("case %d: PATCH %d of request %v\n body %s\n want %v", i, k+1, req, raw, want[k])
+		}
 	}
 }

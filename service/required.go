@@ -1,7 +1,9 @@
 package service
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
@@ -68,6 +70,16 @@ const (
 	RequiredFieldsMaskedOnly
 	// RequiredFieldsReject answers INVALID_ARGUMENT unless the mask names both.
 	RequiredFieldsReject
+	// RequiredFieldsAuto sends only the masked fields first; if Procore
+	// refuses the body for a missing required field (400 or 422 naming
+	// last_name or email_address: certainly not applied), it fills the two
+	// from the current record (one GET) and sends once more, and remembers
+	// the company (PartialBodyMemory), so its later updates fill at once.
+	// Where partial bodies are accepted an update costs one Procore request
+	// instead of fill's two; where they are not, the first update of each
+	// company costs one more. Procore's rate budget is what callers pay
+	// most for, hence the default.
+	RequiredFieldsAuto
 )
 
 // String returns the mode's flag spelling.
@@ -79,29 +91,35 @@ func (m RequiredFieldsMode) String() string {
 		return "masked-only"
 	case RequiredFieldsReject:
 		return "reject"
+	case RequiredFieldsAuto:
+		return "auto"
 	default:
 		return fmt.Sprintf("RequiredFieldsMode(%d)", int(m))
 	}
 }
 
-// ParseRequiredFieldsMode parses the flag spelling: fill, masked-only or reject.
+// ParseRequiredFieldsMode parses the flag spelling: auto, fill, masked-only
+// or reject.
 func ParseRequiredFieldsMode(s string) (RequiredFieldsMode, error) {
-	for _, m := range []RequiredFieldsMode{RequiredFieldsFill, RequiredFieldsMaskedOnly, RequiredFieldsReject} {
+	for _, m := range []RequiredFieldsMode{RequiredFieldsAuto, RequiredFieldsFill, RequiredFieldsMaskedOnly, RequiredFieldsReject} {
 		if s == m.String() {
 			return m, nil
 		}
 	}
-	return 0, fmt.Errorf("required-fields mode %q: want fill, masked-only or reject", s)
+	return 0, fmt.Errorf("required-fields mode %q: want auto, fill, masked-only or reject", s)
 }
 
 // rule is the one place the mode is applied. Given the planned patch,
 // whether the update writes anything, and the violations found so far, it
-// returns the required fields to fill from the current record (fill mode),
-// or the violations that refuse the update (reject mode). An update that
-// writes nothing needs neither.
-func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation) (fill []upstream.Field, violations []*errdetails.BadRequest_FieldViolation) {
+// returns the required fields to fill from the current record before the
+// PATCH (fill mode, and auto mode for a company known to refuse partial
+// bodies), the fields to fill only if Procore refuses the body without them
+// (auto mode otherwise), or the violations that refuse the update (reject
+// mode). refusesPartial asks the memory of auto mode; it is called only
+// when its answer matters. An update that writes nothing needs none of it.
+func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation, refusesPartial func() bool) (fill, onRefusal []upstream.Field, violations []*errdetails.BadRequest_FieldViolation) {
 	if !writes {
-		return nil, nil
+		return nil, nil, nil
 	}
 	for _, f := range required {
 		name := f.Name
@@ -111,6 +129,8 @@ func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patc
 		switch m {
 		case RequiredFieldsFill:
 			fill = append(fill, f)
+		case RequiredFieldsAuto:
+			onRefusal = append(onRefusal, f)
 		case RequiredFieldsReject:
 			if !hasViolation(found, "user."+name) {
 				violations = append(violations, &errdetails.BadRequest_FieldViolation{
@@ -121,5 +141,39 @@ func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patc
 			}
 		}
 	}
-	return fill, violations
+	if len(onRefusal) > 0 && refusesPartial() {
+		fill, onRefusal = onRefusal, nil
+	}
+	return fill, onRefusal, violations
 }
+
+// refusedForMissing reports whether err is Procore refusing a PATCH body
+// because it lacks one of the fields left out (a 400 or 422 naming it):
+// such a PATCH was certainly not applied, so sending it again with the
+// field is safe. A complaint about a field the body did carry (a blank
+// last_name the caller sent) is not one.
+func refusedForMissing(err error, left []upstream.Field) bool {
+	var ue *upstream.Error
+	if len(left) == 0 || !errors.As(err, &ue) || ue.Kind != upstream.KindStatus ||
+		(ue.StatusCode != http400 && ue.StatusCode != http422) {
+		return false
+	}
+	for _, fe := range ue.FieldErrors {
+		// A flat error body names its fields in one comma-separated string.
+		for _, name := range strings.Split(fe.Field, ",") {
+			for _, f := range left {
+				if strings.TrimSpace(name) == f.Name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// The statuses Procore refuses a body with; named here so that the core
+// need not import net/http.
+const (
+	http400 = 400
+	http422 = 422
+)

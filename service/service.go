@@ -41,6 +41,7 @@ type Service struct {
 	procore  procoreRules
 	validate *validator
 	required RequiredFieldsMode
+	partial  PartialBodyMemory // what auto mode learned (partialbodies.go)
 	log      *slog.Logger
 	authz    Authorizer // nil: no authorization (authz.go)
 	locks    state.Locker
@@ -53,7 +54,7 @@ type Service struct {
 type Option func(*Service)
 
 // WithRequiredFields sets what an update does when its mask leaves out
-// last_name or email_address; the default is RequiredFieldsFill.
+// last_name or email_address; the default is RequiredFieldsAuto.
 func WithRequiredFields(m RequiredFieldsMode) Option {
 	return func(s *Service) { s.required = m }
 }
@@ -115,7 +116,8 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 		conv:     conv,
 		procore:  newProcoreRules(),
 		validate: &validator{rules: rules, countries: upstream.NewISO3166()},
-		required: RequiredFieldsFill,
+		required: RequiredFieldsAuto,
+		partial:  NewPartialBodyMemory(0),
 		log:      slog.New(slog.DiscardHandler),
 		locks:    state.NewMemoryLocker(),
 		scope:    defaultScope,
@@ -157,7 +159,7 @@ func (s *Service) GetCompanyUser(ctx context.Context, req *directoryv1.GetCompan
 // fields, send (and reconcile an unknown outcome), convert; release the
 // request_id with the answer.
 func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
-	u, err := s.plan(req)
+	u, err := s.plan(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -196,18 +196,29 @@ func TestRequiredFieldsModes(t *testing.T) {
 }
 
 // TestFillReadFailure: in fill mode a failed read of the current record
-// fails the update, and nothing is written.
+// fails the update, and nothing is written; in auto mode, when Procore
+// refused the partial body, the refused PATCH is the only one.
 func TestFillReadFailure(t *testing.T) {
-	fake := &servicetest.Upstream{GetErr: &upstream.Error{Kind: upstream.KindStatus, StatusCode: http.StatusNotFound, Message: "Not Found"}}
-	svc, _ := New(fake)
-	_, err := svc.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
-		CompanyId: 8089, Id: 9, User: &directoryv1.CompanyUser{JobTitle: ptr("PM")},
-	})
-	if status.Code(err) != codes.NotFound {
-		t.Fatalf("err %v, want NOT_FOUND", err)
-	}
-	if _, u := fake.Calls(); u != 0 {
-		t.Error("PATCH sent after the read failed")
+	for _, tc := range []struct {
+		mode        RequiredFieldsMode
+		wantUpdates int
+	}{
+		{mode: RequiredFieldsFill, wantUpdates: 0},
+		{mode: RequiredFieldsAuto, wantUpdates: 1},
+	} {
+		t.Run(tc.mode.String(), func(t *testing.T) {
+			fake := &servicetest.Upstream{RefusePartial: true, GetErr: &upstream.Error{Kind: upstream.KindStatus, StatusCode: http.StatusNotFound, Message: "Not Found"}}
+			svc, _ := New(fake, WithRequiredFields(tc.mode))
+			_, err := svc.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
+				CompanyId: 8089, Id: 9, User: &directoryv1.CompanyUser{JobTitle: ptr("PM")},
+			})
+			if status.Code(err) != codes.NotFound {
+				t.Fatalf("err %v, want NOT_FOUND", err)
+			}
+			if _, u := fake.Calls(); u != tc.wantUpdates {
+				t.Errorf("%d PATCHes after the read failed, want %d", u, tc.wantUpdates)
+			}
+		})
 	}
 }
 

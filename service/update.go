@@ -23,8 +23,11 @@ type update struct {
 	req   *directoryv1.UpdateCompanyUserRequest
 	patch upstream.Patch
 	// fill names the required fields to copy, unchanged, from the current
-	// record into the patch (RequiredFieldsFill; see requiredRule).
+	// record into the patch (RequiredFieldsFill; see RequiredFieldsMode.rule).
 	fill []upstream.Field
+	// onRefusal names the required fields to fill only if Procore refuses
+	// the body without them (RequiredFieldsAuto).
+	onRefusal []upstream.Field
 	// current is the record as read from Procore, nil until read.
 	current *upstream.User
 	// idemKey is the idempotency store's key (caller scope and
@@ -34,7 +37,7 @@ type update struct {
 
 // plan validates an update request and works out the patch to send, before
 // anything goes upstream. Every problem comes back as one INVALID_ARGUMENT.
-func (s *Service) plan(req *directoryv1.UpdateCompanyUserRequest) (*update, error) {
+func (s *Service) plan(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*update, error) {
 	if req.GetUser() == nil {
 		return nil, InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
 			Field: "user", Description: "user is required: it carries the new values", Reason: "REQUIRED",
@@ -48,7 +51,8 @@ func (s *Service) plan(req *directoryv1.UpdateCompanyUserRequest) (*update, erro
 	u := &update{req: req}
 	u.patch, violations = buildPatch(req.GetUser(), fields, s.procore, violations)
 	var required []*errdetails.BadRequest_FieldViolation
-	u.fill, required = s.required.rule(s.procore.required, &u.patch, u.writes(), violations)
+	u.fill, u.onRefusal, required = s.required.rule(s.procore.required, &u.patch, u.writes(), violations,
+		func() bool { return s.partial.RefusesPartial(ctx, req.GetCompanyId()) })
 	if violations = append(violations, required...); len(violations) > 0 {
 		return nil, InvalidArgument(violations)
 	}
@@ -97,22 +101,40 @@ func (s *Service) completeRequired(ctx context.Context, u *update) error {
 // send writes the patch to Procore and returns the record it answers with.
 // An update that writes nothing (an empty user without a mask, or a mask of
 // output-only fields) answers with the current record, as an update that
-// changes nothing would, without writing anything.
+// changes nothing would, without writing anything. In auto mode, a body
+// Procore refuses for a required field left out is completed and sent once
+// more, and the company remembered.
 func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 	if !u.writes() {
 		return s.currentRecord(ctx, u)
 	}
-	user, err := s.upstream.UpdateCompanyUser(ctx, upstream.UpdateRequest{
+	user, err := s.patch(ctx, u)
+	if refusedForMissing(err, u.onRefusal) {
+		s.partial.RememberRefusesPartial(ctx, u.req.GetCompanyId())
+		u.fill, u.onRefusal = u.onRefusal, nil
+		u.patch = u.patch.Clone() // the refused request keeps its body
+		if err := s.completeRequired(ctx, u); err != nil {
+			return nil, err
+		}
+		user, err = s.patch(ctx, u)
+	}
+	if err != nil {
+		// A definite failure maps as it is; an unknown outcome is read back
+		// (reconcile.go).
+		return s.reconcile(ctx, u, err)
+	}
+	return user, nil
+}
+
+// patch sends one PATCH of the update as planned so far.
+func (s *Service) patch(ctx context.Context, u *update) (*upstream.User, error) {
+	return s.upstream.UpdateCompanyUser(ctx, upstream.UpdateRequest{
 		CompanyID:                  u.req.GetCompanyId(),
 		UserID:                     u.req.GetId(),
 		Patch:                      u.patch,
 		RunConfigurableValidations: u.req.RunConfigurableValidations,
 		Avatar:                     avatar(u.req.GetAvatar()),
 	})
-	if err != nil {
-		return s.reconcile(ctx, u, err)
-	}
-	return user, nil
 }
 
 func avatar(a *directoryv1.AvatarUpload) *upstream.Avatar {

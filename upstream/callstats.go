@@ -31,6 +31,11 @@ func callStatsFrom(ctx context.Context) *CallStats {
 	return s
 }
 
+// CallStatsFrom returns the CallStats of ctx (WithCallStats), or nil, so
+// that more than one layer above the client (the access log, metrics) can
+// read what one incoming request cost without each adding its own.
+func CallStatsFrom(ctx context.Context) *CallStats { return callStatsFrom(ctx) }
+
 // record adds one attempt's answer (status 0: none came back).
 func (s *CallStats) record(status int, requestID string) {
 	if s == nil {

@@ -34,6 +34,11 @@ func (p *Patch) Set(field string, v Value) {
 	p.entries = slices.Insert(p.entries, i, patchEntry{field: field, value: v})
 }
 
+// Clone returns a copy that shares nothing with p, so that changing one
+// (completing a refused body before sending it again) leaves a request
+// already made with the other intact.
+func (p *Patch) Clone() Patch { return Patch{entries: slices.Clone(p.entries)} }
+
 // Grow makes room for n more fields, so that setting them does not
 // reallocate the patch along the way.
 func (p *Patch) Grow(n int) { p.entries = slices.Grow(p.entries, n) }

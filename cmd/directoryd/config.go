@@ -70,7 +70,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.UpstreamURL, "upstream-url", "", "Procore API base URL, e.g. https://api.procore.com (required unless --dev)")
 	fs.StringVar(&cfg.TokenURL, "token-url", "", "Procore OAuth 2.0 token URL, e.g. https://login.procore.com/oauth/token (client-credentials mode)")
 	fs.StringVar(&cfg.Auth, "auth", authPassThrough, "how to authenticate to Procore: passthrough (the caller's bearer token) or client-credentials (PROCORE_CLIENT_ID/PROCORE_CLIENT_SECRET)")
-	fs.StringVar(&requiredFields, "required-fields", service.RequiredFieldsFill.String(), "when a mask leaves out last_name/email_address: fill (read and resend them unchanged), masked-only (send only masked fields) or reject (INVALID_ARGUMENT)")
+	fs.StringVar(&requiredFields, "required-fields", service.RequiredFieldsAuto.String(), "when a mask leaves out last_name/email_address: auto (send only masked fields; if Procore refuses, read and resend them unchanged, and remember the company), fill (always read and resend them unchanged), masked-only (send only masked fields) or reject (INVALID_ARGUMENT)")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: start the built-in Procore emulator on loopback, use its admin client credentials, bind to loopback")
 	fs.BoolVar(&cfg.DevRateLimits, "dev-rate-limits", true, "with --dev: the emulator enforces Procore's rate limits; false turns them off (load tests)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")

@@ -30,6 +30,11 @@ type OpsConfig struct {
 	// GOGCFromEnv: the GOGC variable is set, and the runtime's reading of
 	// it wins over GCPercent.
 	GOGCFromEnv bool
+	// DebugAddr is where net/http/pprof is served (debug.go); empty: off.
+	// Loopback only unless DebugAllowRemote.
+	DebugAddr string
+	// DebugAllowRemote lets DebugAddr be a non-loopback address.
+	DebugAllowRemote bool
 }
 
 // DefaultGCPercent is --gc-percent's default; see OpsConfig.GCPercent.
@@ -43,6 +48,8 @@ func (o *OpsConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&o.Breaker.OpenTimeout, "breaker-open-timeout", def.OpenTimeout, "how long the open circuit breaker fails calls fast before probing Procore")
 	fs.IntVar(&o.Breaker.HalfOpenRequests, "breaker-probes", def.HalfOpenRequests, "probe requests let through when the circuit breaker is half-open; as many successes close it")
 	fs.IntVar(&o.StreamWorkers, "stream-workers", server.DefaultStreamWorkers, "goroutines kept to run gRPC calls, whose stacks stay grown between calls; more calls at once get goroutines of their own; 0: a new goroutine per call")
+	fs.StringVar(&o.DebugAddr, "debug-addr", "", "serve net/http/pprof (/debug/pprof/) on this address, e.g. 127.0.0.1:6060 (an empty host is loopback); off when empty")
+	fs.BoolVar(&o.DebugAllowRemote, "debug-allow-remote", false, "let --debug-addr be a non-loopback address")
 	fs.IntVar(&o.GCPercent, "gc-percent", DefaultGCPercent, "garbage collector target, as GOGC (heap growth in % over live data before a collection; -1: off, then set GOMEMLIMIT); ignored when GOGC is set")
 }
 
@@ -69,6 +76,15 @@ func (o *OpsConfig) validate() error {
 		return errors.New("--stream-workers must be between 0 and 65536")
 	case o.GCPercent == 0 || o.GCPercent < -1:
 		return errors.New("--gc-percent must be positive, or -1 to turn the collector off")
+	}
+	if o.DebugAddr != "" {
+		addr, err := debugAddr(o.DebugAddr, o.DebugAllowRemote)
+		if err != nil {
+			return err
+		}
+		o.DebugAddr = addr
+	} else if o.DebugAllowRemote {
+		return errors.New("--debug-allow-remote applies only with --debug-addr")
 	}
 	if o.OTLPEndpoint != "" {
 		if err := checkURL(o.OTLPEndpoint); err != nil {

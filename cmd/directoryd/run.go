@@ -58,6 +58,17 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		grpcLis.Close()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
+	var debug *debugServer
+	if cfg.Ops.DebugAddr != "" {
+		if debug, err = startDebug(cfg.Ops.DebugAddr, log); err != nil {
+			grpcLis.Close()
+			httpLis.Close()
+			return err
+		}
+		defer debug.close()
+		log.Info("serving pprof", "debug", debug.lis.Addr().String())
+		fmt.Fprintf(stdout, "directoryd debug: http://%s/debug/pprof/\n", debug.lis.Addr())
+	}
 	errc := make(chan error, 3)
 	if cfg.ProbeAddr != "" {
 		probeLis, err := net.Listen("tcp", cfg.ProbeAddr)

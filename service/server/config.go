@@ -173,7 +173,7 @@ type Config struct {
 // upstream URL.
 func DefaultConfig() Config {
 	return Config{
-		RequiredFields: service.RequiredFieldsFill,
+		RequiredFields: service.RequiredFieldsAuto,
 		Limits: Limits{
 			MaxRecvMsgSize:        DefaultMaxRecvMsgSize,
 			MaxHeaderListSize:     DefaultMaxHeaderListSize,

@@ -22,6 +22,10 @@ type Upstream struct {
 	Current *upstream.User
 	// GetErr and UpdateErr, when set, are returned instead.
 	GetErr, UpdateErr error
+	// RefusePartial answers a PATCH without last_name or email_address
+	// with Procore's 400 naming the missing fields, as a Procore that
+	// does not accept partial bodies does (it is recorded all the same).
+	RefusePartial bool
 	// Discard keeps no record of the calls (benchmarks, where recording
 	// would grow without bound).
 	Discard bool
@@ -57,7 +61,27 @@ func (f *Upstream) UpdateCompanyUser(ctx context.Context, req upstream.UpdateReq
 	if f.UpdateErr != nil {
 		return nil, f.UpdateErr
 	}
+	if f.RefusePartial {
+		if err := refusePartial(req.Patch); err != nil {
+			return nil, err
+		}
+	}
 	return f.Current, nil
+}
+
+// refusePartial is Procore's 400 for a body missing a required field, as
+// the client reports it, or nil.
+func refusePartial(p upstream.Patch) error {
+	var missing []upstream.FieldError
+	for _, name := range []string{"email_address", "last_name"} {
+		if _, ok := p.Value(name); !ok {
+			missing = append(missing, upstream.FieldError{Field: name, Messages: []string{"can't be blank"}})
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &upstream.Error{Op: "update company user", Kind: upstream.KindStatus, StatusCode: 400, FieldErrors: missing, Attempts: 1}
 }
 
 // Calls returns how many GETs and PATCHes were asked for.

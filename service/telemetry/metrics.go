@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -34,6 +35,7 @@ type Metrics struct {
 	upstreamRequests  *prometheus.CounterVec
 	upstreamDuration  *prometheus.HistogramVec
 	upstreamRetries   *prometheus.CounterVec
+	upstreamPerCall   *prometheus.HistogramVec
 	rateLimitRemain   *prometheus.GaugeVec
 	rateLimitLimit    *prometheus.GaugeVec
 	tokenRefreshes    *prometheus.CounterVec
@@ -64,6 +66,14 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "directoryd_upstream_retries_total",
 			Help: "Requests to Procore that were retries of an earlier attempt, by method and route template.",
 		}, []string{"method", "route"}),
+		upstreamPerCall: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "directoryd_upstream_requests_per_call",
+			Help: "Procore requests (retries and the required-fields GET and retry included) one gRPC call made, by gRPC service and method; _sum/_count is Procore's rate budget per call.",
+			// Integers: a bucket per count that matters (0: refused or
+			// answered before Procore; 1: auto mode's ideal; 2: a GET
+			// and a PATCH; 3: auto mode's first refused update).
+			Buckets: []float64{0, 1, 2, 3, 4, 6, 8},
+		}, []string{"grpc_service", "grpc_method"}),
 		rateLimitRemain: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "directoryd_upstream_rate_limit_remaining",
 			Help: "Requests left in Procore's current rate-limit window, as last reported, by credential ID.",
@@ -87,7 +97,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		outcomes:    newOutcomes(),
 		credentials: make(map[string]struct{}),
 	}
-	for _, c := range []prometheus.Collector{m.grpc, m.upstreamRequests, m.upstreamDuration, m.upstreamRetries,
+	for _, c := range []prometheus.Collector{m.grpc, m.upstreamRequests, m.upstreamDuration, m.upstreamRetries, m.upstreamPerCall,
 		m.rateLimitRemain, m.rateLimitLimit, m.tokenRefreshes, m.breakerState, m.breakerTransition,
 		m.reconciliations, m.replays} {
 		if err := reg.Register(c); err != nil {
@@ -101,9 +111,30 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 }
 
 // UnaryServerInterceptor counts and times every gRPC call (REST calls
-// included, since the gateway goes through the gRPC server).
+// included, since the gateway goes through the gRPC server), and observes
+// how many Procore requests each made. The count comes from the call's
+// upstream.CallStats, which the access log, outside this interceptor, puts
+// in the context; a call without one is not observed.
 func (m *Metrics) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
-	return m.grpc.UnaryServerInterceptor()
+	inner := m.grpc.UnaryServerInterceptor()
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := inner(ctx, req, info, handler)
+		if stats := upstream.CallStatsFrom(ctx); stats != nil {
+			svc, method := splitMethod(info.FullMethod)
+			m.upstreamPerCall.WithLabelValues(svc, method).Observe(float64(stats.Attempts()))
+		}
+		return resp, err
+	}
+}
+
+// splitMethod splits "/package.Service/Method" as grpc_service and
+// grpc_method, the labels of the gRPC server metrics.
+func splitMethod(full string) (service, method string) {
+	full = strings.TrimPrefix(full, "/")
+	if i := strings.LastIndexByte(full, '/'); i >= 0 {
+		return full[:i], full[i+1:]
+	}
+	return "unknown", full
 }
 
 // ObserveAttempt implements upstream.Observer.
