@@ -90,7 +90,7 @@ func randomRequest(r *rand.Rand, uf *userFields) *directoryv1.UpdateCompanyUserR
 
 // expectedBody states the translation independently of the implementation:
 // which fields the PATCH must carry, and with what JSON value.
-func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mode RequiredFieldsMode) (body map[string]any, wantErr bool, wantPatch bool) {
+func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mode RequiredFieldsMode, admin AdminFields) (body map[string]any, wantErr bool, wantPatch bool) {
 	m := req.GetUser().ProtoReflect()
 	masked := map[string]bool{}
 	paths := req.GetUpdateMask().GetPaths()
@@ -116,10 +116,18 @@ func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mod
 			continue
 		}
 		if !m.Has(fd) {
-			if name == "last_name" || name == "email_address" {
+			switch {
+			case name == "last_name" || name == "email_address":
 				return nil, true, false
+			case fd.Kind() == protoreflect.BoolKind:
+				body[name] = false // the proto default, never null
+			case name == "country_code" || name == "state_code":
+				body[name] = nil // "" is no ISO code
+			case fd.Kind() == protoreflect.StringKind:
+				body[name] = ""
+			default:
+				body[name] = nil // integers: 0 is a value, not "none"
 			}
-			body[name] = nil
 			continue
 		}
 		switch v := m.Get(fd).Interface().(type) {
@@ -139,6 +147,9 @@ func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mod
 		}
 		switch mode {
 		case RequiredFieldsFill:
+			if admin == AdminFieldsIncluded && name == "email_address" {
+				continue // admin-only: sent only when masked
+			}
 			body[name] = v
 		case RequiredFieldsReject:
 			return nil, true, false
@@ -148,22 +159,31 @@ func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mod
 }
 
 // TestPatchIsExactlyTheMask is the data-loss property: over random users
-// and masks, in each required-fields mode, the PATCH body carries exactly the
-// masked fields (set: the value; unset: null), plus last_name and
-// email_address unchanged in fill mode, and nothing else.
+// and masks, in each required-fields mode and each reading of the
+// admin-only rule, the PATCH body carries exactly the masked fields (set:
+// the value; unset: its clear value, false, "" or null), plus last_name and
+// email_address unchanged in fill mode (last_name alone when Procore reads
+// the admin-only rule as included), and nothing else.
 func TestPatchIsExactlyTheMask(t *testing.T) {
-	for _, mode := range []RequiredFieldsMode{RequiredFieldsFill, RequiredFieldsMaskedOnly, RequiredFieldsReject} {
-		t.Run(mode.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		mode  RequiredFieldsMode
+		admin AdminFields
+	}{
+		{RequiredFieldsFill, AdminFieldsChanged}, {RequiredFieldsMaskedOnly, AdminFieldsChanged}, {RequiredFieldsReject, AdminFieldsChanged},
+		{RequiredFieldsFill, AdminFieldsIncluded}, {RequiredFieldsMaskedOnly, AdminFieldsIncluded}, {RequiredFieldsReject, AdminFieldsIncluded},
+	} {
+		mode, admin := c.mode, c.admin
+		t.Run(mode.String()+"/"+admin.String(), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(mode), 2026))
 			fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
-			svc, err := New(fake, WithRequiredFields(mode))
+			svc, err := New(fake, WithRequiredFields(mode), WithAdminFields(admin))
 			if err != nil {
 				t.Fatal(err)
 			}
 			for i := range 3000 {
 				fake.Reset()
 				req := randomRequest(r, svc.fields)
-				want, wantErr, wantPatch := expectedBody(req, svc.fields, mode)
+				want, wantErr, wantPatch := expectedBody(req, svc.fields, mode, admin)
 				_, err = svc.UpdateCompanyUser(context.Background(), req)
 				gets, updates := fake.Calls()
 				if wantErr {

@@ -20,6 +20,11 @@ type procoreRules struct {
 	required []upstream.Field
 	// adminOnly are the fields only a Directory Admin may change.
 	adminOnly []string
+	// adminFields is how Procore reads the admin-only rule (WithAdminFields).
+	adminFields AdminFields
+	// adminCredential: the credential Procore sees is a Directory Admin's
+	// (WithDirectoryAdminCredential).
+	adminCredential bool
 }
 
 func newProcoreRules() procoreRules {
@@ -91,22 +96,33 @@ func ParseRequiredFieldsMode(s string) (RequiredFieldsMode, error) {
 	return 0, fmt.Errorf("required-fields mode %q: want fill, masked-only or reject", s)
 }
 
-// rule is the one place the mode is applied. Given the planned patch,
-// whether the update writes anything, and the violations found so far, it
-// returns the required fields to fill from the current record (fill mode),
-// or the violations that refuse the update (reject mode). An update that
-// writes nothing needs neither.
-func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation) (fill []upstream.Field, violations []*errdetails.BadRequest_FieldViolation) {
+// rule is the one place the mode is applied. Given Procore's rules, the
+// planned patch, whether the update writes anything, and the violations
+// found so far, it returns the required fields to fill from the current
+// record (fill mode), or the violations that refuse the update (reject
+// mode). An update that writes nothing needs neither.
+//
+// When Procore reads the admin-only rule as AdminFieldsIncluded and the
+// credential it sees is not known to be a Directory Admin's, fill mode
+// does not fill a required field that is also admin-only (email_address):
+// sending it, even unchanged, would make Procore refuse every update of a
+// caller whose credential lacks Directory Admin rights, for a field that
+// caller never asked to send. It is left out, as in masked-only mode, and
+// Procore judges the partial body.
+func (m RequiredFieldsMode) rule(procore procoreRules, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation) (fill []upstream.Field, violations []*errdetails.BadRequest_FieldViolation) {
 	if !writes {
 		return nil, nil
 	}
-	for _, f := range required {
+	for _, f := range procore.required {
 		name := f.Name
 		if _, sent := patch.Value(name); sent {
 			continue
 		}
 		switch m {
 		case RequiredFieldsFill:
+			if procore.adminFields == AdminFieldsIncluded && !procore.adminCredential && f.AdminOnly {
+				continue
+			}
 			fill = append(fill, f)
 		case RequiredFieldsReject:
 			if !hasViolation(found, "user."+name) {

@@ -38,6 +38,7 @@ type Service struct {
 	fields   *userFields
 	conv     *userConverter
 	procore  procoreRules
+	clears   clearing
 	validate *validator
 	required RequiredFieldsMode
 	log      *slog.Logger
@@ -90,6 +91,7 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 		required: RequiredFieldsFill,
 		log:      slog.New(slog.DiscardHandler),
 	}
+	s.clears = newClearing(fields, s.validate)
 	for _, o := range opts {
 		o(s)
 	}

@@ -43,9 +43,9 @@ func (s *Service) plan(req *directoryv1.UpdateCompanyUserRequest) (*update, erro
 	}
 	violations = s.validate.validateUpdate(req, fields)
 	u := &update{req: req}
-	u.patch, violations = buildPatch(req.GetUser(), fields, s.procore, violations)
+	u.patch, violations = buildPatch(req.GetUser(), fields, s.procore, s.clears, violations)
 	var required []*errdetails.BadRequest_FieldViolation
-	u.fill, required = s.required.rule(s.procore.required, &u.patch, u.writes(), violations)
+	u.fill, required = s.required.rule(s.procore, &u.patch, u.writes(), violations)
 	if violations = append(violations, required...); len(violations) > 0 {
 		return nil, InvalidArgument(violations)
 	}

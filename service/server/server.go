@@ -50,9 +50,14 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	svcOpts := []service.Option{service.WithRequiredFields(cfg.RequiredFields), service.WithLogger(log)}
+	svcOpts := []service.Option{service.WithRequiredFields(cfg.RequiredFields), service.WithAdminFields(cfg.AdminFields), service.WithLogger(log)}
 	if cfg.Authorizer != nil {
 		svcOpts = append(svcOpts, service.WithAuthorizer(cfg.Authorizer))
+	}
+	if cfg.ClientCredentials != nil {
+		// directoryd's own credential: a Directory Admin's, so that callers
+		// the policy grants directory_admin can do their job (README).
+		svcOpts = append(svcOpts, service.WithDirectoryAdminCredential())
 	}
 	svc, err := service.New(up, svcOpts...)
 	if err != nil {
