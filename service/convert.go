@@ -2,6 +2,8 @@ package service
 
 import (
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -16,23 +18,31 @@ import (
 // descriptor, once, so that neither side's field list is written here; the
 // embedded references and timestamps, which have no scalar counterpart,
 // are converted by hand.
+//
+// A pair is two Go struct fields of the same type (*string, *int64, *bool
+// or int64), copied as they are: the message shares the decoded record's
+// pointers, as a hand-written conversion would, where protoreflect's Set
+// would box and copy every value (28 more allocations per call, measured
+// with BenchmarkUpdateHandler).
 type userConverter struct {
 	scalars []scalarPair
 }
 
-// scalarPair is one upstream scalar field and the proto field of the same
-// name.
+// scalarPair is one upstream scalar field and the index of the CompanyUser
+// struct field of the same name.
 type scalarPair struct {
 	from upstream.Field
-	to   protoreflect.FieldDescriptor
+	to   int
 }
 
 // newUserConverter pairs every upstream scalar field with the CompanyUser
 // field of the same name. It fails when a field has no counterpart or a
-// counterpart of another kind, so that neither side can gain a field the
-// other silently drops.
+// counterpart of another kind or Go type, so that neither side can gain a
+// field the other silently drops.
 func newUserConverter() (*userConverter, error) {
-	desc := (&directoryv1.CompanyUser{}).ProtoReflect().Descriptor()
+	msg := &directoryv1.CompanyUser{}
+	desc := msg.ProtoReflect().Descriptor()
+	goFields := protoFieldIndex(reflect.TypeFor[directoryv1.CompanyUser]())
 	var c userConverter
 	for _, f := range upstream.Fields() {
 		fd := desc.Fields().ByName(protoreflect.Name(f.Name))
@@ -42,9 +52,32 @@ func newUserConverter() (*userConverter, error) {
 		if want := protoKind(f.Kind); fd.Kind() != want || fd.IsList() || fd.IsMap() {
 			return nil, fmt.Errorf("service: CompanyUser.%s is a %v, Procore's a %v", f.Name, fd.Kind(), f.Kind)
 		}
-		c.scalars = append(c.scalars, scalarPair{from: f, to: fd})
+		i, ok := goFields[f.Name]
+		if !ok {
+			return nil, fmt.Errorf("service: CompanyUser.%s has no Go field", f.Name)
+		}
+		from := f.GoValue(&upstream.User{}).Type()
+		if to := reflect.ValueOf(msg).Elem().Field(i).Type(); from != to {
+			return nil, fmt.Errorf("service: CompanyUser.%s is a Go %v, Procore's a %v", f.Name, to, from)
+		}
+		c.scalars = append(c.scalars, scalarPair{from: f, to: i})
 	}
 	return &c, nil
+}
+
+// protoFieldIndex maps each proto field name of a generated message struct
+// to the index of its Go field, from the struct tags protoc-gen-go writes
+// (`protobuf:"bytes,1,opt,name=first_name,..."`).
+func protoFieldIndex(t reflect.Type) map[string]int {
+	out := map[string]int{}
+	for i := range t.NumField() {
+		for part := range strings.SplitSeq(t.Field(i).Tag.Get("protobuf"), ",") {
+			if name, ok := strings.CutPrefix(part, "name="); ok {
+				out[name] = i
+			}
+		}
+	}
+	return out
 }
 
 // protoKind is the proto kind an upstream value kind converts to.
@@ -70,17 +103,9 @@ func (c *userConverter) toProto(u *upstream.User) *directoryv1.CompanyUser {
 		CreatedAt:                 timestamp(u.CreatedAt),
 		UpdatedAt:                 timestamp(u.UpdatedAt),
 	}
-	m := out.ProtoReflect()
+	dst := reflect.ValueOf(out).Elem()
 	for _, p := range c.scalars {
-		v := p.from.Value(u)
-		switch v.Kind() {
-		case upstream.KindString:
-			m.Set(p.to, protoreflect.ValueOfString(v.Str()))
-		case upstream.KindInt:
-			m.Set(p.to, protoreflect.ValueOfInt64(v.Int()))
-		case upstream.KindBool:
-			m.Set(p.to, protoreflect.ValueOfBool(v.Bool()))
-		}
+		dst.Field(p.to).Set(p.from.GoValue(u))
 	}
 	return out
 }

@@ -42,6 +42,14 @@ const (
 	ReasonCanceled                 = "CANCELED"
 	ReasonInternal                 = "INTERNAL"
 
+	// ReasonUpstreamNotApplied: a PATCH's answer was lost, and reading the
+	// user back showed it was not applied (ABORTED, with RetryInfo): a
+	// retry is safe.
+	ReasonUpstreamNotApplied = "UPSTREAM_NOT_APPLIED"
+	// ReasonShuttingDown: the server is stopping and the call ended before
+	// anything was sent to Procore (UNAVAILABLE): retry on another replica.
+	ReasonShuttingDown = "SHUTTING_DOWN"
+
 	// ReasonOverloaded: every upstream slot stayed busy for the queue
 	// time-out; nothing was sent, so a retry is safe (UNAVAILABLE).
 	ReasonOverloaded = "OVERLOADED"
@@ -64,6 +72,33 @@ const (
 	// NOT_FOUND), as opposed to UPSTREAM_NOT_FOUND, Procore's unknown user.
 	ReasonNotFound = "NOT_FOUND"
 )
+
+// ErrStopping is the cause with which a stopping server cancels the calls
+// still in flight at its shutdown deadline (context.WithCancelCause). The
+// service then answers UNAVAILABLE, with UPSTREAM_OUTCOME_UNKNOWN when a
+// PATCH was sent and SHUTTING_DOWN when nothing was, instead of CANCELED
+// (the caller did not cancel) or a transport's bare EOF.
+var ErrStopping = errors.New("server stopping")
+
+// stopping reports whether ctx was cancelled by a stopping server.
+func stopping(ctx context.Context) bool {
+	return ctx.Err() != nil && errors.Is(context.Cause(ctx), ErrStopping)
+}
+
+// fromWait maps the failure of a wait that is not Procore's (a user's
+// lock, another call's answer, the idempotency store): the end of ctx, or
+// the store being unreachable. Nothing was sent upstream.
+func fromWait(ctx context.Context, op string, err error) error {
+	switch {
+	case stopping(ctx):
+		return NewError(codes.Unavailable, ReasonShuttingDown, op+": the server is stopping; nothing was sent to Procore: retry", nil)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return NewError(codes.DeadlineExceeded, ReasonDeadlineExceeded, op+": the caller's deadline ran out while waiting for another update of this user; nothing was sent", nil)
+	case errors.Is(ctx.Err(), context.Canceled):
+		return NewError(codes.Canceled, ReasonCanceled, op+": canceled by the caller", nil)
+	}
+	return NewError(codes.Unavailable, ReasonInternal, op+": shared state unavailable: "+err.Error(), nil)
+}
 
 // NewError builds the one shape of every error this service returns: a
 // gRPC status with a google.rpc.ErrorInfo (ErrorDomain, reason, metadata)
@@ -126,6 +161,11 @@ func fromUpstream(ctx context.Context, op string, err error) error {
 	case errors.Is(err, upstream.ErrNoToken):
 		return NewError(codes.Unauthenticated, ReasonMissingCredentials,
 			"no Procore credentials: send `authorization: Bearer <Procore access token>`", nil)
+	case stopping(ctx) && outcomeUnknown:
+		return NewError(codes.Unavailable, ReasonUpstreamOutcomeUnknown,
+			op+": the server stopped before Procore answered, so the update may or may not have been applied. Read the user back (GetCompanyUser) before deciding to retry", meta)
+	case stopping(ctx):
+		return NewError(codes.Unavailable, ReasonShuttingDown, op+": the server is stopping; nothing was applied: retry", meta)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		msg := op + ": the caller's deadline ran out before Procore answered"
 		if outcomeUnknown {
@@ -243,3 +283,7 @@ func fieldErrors(uerr *upstream.Error) *errdetails.BadRequest {
 	}
 	return br
 }
+
+func joinFields(fields []string) string { return strings.Join(fields, ",") }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -25,11 +25,14 @@ type procoreRules struct {
 	// adminCredential: the credential Procore sees is a Directory Admin's
 	// (WithDirectoryAdminCredential).
 	adminCredential bool
+	// byName is every field, for comparing a read-back with a PATCH.
+	byName map[string]upstream.Field
 }
 
 func newProcoreRules() procoreRules {
-	var r procoreRules
+	r := procoreRules{byName: make(map[string]upstream.Field)}
 	for _, f := range upstream.Fields() {
+		r.byName[f.Name] = f
 		if f.Required {
 			r.required = append(r.required, f)
 		}

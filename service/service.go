@@ -18,6 +18,7 @@ import (
 	"buf.build/go/protovalidate"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/state"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -43,6 +44,10 @@ type Service struct {
 	required RequiredFieldsMode
 	log      *slog.Logger
 	authz    Authorizer // nil: no authorization (authz.go)
+	locks    state.Locker
+	idem     state.IdempotencyStore // nil: request_id is ignored
+	scope    func(context.Context) string
+	observer Observer
 }
 
 // Option configures a Service.
@@ -63,6 +68,29 @@ func WithSubdivisionChecker(c SubdivisionChecker) Option {
 // WithLogger sets the logger; the default discards.
 func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) { s.log = l }
+}
+
+// WithLocker replaces the per-user write lock (lock.go); the default,
+// state.MemoryLocker, serialises the writes of one process. A fleet of
+// replicas needs a shared one.
+func WithLocker(l state.Locker) Option {
+	return func(s *Service) { s.locks = l }
+}
+
+// WithIdempotencyStore replaces where request_id answers are kept
+// (idempotency.go); the default is a state.MemoryStore with its defaults.
+func WithIdempotencyStore(st state.IdempotencyStore) Option {
+	return func(s *Service) { s.idem = st }
+}
+
+// WithIdempotencyScope names the caller a request_id belongs to (the
+// verified client identity, say), so that one caller's id never replays
+// another's answer. The default scope is the pass-through Procore token's
+// hash.
+func WithIdempotencyScope(f func(context.Context) string) Option {
+	return func(s *Service) {
+		s.scope = func(ctx context.Context) string { return f(ctx) + "\x00" + defaultScope(ctx) }
+	}
 }
 
 // New returns a Service that calls up.
@@ -90,10 +118,18 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 		validate: &validator{rules: rules, countries: upstream.NewISO3166()},
 		required: RequiredFieldsFill,
 		log:      slog.New(slog.DiscardHandler),
+		locks:    state.NewMemoryLocker(),
+		scope:    defaultScope,
+		observer: nopObserver{},
 	}
 	s.clears = newClearing(fields, s.validate)
 	for _, o := range opts {
 		o(s)
+	}
+	if s.idem == nil {
+		if s.idem, err = state.NewMemoryStore(); err != nil {
+			return nil, fmt.Errorf("service: %w", err)
+		}
 	}
 	if _, err := ParseRequiredFieldsMode(s.required.String()); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
@@ -118,12 +154,37 @@ func (s *Service) GetCompanyUser(ctx context.Context, req *directoryv1.GetCompan
 
 // UpdateCompanyUser implements AIP-134 Update: it sends Procore a PATCH that
 // changes exactly the masked fields, then returns the updated user. It is
-// one straight pipeline; each step is a method of update.go.
+// one straight pipeline: plan, claim the request_id (a repeat is answered
+// here), then, under the user's lock, authorize, complete the required
+// fields, send (and reconcile an unknown outcome), convert; release the
+// request_id with the answer.
 func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
 	u, err := s.plan(req)
 	if err != nil {
 		return nil, err
 	}
+	replay, claimed, err := s.claim(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	if replay != nil {
+		return replay.user, replay.err
+	}
+	var user *directoryv1.CompanyUser
+	if claimed {
+		defer func() { s.release(ctx, u, user, err) }()
+	}
+	user, err = s.write(ctx, u)
+	return user, err
+}
+
+// write is the part of the pipeline that holds the user's lock.
+func (s *Service) write(ctx context.Context, u *update) (*directoryv1.CompanyUser, error) {
+	unlock, err := s.lockUser(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	if err := s.authorize(ctx, u); err != nil {
 		return nil, err
 	}

@@ -27,6 +27,9 @@ type update struct {
 	fill []upstream.Field
 	// current is the record as read from Procore, nil until read.
 	current *upstream.User
+	// idemKey is the idempotency store's key (caller scope and
+	// request_id) once claimed.
+	idemKey string
 }
 
 // plan validates an update request and works out the patch to send, before
@@ -107,7 +110,7 @@ func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 		Avatar:                     avatar(u.req.GetAvatar()),
 	})
 	if err != nil {
-		return nil, fromUpstream(ctx, opUpdate, err)
+		return s.reconcile(ctx, u, err)
 	}
 	return user, nil
 }

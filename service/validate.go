@@ -45,6 +45,7 @@ func (v *validator) validateUpdate(req *directoryv1.UpdateCompanyUserRequest, ma
 		User:                       maskedUser(req.GetUser(), masked),
 		RunConfigurableValidations: req.RunConfigurableValidations,
 		Avatar:                     req.GetAvatar(),
+		RequestId:                  req.GetRequestId(),
 	}
 	violations := v.protoViolations(pruned)
 	u := pruned.GetUser()

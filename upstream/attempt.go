@@ -116,15 +116,13 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim *ad
 	case code == http.StatusTooManyRequests, code == http.StatusServiceUnavailable:
 		// Refused before being processed: safe to replay, even a PATCH.
 		return outcome{err: e, verdict: retry, retryAfter: retryAfter}
-	case code == http.StatusBadGateway, code == http.StatusGatewayTimeout:
+	case code >= 500 && code <= 599:
 		if !cl.idempotent() {
-			// A proxy lost Procore's answer; Procore may have applied it.
+			// Only 503 says "not processed". Any other 5xx (500 after a
+			// failed commit or callback, a proxy's 502/504, a CDN's
+			// 520/524) can come after Procore applied the PATCH: the
+			// outcome is unknown, and it is never replayed.
 			e.Kind = KindOutcomeUnknown
-			return outcome{err: e}
-		}
-		return outcome{err: e, verdict: retry, retryAfter: retryAfter}
-	case code == http.StatusInternalServerError:
-		if !cl.idempotent() {
 			return outcome{err: e}
 		}
 		return outcome{err: e, verdict: retry, retryAfter: retryAfter}

@@ -299,7 +299,7 @@ func TestEmulatorFaults(t *testing.T) {
 		{"429 then ok: PATCH retried", []procoretest.Fault{procoretest.FaultStatus(429, "text/plain", "You have surpassed the max number of requests for an hour. Please wait until your limit resets.", http.Header{"Retry-After": {"0"}})}, "PATCH", 0, 2},
 		{"502: PATCH not replayed", []procoretest.Fault{procoretest.FaultStatus(502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>", nil)}, "PATCH", upstream.KindOutcomeUnknown, 1},
 		{"504: PATCH not replayed", []procoretest.Fault{procoretest.FaultStatus(504, "text/html", "", nil)}, "PATCH", upstream.KindOutcomeUnknown, 1},
-		{"500: PATCH not replayed", []procoretest.Fault{procoretest.FaultStatus(500, "", "", nil)}, "PATCH", upstream.KindStatus, 1},
+		{"500: PATCH not replayed", []procoretest.Fault{procoretest.FaultStatus(500, "", "", nil)}, "PATCH", upstream.KindOutcomeUnknown, 1},
 		{"drop after apply: PATCH not replayed", []procoretest.Fault{procoretest.FaultDropAfterApply()}, "PATCH", upstream.KindOutcomeUnknown, 1},
 		{"malformed 200: PATCH not replayed", []procoretest.Fault{procoretest.FaultMalformed()}, "PATCH", upstream.KindOutcomeUnknown, 1},
 		{"502, 504, malformed: GET retried", []procoretest.Fault{procoretest.FaultStatus(502, "", "", nil), procoretest.FaultStatus(504, "", "", nil), procoretest.FaultMalformed()}, "GET", 0, 4},

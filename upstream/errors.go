@@ -27,8 +27,8 @@ const (
 	// RetryAfter says when it resets.
 	KindRateLimited
 	// KindOutcomeUnknown: a PATCH was sent and no reliable answer came back
-	// (time-out or reset after the request was written, 502, 504, an
-	// unreadable 2xx body). It may or may not have been applied and was not
+	// (time-out or reset after the request was written, any 5xx but 503,
+	// an unreadable 2xx body). It may or may not have been applied and was not
 	// replayed: read the record back before retrying.
 	KindOutcomeUnknown
 	// KindUnavailable: Procore could not be reached, or a token could not be

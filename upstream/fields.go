@@ -26,6 +26,14 @@ type Field struct {
 	index int // of the User field holding the value
 }
 
+// GoValue is the field of u that holds f (a pointer, or an int64 for id),
+// for conversions that copy it as it is: the service's conversion to the
+// API's message shares the pointers, as a hand-written one would, instead
+// of boxing each value.
+func (f Field) GoValue(u *User) reflect.Value {
+	return reflect.ValueOf(u).Elem().Field(f.index)
+}
+
 // Value returns u's value of f, NullValue when u has none.
 func (f Field) Value(u *User) Value {
 	v := reflect.ValueOf(u).Elem().Field(f.index)

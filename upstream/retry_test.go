@@ -167,7 +167,10 @@ func TestPatchNotReplayedWhenOutcomeUnknown(t *testing.T) {
 		{"504", func(w http.ResponseWriter) { w.WriteHeader(504) }, KindOutcomeUnknown, 504},
 		{"reset after write", hangUp, KindOutcomeUnknown, 0},
 		{"malformed 200", func(w http.ResponseWriter) { _, _ = io.WriteString(w, `{"id":1001,"first_na`) }, KindOutcomeUnknown, 200},
-		{"500", func(w http.ResponseWriter) { w.WriteHeader(500); _, _ = io.WriteString(w, `{"error":"boom"}`) }, KindStatus, 500},
+		{"500", func(w http.ResponseWriter) { w.WriteHeader(500); _, _ = io.WriteString(w, `{"error":"boom"}`) }, KindOutcomeUnknown, 500},
+		{"520 (a CDN's)", func(w http.ResponseWriter) { w.WriteHeader(520) }, KindOutcomeUnknown, 520},
+		{"524 (a CDN's)", func(w http.ResponseWriter) { w.WriteHeader(524) }, KindOutcomeUnknown, 524},
+		{"501", func(w http.ResponseWriter) { w.WriteHeader(501) }, KindOutcomeUnknown, 501},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

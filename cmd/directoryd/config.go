@@ -27,8 +27,11 @@ const (
 // credentials come only from PROCORE_CLIENT_ID and PROCORE_CLIENT_SECRET, so
 // the secret never shows in a process listing.
 type Config struct {
-	GRPCAddr       string
-	HTTPAddr       string
+	GRPCAddr string
+	HTTPAddr string
+	// ProbeAddr is the plaintext listener of the orchestrator's probes
+	// (server.Server.ServeProbes); empty: none.
+	ProbeAddr      string
 	UpstreamURL    string
 	TokenURL       string
 	Auth           string
@@ -49,6 +52,8 @@ type Config struct {
 	Security SecurityConfig
 	// Limits on sizes, durations and upstream concurrency (limits.go).
 	Limits server.Limits
+	// State: the idempotency records (state.go).
+	State StateConfig
 }
 
 // parseConfig reads flags from args and variables through getenv.
@@ -63,6 +68,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.SetOutput(usage)
 	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", ":9090", "gRPC listen address")
 	fs.StringVar(&cfg.HTTPAddr, "http-addr", ":8080", "REST gateway listen address (also /openapi.json, /healthz, /readyz)")
+	fs.StringVar(&cfg.ProbeAddr, "probe-addr", "", "plaintext listener for an orchestrator's probes, serving only grpc.health.v1 (h2c) and GET /healthz, /readyz, so they work when the API listeners require client certificates; empty: off")
 	fs.StringVar(&cfg.UpstreamURL, "upstream-url", "", "Procore API base URL, e.g. https://api.procore.com (required unless --dev)")
 	fs.StringVar(&cfg.TokenURL, "token-url", "", "Procore OAuth 2.0 token URL, e.g. https://login.procore.com/oauth/token (client-credentials mode)")
 	fs.StringVar(&cfg.Auth, "auth", authPassThrough, "how to authenticate to Procore: passthrough (the caller's bearer token) or client-credentials (PROCORE_CLIENT_ID/PROCORE_CLIENT_SECRET)")
@@ -71,10 +77,11 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: start the built-in Procore emulator on loopback, use its admin client credentials, bind to loopback")
 	fs.BoolVar(&cfg.DevRateLimits, "dev-rate-limits", true, "with --dev: the emulator enforces Procore's rate limits; false turns them off (load tests)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long a graceful shutdown waits for calls in flight")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", DefaultShutdownTimeout, "how long a graceful shutdown lets calls in flight run to Procore's answer; then they are answered UNAVAILABLE; keep it above --call-timeout")
 	cfg.Ops.register(fs)
 	cfg.Security.register(fs)
 	registerLimits(fs, &cfg.Limits)
+	cfg.State.register(fs)
 
 	// Environment first, so that flags given on the command line win.
 	var envErr error
@@ -118,7 +125,7 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
-	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits)); err != nil {
+	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits), c.State.validate()); err != nil {
 		return err
 	}
 	if err := c.Ops.validate(); err != nil {
@@ -137,6 +144,11 @@ func (c *Config) validate() error {
 		}
 		if c.HTTPAddr, err = loopback(c.HTTPAddr); err != nil {
 			return fmt.Errorf("--http-addr: %w", err)
+		}
+		if c.ProbeAddr != "" {
+			if c.ProbeAddr, err = loopback(c.ProbeAddr); err != nil {
+				return fmt.Errorf("--probe-addr: %w", err)
+			}
 		}
 		c.Auth = authClientCredentials
 		return nil

@@ -32,7 +32,8 @@ func TestParseConfig(t *testing.T) {
 			env:  env(),
 			check: func(t *testing.T, c Config) {
 				if c.GRPCAddr != ":9090" || c.HTTPAddr != ":8080" || c.Auth != authPassThrough ||
-					c.RequiredFields != service.RequiredFieldsFill || c.AdminFields != service.AdminFieldsChanged || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 15*time.Second {
+					c.RequiredFields != service.RequiredFieldsFill || c.AdminFields != service.AdminFieldsChanged || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 35*time.Second || c.ShutdownTimeout <= c.Limits.CallTimeout ||
+					c.State.IdempotencyRetention != 24*time.Hour {
 					t.Errorf("defaults: %+v", c)
 				}
 			},

@@ -58,7 +58,20 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		grpcLis.Close()
 		return fmt.Errorf("HTTP listener: %w", err)
 	}
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
+	if cfg.ProbeAddr != "" {
+		probeLis, err := net.Listen("tcp", cfg.ProbeAddr)
+		if err != nil {
+			grpcLis.Close()
+			httpLis.Close()
+			return fmt.Errorf("probe listener: %w", err)
+		}
+		go func() {
+			if err := srv.ServeProbes(probeLis); err != nil {
+				errc <- err
+			}
+		}()
+	}
 	go func() { errc <- srv.ServeGRPC(grpcLis) }()
 	go func() {
 		if err := srv.ServeREST(httpLis); err != nil {
@@ -68,6 +81,10 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	log.Info("directoryd serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(),
 		"upstream", cfg.UpstreamURL, "auth", cfg.Auth, "required_fields", cfg.RequiredFields.String(), "admin_fields", cfg.AdminFields.String(), "dev", cfg.Dev, "callers", cfg.Security.describe())
 	fmt.Fprintf(stdout, "directoryd listening: grpc=%s http=%s\n", grpcLis.Addr(), httpLis.Addr())
+	if cfg.ShutdownTimeout <= cfg.Limits.CallTimeout {
+		log.Warn("--shutdown-timeout is not above --call-timeout: a stop may answer calls in flight UNAVAILABLE before Procore does",
+			"shutdown_timeout", cfg.ShutdownTimeout.String(), "call_timeout", cfg.Limits.CallTimeout.String())
+	}
 	if cfg.Dev {
 		printDevHelp(stdout, grpcLis.Addr().String(), httpLis.Addr().String())
 	}
@@ -104,6 +121,7 @@ func (c *Config) server(tel *telemetry.Telemetry, log *slog.Logger) (server.Conf
 	sc.PacingBurst = c.Ops.PacingBurst
 	sc.Breaker = c.Ops.Breaker
 	sc.StreamWorkers = c.Ops.StreamWorkers
+	c.State.apply(&sc)
 	sc.Telemetry = tel
 	sc.Logger = log
 	return sc, c.Security.apply(&sc, log)

@@ -30,6 +30,7 @@ func (c *requestChecks) middleware(next runtime.HandlerFunc) runtime.HandlerFunc
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
 		violations := pathParamViolations(params)
 		violations = append(violations, avatarQueryViolations(r)...)
+		violations = append(violations, idempotencyKey(r)...)
 		if len(violations) > 0 {
 			_, outbound := runtime.MarshalerForRequest(c.mux, r)
 			runtime.HTTPError(r.Context(), c.mux, outbound, w, r, service.InvalidArgument(violations))
@@ -81,4 +82,31 @@ func avatarQueryViolations(r *http.Request) []*errdetails.BadRequest_FieldViolat
 		})
 	}
 	return out
+}
+
+// IdempotencyKeyHeader is the REST form of UpdateCompanyUserRequest's
+// request_id (AIP-155): the header payment APIs and the IETF draft use.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// idempotencyKey moves the Idempotency-Key header of a PATCH into the
+// request_id query parameter, which both PATCH routes decode into the
+// request (grpc-gateway's handler for /v1, decodeProcoreUpdate for the
+// Procore route). A request_id parameter that disagrees with the header
+// is refused rather than one of them silently winning.
+func idempotencyKey(r *http.Request) []*errdetails.BadRequest_FieldViolation {
+	key := r.Header.Values(IdempotencyKeyHeader)
+	if r.Method != http.MethodPatch || len(key) == 0 {
+		return nil
+	}
+	q := r.URL.Query()
+	if len(key) > 1 || (q.Has("request_id") && q.Get("request_id") != key[0]) {
+		return []*errdetails.BadRequest_FieldViolation{{
+			Field:       "request_id",
+			Description: "send one Idempotency-Key header, and no request_id query parameter that differs from it",
+			Reason:      "CONFLICTING_IDEMPOTENCY_KEY",
+		}}
+	}
+	q.Set("request_id", key[0])
+	r.URL.RawQuery = q.Encode()
+	return nil
 }

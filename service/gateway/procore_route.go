@@ -76,6 +76,9 @@ func decodeProcoreUpdate(r *http.Request, params map[string]string) (*directoryv
 	default:
 		bad("body", "UNSUPPORTED_MEDIA_TYPE", "content type %q: send application/json or multipart/form-data", mediaType)
 	}
+	if v, ok := q["request_id"]; ok { // or the Idempotency-Key header (idempotencyKey)
+		req.RequestId = v[len(v)-1]
+	}
 	if v, ok := q["update_mask"]; ok {
 		req.UpdateMask = &fieldmaskpb.FieldMask{Paths: strings.Split(v[len(v)-1], ",")}
 	} else {

@@ -23,10 +23,13 @@ import (
 //     in a call that answers;
 //  2. the access log, which so sees every call's final code;
 //  3. metrics (calls by method and code, handling time);
-//  4. the call time-out, which caps every deadline;
-//  5. caller authentication (mutual TLS) or, in pass-through mode, the
+//  4. the stop gate, which refuses calls once the server stops and cancels
+//     those in flight at the shutdown deadline with a cause the service
+//     turns into a truthful UNAVAILABLE (stop.go);
+//  5. the call time-out, which caps every deadline;
+//  6. caller authentication (mutual TLS) or, in pass-through mode, the
 //     caller's Procore token: nothing reaches the service unauthenticated.
-func (cfg *Config) interceptors(log *slog.Logger) []grpc.UnaryServerInterceptor {
+func (cfg *Config) interceptors(log *slog.Logger, gate *stopGate) []grpc.UnaryServerInterceptor {
 	chain := []grpc.UnaryServerInterceptor{
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 			log.ErrorContext(ctx, "panic in handler", "panic", p)
@@ -37,7 +40,7 @@ func (cfg *Config) interceptors(log *slog.Logger) []grpc.UnaryServerInterceptor 
 	if cfg.Telemetry != nil {
 		chain = append(chain, cfg.Telemetry.Metrics.UnaryServerInterceptor())
 	}
-	chain = append(chain, CallTimeout(cfg.Limits.CallTimeout))
+	chain = append(chain, gate.interceptor, CallTimeout(cfg.Limits.CallTimeout))
 	if cfg.MutualTLS {
 		chain = append(chain, auth.CallerAuthentication())
 	}

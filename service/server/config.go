@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/state"
 	"github.com/procore-directory/procore-directory/service/telemetry"
 	"github.com/procore-directory/procore-directory/upstream"
 )
@@ -32,6 +33,10 @@ const (
 	// DefaultUpstreamQueueTimeout is the longest a call waits for one of
 	// those slots before it is told to come back later.
 	DefaultUpstreamQueueTimeout = upstream.DefaultQueueTimeout
+	// DefaultStopAnswerGrace is how long, after the shutdown deadline, the
+	// calls still in flight have to write their UNAVAILABLE answer before
+	// their connections are closed: they only map an error and write it.
+	DefaultStopAnswerGrace = time.Second
 	// DefaultStreamWorkers is how many goroutines the gRPC server keeps to
 	// run calls. A call on a fresh goroutine grows its stack from 8 KiB to
 	// what protovalidate, JSON and the HTTP client need, copying it each
@@ -85,6 +90,17 @@ type Config struct {
 	Breaker upstream.BreakerConfig
 	// StreamWorkers is grpc.NumStreamWorkers; 0 starts a goroutine per call.
 	StreamWorkers int
+	// StopAnswerGrace: see DefaultStopAnswerGrace.
+	StopAnswerGrace time.Duration
+
+	// IdempotencyRetention and IdempotencyMaxKeys bound the in-memory
+	// request_id store (state.MemoryStore); IdempotencyStore, when set,
+	// replaces it, and Locker the per-user write lock (a shared store for
+	// a fleet of replicas).
+	IdempotencyRetention time.Duration
+	IdempotencyMaxKeys   int
+	IdempotencyStore     state.IdempotencyStore
+	Locker               state.Locker
 
 	// GRPCCredentials secure the gRPC listener; nil: plaintext.
 	GRPCCredentials credentials.TransportCredentials
@@ -118,8 +134,11 @@ func DefaultConfig() Config {
 			MaxConcurrentUpstream: DefaultMaxConcurrentUpstream,
 			UpstreamQueueTimeout:  DefaultUpstreamQueueTimeout,
 		},
-		PacingBurst:   upstream.DefaultPacingBurst,
-		Breaker:       upstream.DefaultBreakerConfig(),
-		StreamWorkers: DefaultStreamWorkers,
+		PacingBurst:          upstream.DefaultPacingBurst,
+		Breaker:              upstream.DefaultBreakerConfig(),
+		StreamWorkers:        DefaultStreamWorkers,
+		StopAnswerGrace:      DefaultStopAnswerGrace,
+		IdempotencyRetention: state.DefaultRetention,
+		IdempotencyMaxKeys:   state.DefaultMaxKeys,
 	}
 }

@@ -104,11 +104,27 @@ func TestFaults(t *testing.T) {
 			wantCode: codes.Unavailable, wantReason: service.ReasonUpstreamUnavailable, wantSent: 4,
 		},
 		{
-			name:     "update dropped after being applied: outcome unknown, not replayed",
+			name:     "update dropped after being applied: not replayed, read back, OK",
 			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
 			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultDropAfterApply()) },
 			call:     update,
-			wantCode: codes.Unavailable, wantReason: service.ReasonUpstreamOutcomeUnknown, wantSent: 1,
+			wantCode: codes.OK, wantSent: 2,
+		},
+		{
+			name: "update dropped after being applied, read-back fails: outcome unknown",
+			cfg:  opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
+			setup: func(s *opsStack) {
+				s.emu.Script(procoretest.FaultDropAfterApply(), procoretest.FaultStatus(404, "application/json", `{"errors":"Not Found"}`, nil))
+			},
+			call:     update,
+			wantCode: codes.Unavailable, wantReason: service.ReasonUpstreamOutcomeUnknown, wantSent: 2,
+		},
+		{
+			name:     "502 after apply: read back, OK",
+			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
+			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultApplyThenStatus(502)) },
+			call:     update,
+			wantCode: codes.OK, wantSent: 2,
 		},
 		{
 			name:     "malformed body on a read is retried",
@@ -125,11 +141,11 @@ func TestFaults(t *testing.T) {
 			wantCode: codes.Internal, wantReason: service.ReasonUpstreamBadResponse, wantSent: 4,
 		},
 		{
-			name:     "malformed body on an update: outcome unknown",
+			name:     "malformed body on an update: read back, OK",
 			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
 			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultMalformed()) },
 			call:     update,
-			wantCode: codes.Unavailable, wantReason: service.ReasonUpstreamOutcomeUnknown, wantSent: 1,
+			wantCode: codes.OK, wantSent: 2,
 		},
 	}
 	for _, tt := range tests {

@@ -34,8 +34,11 @@ type Server struct {
 	grpc    *grpc.Server
 	inproc  *inprocess.Channel
 	health  *health.Server
+	probes  *probes
 	http    *http.Server
 	handler http.Handler
+	gate    *stopGate
+	grace   time.Duration
 	log     *slog.Logger
 }
 
@@ -50,9 +53,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	svcOpts := []service.Option{service.WithRequiredFields(cfg.RequiredFields), service.WithAdminFields(cfg.AdminFields), service.WithLogger(log)}
-	if cfg.Authorizer != nil {
-		svcOpts = append(svcOpts, service.WithAuthorizer(cfg.Authorizer))
+	svcOpts, err := cfg.serviceOptions(log)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.ClientCredentials != nil {
 		// directoryd's own credential: a Directory Admin's, so that callers
@@ -64,7 +67,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 
-	chain, sh := cfg.interceptors(log), cfg.statsHandlers()
+	gate := newStopGate()
+	chain, sh := cfg.interceptors(log, gate), cfg.statsHandlers()
 	gopts := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(chain...),
 		grpc.NumStreamWorkers(uint32(cfg.StreamWorkers)),
@@ -97,6 +101,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc:    g,
 		inproc:  inproc,
 		health:  h,
+		probes:  newProbes(h),
 		handler: gw,
 		http: &http.Server{
 			Handler:           gw,
@@ -106,7 +111,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			TLSConfig:         cfg.HTTPTLS,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
-		log: log,
+		gate:  gate,
+		grace: cfg.StopAnswerGrace,
+		log:   log,
 	}, nil
 }
 
@@ -176,40 +183,74 @@ func (s *Server) ServeREST(l net.Listener) error {
 	return fmt.Errorf("HTTP server: %w", err)
 }
 
-// Shutdown reports NOT_SERVING, stops accepting calls (HTTP, gRPC and
-// in-process) and waits for calls in flight until ctx is done; then it
-// cancels what is left. drained reports whether every call in flight
-// finished by itself before ctx was done (false: some were cancelled),
-// for the last log line of a process.
+// Shutdown stops the server without misinforming any caller:
+//
+//  1. at once, health reports NOT_SERVING (so /readyz answers 503), and
+//     both listeners and the in-process channel stop admitting calls, in
+//     parallel; a DirectoryService call that still arrives on an open
+//     connection gets UNAVAILABLE (SHUTTING_DOWN), nothing sent;
+//  2. calls in flight run to their upstream answer and get it, until ctx
+//     is done;
+//  3. then the calls still in flight are cancelled with service.ErrStopping:
+//     each answers UNAVAILABLE (UPSTREAM_OUTCOME_UNKNOWN when its PATCH was
+//     sent), written while the transports are open, within the answer
+//     grace (Config.StopAnswerGrace);
+//  4. only what is left after the grace is cut off.
+//
+// drained reports whether every call in flight finished by itself before
+// ctx was done (false: some were cancelled), for the last log line.
 func (s *Server) Shutdown(ctx context.Context) (drained bool) {
-	drained = true
+	s.gate.close()
 	s.health.Shutdown()
-	if err := s.http.Shutdown(ctx); err != nil {
-		s.log.Warn("HTTP shutdown incomplete", "err", err)
-		drained = false
-	}
-	inprocDone := make(chan bool, 1)
-	go func() { inprocDone <- s.inproc.Stop(ctx) }()
-	done := make(chan struct{})
+
+	// One deadline for every transport: ctx's, plus the grace in which the
+	// cancelled calls write their answers.
+	hardCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	httpDone, grpcDone, inprocDone := make(chan error, 1), make(chan struct{}), make(chan bool, 1)
+	go func() { httpDone <- s.http.Shutdown(hardCtx) }()
+	go func() { s.grpc.GracefulStop(); close(grpcDone) }()
+	go func() { inprocDone <- s.inproc.Stop(hardCtx) }()
+	all := make(chan struct{})
+	var httpErr error
+	inprocDrained := true
 	go func() {
-		s.grpc.GracefulStop()
-		close(done)
+		httpErr = <-httpDone
+		<-grpcDone
+		inprocDrained = <-inprocDone
+		close(all)
 	}()
+
+	drained = true
 	select {
-	case <-done:
+	case <-all:
 	case <-ctx.Done():
 		select {
-		case <-done: // finished as ctx ran out: nothing was cancelled
+		case <-all: // finished as ctx ran out: nothing was cancelled
 		default:
-			s.log.Warn("graceful stop timed out; cancelling calls in flight")
 			drained = false
-			s.grpc.Stop()
-			<-done
+			s.log.Warn("graceful stop timed out; answering the calls in flight UNAVAILABLE")
+			s.gate.abortInFlight()
+			grace := time.NewTimer(s.grace)
+			defer grace.Stop()
+			select {
+			case <-all:
+			case <-grace.C:
+				s.log.Warn("calls still in flight after the answer grace; closing their connections")
+				cancel()
+				s.grpc.Stop()
+				_ = s.http.Close()
+				<-all
+			}
 		}
 	}
-	if !<-inprocDone {
-		s.log.Warn("graceful stop timed out; cancelled in-process calls in flight")
+	if httpErr != nil && drained {
+		s.log.Warn("HTTP shutdown incomplete", "err", httpErr)
 		drained = false
 	}
+	if !inprocDrained {
+		drained = false
+	}
+	s.probes.close(ctx)
 	return drained
 }

@@ -303,10 +303,11 @@ func TestUpstreamFailures(t *testing.T) {
 	}{
 		{"503 is retried", []procoretest.Fault{procoretest.FaultStatus(503, "text/plain", "busy", http.Header{"Retry-After": {"0"}})}, codes.OK, "", 2},
 		{"429 is retried", []procoretest.Fault{procoretest.FaultStatus(429, "text/plain", "You have surpassed the max number of requests for an hour. Please wait until your limit resets.", http.Header{"Retry-After": {"0"}})}, codes.OK, "", 2},
-		{"502 is not replayed", []procoretest.Fault{procoretest.FaultStatus(502, "text/html", "<html>bad gateway</html>", nil)}, codes.Unavailable, service.ReasonUpstreamOutcomeUnknown, 1},
-		{"dropped after apply is not replayed", []procoretest.Fault{procoretest.FaultDropAfterApply()}, codes.Unavailable, service.ReasonUpstreamOutcomeUnknown, 1},
-		{"500", []procoretest.Fault{procoretest.FaultStatus(500, "", "", nil)}, codes.Internal, service.ReasonUpstreamInternal, 1},
-		{"malformed 200", []procoretest.Fault{procoretest.FaultMalformed()}, codes.Unavailable, service.ReasonUpstreamOutcomeUnknown, 1},
+		{"502 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(502, "text/html", "<html>bad gateway</html>", nil)}, codes.Aborted, service.ReasonUpstreamNotApplied, 1},
+		{"dropped after apply is not replayed; read back: applied", []procoretest.Fault{procoretest.FaultDropAfterApply()}, codes.OK, "", 1},
+		{"500 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(500, "", "", nil)}, codes.Aborted, service.ReasonUpstreamNotApplied, 1},
+		{"500 after apply; read back: applied", []procoretest.Fault{procoretest.FaultApplyThenStatus(500)}, codes.OK, "", 1},
+		{"malformed 200; read back: applied", []procoretest.Fault{procoretest.FaultMalformed()}, codes.OK, "", 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,6 +39,7 @@ type Metrics struct {
 	tokenRefreshes    *prometheus.CounterVec
 	breakerState      prometheus.Gauge
 	breakerTransition *prometheus.CounterVec
+	outcomes          // service.Observer (outcomes.go)
 
 	mu          sync.Mutex
 	credentials map[string]struct{}
@@ -83,10 +84,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "directoryd_upstream_circuit_transitions_total",
 			Help: "Circuit breaker state changes, by the state entered.",
 		}, []string{"state"}),
+		outcomes:    newOutcomes(),
 		credentials: make(map[string]struct{}),
 	}
 	for _, c := range []prometheus.Collector{m.grpc, m.upstreamRequests, m.upstreamDuration, m.upstreamRetries,
-		m.rateLimitRemain, m.rateLimitLimit, m.tokenRefreshes, m.breakerState, m.breakerTransition} {
+		m.rateLimitRemain, m.rateLimitLimit, m.tokenRefreshes, m.breakerState, m.breakerTransition,
+		m.reconciliations, m.replays} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}

@@ -92,6 +92,8 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, reqID string
 			e.record(rec)
 			return
 		}
+	case FaultKindStall:
+		defer e.stalls.Done() // added by Script
 	case FaultKindStatus:
 		body, _ := readBody(r)
 		rec.fillBody(body)
@@ -102,6 +104,12 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, reqID string
 		return
 	}
 	body, err := readBody(r)
+	if fault.Kind == FaultKindStall {
+		// Procore keeps working on a request its client gave up on.
+		t := time.NewTimer(fault.Delay)
+		<-t.C
+		r = r.WithContext(context.WithoutCancel(r.Context()))
+	}
 	var rep *reply
 	if err != nil {
 		rep = errorsReply(http.StatusRequestEntityTooLarge, "Request body too large")
@@ -116,6 +124,8 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, reqID string
 		return
 	case FaultKindMalformed:
 		rep = malformed(rep)
+	case FaultKindApplyThenStatus:
+		rep = errorReply(fault.Status)
 	}
 	rec.Status = rep.status
 	e.record(rec)

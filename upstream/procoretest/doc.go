@@ -23,9 +23,10 @@
 //
 // Faults: a scripted [Fault] (see [Emulator.Script]) is taken by the next API
 // request before anything else, so it applies whatever the request's token;
-// [FaultDropAfterApply] and [FaultMalformed] are the exceptions: the request is
-// processed normally (a valid PATCH is applied) and only then the answer is
-// lost or mangled. Probabilistic [Faults] are rolled only when no scripted
+// [FaultDropAfterApply], [FaultMalformed] and [FaultApplyThenStatus] are the
+// exceptions: the request is processed normally (a valid PATCH is applied) and
+// only then the answer is lost, mangled or replaced by a 5xx; [FaultStall]
+// applies the request late, even after its client gave up ([Emulator.WaitStalls]). Probabilistic [Faults] are rolled only when no scripted
 // fault is pending. Requests answered by a fault before the application ran
 // do not count against the rate limit, as they never reached Procore's app.
 //

@@ -44,6 +44,8 @@ type Emulator struct {
 	rng     *rand.Rand
 
 	log requestLog
+
+	stalls sync.WaitGroup // scripted FaultStall requests not yet processed
 }
 
 // New builds an emulator without listening, for cmd/procore-emulator, for
@@ -142,6 +144,11 @@ func (e *Emulator) Reset() {
 	clear(e.tokens)
 	e.tokMu.Unlock()
 	e.faultMu.Lock()
+	for _, f := range e.script {
+		if f.Kind == FaultKindStall {
+			e.stalls.Done()
+		}
+	}
 	e.script = nil
 	e.faultMu.Unlock()
 	e.ResetRequests()
@@ -186,6 +193,11 @@ func clamp01(x float64) float64 { return min(max(x, 0), 1) }
 // resumes. Calls append to the queue.
 func (e *Emulator) Script(faults ...Fault) {
 	e.faultMu.Lock()
+	for _, f := range faults {
+		if f.Kind == FaultKindStall {
+			e.stalls.Add(1)
+		}
+	}
 	e.script = append(e.script, faults...)
 	e.faultMu.Unlock()
 }
@@ -219,3 +231,7 @@ func (e *Emulator) nextFault() (Fault, time.Duration) {
 
 // now is the emulator's clock.
 func (e *Emulator) now() time.Time { return e.cfg.now() }
+
+// WaitStalls waits until every scripted FaultStall has been taken by a
+// request and processed: its late write is then in the store and the request log.
+func (e *Emulator) WaitStalls() { e.stalls.Wait() }

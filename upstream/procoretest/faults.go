@@ -60,6 +60,15 @@ const (
 	// FaultKindMalformed processes the request normally and answers 200
 	// with the first half of the JSON body that would have been sent.
 	FaultKindMalformed
+	// FaultKindApplyThenStatus processes the request (a valid update IS
+	// applied) and then answers Status instead of the real answer: a 500
+	// from a failing after-commit hook, a proxy's 502 that lost the answer.
+	FaultKindApplyThenStatus
+	// FaultKindStall reads the request, waits Delay whether or not the
+	// client is still there, then processes it (a valid update IS applied)
+	// and answers if it can: a request queued at Procore that applies after
+	// the client gave up.
+	FaultKindStall
 )
 
 // Fault is one scripted, deterministic failure for Emulator.Script. Build it
@@ -92,6 +101,25 @@ func FaultDelay(d time.Duration) Fault { return Fault{Kind: FaultKindDelay, Dela
 // FaultMalformed serves the next request but truncates its answer to a 200
 // with invalid JSON.
 func FaultMalformed() Fault { return Fault{Kind: FaultKindMalformed} }
+
+// FaultApplyThenStatus applies the next request, then answers status with
+// the body shape errorReply gives it, as if the real answer were lost.
+func FaultApplyThenStatus(status int) Fault {
+	return Fault{Kind: FaultKindApplyThenStatus, Status: status}
+}
+
+// FaultStall reads the next request, waits d even if the client gives up,
+// then applies it. Emulator.WaitStalls waits until every stalled request
+// has been applied (or refused), so a test can see the late write without
+// sleeping.
+func FaultStall(d time.Duration) Fault { return Fault{Kind: FaultKindStall, Delay: d} }
+
+// FaultUnavailableThenRetry is a 503 with Retry-After: 0, which Procore sends
+// before processing anything: the request was not applied and a client
+// may send it again at once.
+func FaultUnavailableThenRetry() Fault {
+	return FaultStatus(http.StatusServiceUnavailable, "text/plain", "Service Unavailable", http.Header{"Retry-After": {"0"}})
+}
 
 // errorReply builds the answer for a random or fixed 5xx fault. Each status
 // has a body shape seen in the wild, so clients meet HTML, empty and JSON.

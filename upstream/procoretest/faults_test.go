@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -290,5 +291,49 @@ func TestSetFaultsClamps(t *testing.T) {
 	e.Script(FaultStatus(42, "", "x", nil))
 	if w := do(t, e, call{method: "GET", path: userPath(summit, 1001)}); w.Code != 500 {
 		t.Fatalf("invalid scripted status answered %d", w.Code)
+	}
+}
+
+// TestApplyThenStatusFaults: the update is applied, yet the client hears a
+// 5xx, the case a client must treat as outcome-unknown.
+func TestApplyThenStatusFaults(t *testing.T) {
+	for _, status := range []int{500, 502, 504, 520} {
+		t.Run(strconv.Itoa(status), func(t *testing.T) {
+			s := NewServer(t)
+			tok := mustToken(t, s.Emulator, adminClient)
+			s.Script(FaultApplyThenStatus(status))
+			got := livePatch(t, s, tok, map[string]any{"job_title": "Applied anyway"})
+			if got.err != nil || got.status != status {
+				t.Fatalf("got %d %v, want %d", got.status, got.err, status)
+			}
+			if jt := jobTitle(t, s.Emulator); jt != "Applied anyway" {
+				t.Fatalf("job_title %q: the update was not applied", jt)
+			}
+		})
+	}
+}
+
+// TestStallAppliesAfterTheClientLeft: a stalled request is applied after
+// its client gave up, and WaitStalls waits for it.
+func TestStallAppliesAfterTheClientLeft(t *testing.T) {
+	s := NewServer(t)
+	tok := mustToken(t, s.Emulator, adminClient)
+	s.Script(FaultStall(300 * time.Millisecond))
+	req, err := http.NewRequest(http.MethodPatch, s.URL+userPath(summit, 1001), bytes.NewReader(patchBody(withRequired(map[string]any{"job_title": "Late"}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Procore-Company-Id", "8089")
+	req.Header.Set("Content-Type", "application/json")
+	c := liveClient()
+	c.Timeout = 50 * time.Millisecond
+	if resp, err := c.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("answered %d before the stall ended", resp.StatusCode)
+	}
+	s.WaitStalls()
+	if jt := jobTitle(t, s.Emulator); jt != "Late" {
+		t.Fatalf("job_title %q after the stall, want the late write", jt)
 	}
 }

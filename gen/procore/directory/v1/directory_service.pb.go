@@ -106,7 +106,15 @@ type UpdateCompanyUserRequest struct {
 	RunConfigurableValidations *bool `protobuf:"varint,5,opt,name=run_configurable_validations,json=runConfigurableValidations,proto3,oneof" json:"run_configurable_validations,omitempty"`
 	// A new avatar image. Setting it switches the upstream request to
 	// multipart/form-data, as Procore requires for uploads.
-	Avatar        *AvatarUpload `protobuf:"bytes,6,opt,name=avatar,proto3" json:"avatar,omitempty"`
+	Avatar *AvatarUpload `protobuf:"bytes,6,opt,name=avatar,proto3" json:"avatar,omitempty"`
+	// An idempotency key (AIP-155): a UUID the caller makes up for this
+	// update and sends again, unchanged, with every retry of it. A repeat of
+	// the same request under the same id gets the first call's answer without
+	// another PATCH (waiting for it while the first call still runs); once an
+	// update is known to be applied it is never sent again. The same id with a
+	// different request is INVALID_ARGUMENT. Ids are kept 24 hours by default.
+	// Over REST, the `Idempotency-Key` header sets it.
+	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -181,6 +189,13 @@ func (x *UpdateCompanyUserRequest) GetAvatar() *AvatarUpload {
 		return x.Avatar
 	}
 	return nil
+}
+
+func (x *UpdateCompanyUserRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
 }
 
 // AvatarUpload is an image to upload as the user's avatar.
@@ -259,7 +274,7 @@ const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"company_id\x18\x01 \x01(\x03B\n" +
 	"\xe0A\x02\xbaH\x04\"\x02 \x00R\tcompanyId\x12\x1a\n" +
 	"\x02id\x18\x02 \x01(\x03B\n" +
-	"\xe0A\x02\xbaH\x04\"\x02 \x00R\x02id\"\x8d\x03\n" +
+	"\xe0A\x02\xbaH\x04\"\x02 \x00R\x02id\"\xbc\x03\n" +
 	"\x18UpdateCompanyUserRequest\x12)\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\x03B\n" +
@@ -270,7 +285,9 @@ const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x01R\n" +
 	"updateMask\x12J\n" +
 	"\x1crun_configurable_validations\x18\x05 \x01(\bB\x03\xe0A\x01H\x00R\x1arunConfigurableValidations\x88\x01\x01\x12?\n" +
-	"\x06avatar\x18\x06 \x01(\v2\".procore.directory.v1.AvatarUploadB\x03\xe0A\x04R\x06avatarB\x1f\n" +
+	"\x06avatar\x18\x06 \x01(\v2\".procore.directory.v1.AvatarUploadB\x03\xe0A\x04R\x06avatar\x12-\n" +
+	"\n" +
+	"request_id\x18\a \x01(\tB\x0e\xe0A\x01\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestIdB\x1f\n" +
 	"\x1d_run_configurable_validations\"\xc9\x01\n" +
 	"\fAvatarUpload\x12)\n" +
 	"\acontent\x18\x01 \x01(\fB\x0f\xe0A\x02\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x05R\acontent\x12?\n" +

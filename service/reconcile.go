@@ -1,0 +1,98 @@
+package service
+
+import (
+	"context"
+	"errors"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// Reconciliation results, as Observer.Reconciled hears them.
+const (
+	// ReconcileApplied: the read-back shows every sent value: OK.
+	ReconcileApplied = "applied"
+	// ReconcileNotApplied: some value differs: ABORTED, UPSTREAM_NOT_APPLIED.
+	ReconcileNotApplied = "not_applied"
+	// ReconcileUnknown: no read-back (an avatar, no time left, the read
+	// failed): UPSTREAM_OUTCOME_UNKNOWN as before.
+	ReconcileUnknown = "unknown"
+)
+
+// notAppliedRetryDelay is the RetryInfo of UPSTREAM_NOT_APPLIED: the
+// failure was Procore's and transient, a retry is safe at once; a short
+// delay spreads retries of many callers.
+const notAppliedRetryDelay = 1e9 // 1 s, as a time.Duration
+
+// reconcile is the step after a PATCH whose outcome is unknown (a 5xx but
+// 503, a reset after sending, an unreadable 2xx): it reads the user back
+// once, within the caller's deadline, and compares every field the PATCH
+// sent. All equal: the user is in the requested state, and the caller gets
+// OK with that record. Any different: the PATCH was not applied (or was
+// overwritten, which only a writer outside this service can do: the user's
+// lock is held), so ABORTED with UPSTREAM_NOT_APPLIED and RetryInfo. An
+// avatar cannot be compared (Procore answers a signed URL, not the image),
+// and a read-back that fails proves nothing: UPSTREAM_OUTCOME_UNKNOWN.
+//
+// The window left: a PATCH still queued inside Procore that applies after
+// the read-back. The caller is told NOT_APPLIED, retries, and the retry
+// writes the same values again.
+func (s *Service) reconcile(ctx context.Context, u *update, patchErr error) (*upstream.User, error) {
+	var uerr *upstream.Error
+	if !errors.As(patchErr, &uerr) || uerr.Kind != upstream.KindOutcomeUnknown {
+		return nil, fromUpstream(ctx, opUpdate, patchErr)
+	}
+	if u.req.GetAvatar() != nil || ctx.Err() != nil {
+		s.observer.Reconciled(ReconcileUnknown)
+		return nil, fromUpstream(ctx, opUpdate, patchErr)
+	}
+	cur, err := s.upstream.GetCompanyUser(ctx, u.req.GetCompanyId(), u.req.GetId())
+	if err != nil {
+		s.observer.Reconciled(ReconcileUnknown)
+		return nil, fromUpstream(ctx, opUpdate, patchErr)
+	}
+	if differs := s.unapplied(u, cur); len(differs) > 0 {
+		s.observer.Reconciled(ReconcileNotApplied)
+		return nil, notApplied(uerr, differs)
+	}
+	s.observer.Reconciled(ReconcileApplied)
+	return cur, nil
+}
+
+// unapplied names the fields the PATCH sent whose value the record read
+// back does not have. A cleared field reads back as null or as "".
+func (s *Service) unapplied(u *update, cur *upstream.User) []string {
+	var out []string
+	for _, name := range u.patch.Fields() {
+		want, _ := u.patch.Value(name)
+		f, ok := s.procore.byName[name]
+		if !ok {
+			out = append(out, name) // cannot compare: do not claim it applied
+			continue
+		}
+		got := f.Value(cur)
+		if got == want || (want.IsNull() && got.Kind() == upstream.KindString && got.Str() == "") {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
+// notApplied is ABORTED: the read-back proved the PATCH was not applied,
+// so a retry is safe. It names the fields, never their values.
+func notApplied(uerr *upstream.Error, fields []string) error {
+	meta := map[string]string{"outcome": "not_applied", "fields_differing": joinFields(fields)}
+	if uerr.StatusCode != 0 {
+		meta["upstream_status"] = itoa(uerr.StatusCode)
+	}
+	if uerr.RequestID != "" {
+		meta["upstream_request_id"] = uerr.RequestID
+	}
+	return NewError(codes.Aborted, ReasonUpstreamNotApplied,
+		opUpdate+": Procore's answer was lost, and reading the user back shows the update was not applied; it is safe to retry",
+		meta, &errdetails.RetryInfo{RetryDelay: durationpb.New(notAppliedRetryDelay)})
+}

@@ -1,0 +1,41 @@
+package telemetry
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/procore-directory/procore-directory/service"
+)
+
+// outcomes counts what the service did about updates whose outcome was in
+// doubt: how each read-back reconciliation ended, and how many repeated
+// request_ids were answered from the idempotency store. It implements
+// service.Observer, so the core stays free of Prometheus.
+type outcomes struct {
+	reconciliations *prometheus.CounterVec
+	replays         prometheus.Counter
+}
+
+var _ service.Observer = outcomes{}
+
+func newOutcomes() outcomes {
+	o := outcomes{
+		reconciliations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "directoryd_update_reconciliations_total",
+			Help: "PATCHes whose outcome was unknown, by what reading the user back showed: applied (OK), not_applied (ABORTED, UPSTREAM_NOT_APPLIED) or unknown (UPSTREAM_OUTCOME_UNKNOWN).",
+		}, []string{"result"}),
+		replays: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "directoryd_update_idempotent_replays_total",
+			Help: "Updates answered with the first answer of their request_id, nothing sent to Procore.",
+		}),
+	}
+	for _, r := range []string{service.ReconcileApplied, service.ReconcileNotApplied, service.ReconcileUnknown} {
+		o.reconciliations.WithLabelValues(r) // exported at 0 from the start
+	}
+	return o
+}
+
+// Reconciled implements service.Observer.
+func (o outcomes) Reconciled(result string) { o.reconciliations.WithLabelValues(result).Inc() }
+
+// IdempotentReplay implements service.Observer.
+func (o outcomes) IdempotentReplay() { o.replays.Inc() }
