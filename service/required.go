@@ -102,19 +102,21 @@ func ParseRequiredFieldsMode(s string) (RequiredFieldsMode, error) {
 // rule is the one place the mode is applied. Given Procore's rules, the
 // planned patch, whether the update writes anything, and the violations
 // found so far, it returns the required fields to fill from the current
-// record (fill mode), or the violations that refuse the update (reject
-// mode). An update that writes nothing needs neither.
+// record (fill mode), those it withholds (below), or the violations that
+// refuse the update (reject mode). An update that writes nothing needs
+// none of them.
 //
 // When Procore reads the admin-only rule as AdminFieldsIncluded and the
 // credential it sees is not known to be a Directory Admin's, fill mode
 // does not fill a required field that is also admin-only (email_address):
 // sending it, even unchanged, would make Procore refuse every update of a
 // caller whose credential lacks Directory Admin rights, for a field that
-// caller never asked to send. It is left out, as in masked-only mode, and
-// Procore judges the partial body.
-func (m RequiredFieldsMode) rule(procore procoreRules, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation) (fill []upstream.Field, violations []*errdetails.BadRequest_FieldViolation) {
+// caller never asked to send. It is withheld, as in masked-only mode, and
+// Procore judges the partial body; should Procore refuse it for lack of
+// the field, the caller is told why it was not sent (explainWithheld).
+func (m RequiredFieldsMode) rule(procore procoreRules, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation) (fill, withheld []upstream.Field, violations []*errdetails.BadRequest_FieldViolation) {
 	if !writes {
-		return nil, nil
+		return nil, nil, nil
 	}
 	for _, f := range procore.required {
 		name := f.Name
@@ -124,6 +126,7 @@ func (m RequiredFieldsMode) rule(procore procoreRules, patch *upstream.Patch, wr
 		switch m {
 		case RequiredFieldsFill:
 			if procore.adminFields == AdminFieldsIncluded && !procore.adminCredential && f.AdminOnly {
+				withheld = append(withheld, f)
 				continue
 			}
 			fill = append(fill, f)
@@ -137,5 +140,5 @@ func (m RequiredFieldsMode) rule(procore procoreRules, patch *upstream.Patch, wr
 			}
 		}
 	}
-	return fill, violations
+	return fill, withheld, violations
 }

@@ -25,6 +25,9 @@ type update struct {
 	// fill names the required fields to copy, unchanged, from the current
 	// record into the patch (RequiredFieldsFill; see requiredRule).
 	fill []upstream.Field
+	// withheld names the required fields the mode does not fill although
+	// the mask leaves them out (email_address under AdminFieldsIncluded).
+	withheld []upstream.Field
 	// current is the record as read from Procore, nil until read.
 	current *upstream.User
 	// idemKey is the idempotency store's key (caller scope and
@@ -48,7 +51,7 @@ func (s *Service) plan(req *directoryv1.UpdateCompanyUserRequest) (*update, erro
 	u := &update{req: req}
 	u.patch, violations = buildPatch(req.GetUser(), fields, s.procore, s.clears, violations)
 	var required []*errdetails.BadRequest_FieldViolation
-	u.fill, required = s.required.rule(s.procore, &u.patch, u.writes(), violations)
+	u.fill, u.withheld, required = s.required.rule(s.procore, &u.patch, u.writes(), violations)
 	if violations = append(violations, required...); len(violations) > 0 {
 		return nil, InvalidArgument(violations)
 	}
@@ -110,7 +113,8 @@ func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 		Avatar:                     avatar(u.req.GetAvatar()),
 	})
 	if err != nil {
-		return s.reconcile(ctx, u, err)
+		user, err = s.reconcile(ctx, u, err)
+		return user, explainWithheld(err, u.withheld)
 	}
 	return user, nil
 }

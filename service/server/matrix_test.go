@@ -308,6 +308,11 @@ func runMatrixCase(t *testing.T, k procoreKind, passThrough, admin bool, rt rout
 			if name := strings.TrimPrefix(field, "user."); !strings.Contains(got.message, name) {
 				t.Errorf("%s: message %q does not name %s", sc, got.message, name)
 			}
+			// Procore's "can't be blank" for a field the service withheld
+			// comes with the reason it was withheld.
+			if field == "user.email_address" && !strings.Contains(got.message, "email_address was not sent because") {
+				t.Errorf("%s: message %q does not say why email_address was not sent", sc, got.message)
+			}
 			continue
 		}
 		if got.hasContactID != k.published {
