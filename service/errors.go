@@ -217,6 +217,15 @@ func fromStatus(msg string, uerr *upstream.Error, meta map[string]string) error 
 	case code == 401:
 		return NewError(codes.Unauthenticated, ReasonUpstreamUnauthenticated, msg, meta)
 	case code == 403:
+		// Procore's published body names the refused fields; say which, as
+		// ADMIN_FIELD_NOT_ALLOWED does.
+		if len(uerr.FieldErrors) > 0 {
+			names := make([]string, len(uerr.FieldErrors))
+			for i, fe := range uerr.FieldErrors {
+				names[i] = "user." + fe.Field
+			}
+			meta["field"], meta["fields"] = names[0], strings.Join(names, ",")
+		}
 		return NewError(codes.PermissionDenied, ReasonUpstreamPermissionDenied, msg, meta)
 	case code == 404:
 		return NewError(codes.NotFound, ReasonUpstreamNotFound, msg, meta)

@@ -91,7 +91,7 @@ func randomRequest(r *rand.Rand, uf *userFields) *directoryv1.UpdateCompanyUserR
 
 // expectedBody states the translation independently of the implementation:
 // which fields the PATCH must carry, and with what JSON value.
-func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mode RequiredFieldsMode) (body map[string]any, wantErr bool, wantPatch bool) {
+func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mode RequiredFieldsMode, admin AdminFields) (body map[string]any, wantErr bool, wantPatch bool) {
 	m := req.GetUser().ProtoReflect()
 	masked := map[string]bool{}
 	paths := req.GetUpdateMask().GetPaths()
@@ -117,10 +117,18 @@ func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mod
 			continue
 		}
 		if !m.Has(fd) {
-			if name == "last_name" || name == "email_address" {
+			switch {
+			case name == "last_name" || name == "email_address":
 				return nil, true, false
+			case fd.Kind() == protoreflect.BoolKind:
+				body[name] = false // the proto default, never null
+			case name == "country_code" || name == "state_code":
+				body[name] = nil // "" is no ISO code
+			case fd.Kind() == protoreflect.StringKind:
+				body[name] = ""
+			default:
+				body[name] = nil // integers: 0 is a value, not "none"
 			}
-			body[name] = nil
 			continue
 		}
 		switch v := m.Get(fd).Interface().(type) {
@@ -140,6 +148,9 @@ func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mod
 		}
 		switch mode {
 		case RequiredFieldsFill:
+			if admin == AdminFieldsIncluded && name == "email_address" {
+				continue // admin-only: sent only when masked
+			}
 			body[name] = v
 		case RequiredFieldsReject:
 			return nil, true, false
@@ -149,32 +160,40 @@ func expectedBody(req *directoryv1.UpdateCompanyUserRequest, uf *userFields, mod
 }
 
 // TestPatchIsExactlyTheMask is the data-loss property: over random users
-// and masks, in each required-fields mode, the PATCH body carries exactly the
-// masked fields (set: the value; unset: null), plus last_name and
-// email_address unchanged in fill mode, and nothing else. Auto mode runs
+// and masks, in each required-fields mode and each reading of the
+// admin-only rule, the PATCH body carries exactly the masked fields (set:
+// the value; unset: its clear value, false, "" or null), plus last_name and
+// email_address unchanged in fill mode (last_name alone when Procore reads
+// the admin-only rule as included), and nothing else. Auto mode runs
 // against a Procore that accepts partial bodies (one PATCH, masked fields
 // only) and one that refuses them (the first PATCH of a company masked
 // only, the retry with exactly the two fields added; the company's next
-// update fills at once).
+// update fills at once). Auto mode against a Procore that refuses partial
+// bodies and reads the admin-only rule as included is left out: there
+// every update that leaves out email_address is refused, by Procore's
+// rules, whatever is sent (matrix_test.go in service/server covers it).
 func TestPatchIsExactlyTheMask(t *testing.T) {
-	for _, tc := range []struct {
+	type testCase struct {
 		mode          RequiredFieldsMode
+		admin         AdminFields
 		refusePartial bool
-	}{
-		{mode: RequiredFieldsFill},
-		{mode: RequiredFieldsMaskedOnly},
-		{mode: RequiredFieldsReject},
-		{mode: RequiredFieldsAuto},
-		{mode: RequiredFieldsAuto, refusePartial: true},
-	} {
-		name := tc.mode.String()
+	}
+	var cases []testCase
+	for _, admin := range []AdminFields{AdminFieldsChanged, AdminFieldsIncluded} {
+		for _, mode := range []RequiredFieldsMode{RequiredFieldsFill, RequiredFieldsMaskedOnly, RequiredFieldsReject, RequiredFieldsAuto} {
+			cases = append(cases, testCase{mode: mode, admin: admin})
+		}
+	}
+	cases = append(cases, testCase{mode: RequiredFieldsAuto, admin: AdminFieldsChanged, refusePartial: true})
+	for _, tc := range cases {
+		name := tc.mode.String() + "/" + tc.admin.String()
 		if tc.refusePartial {
 			name += "/refused"
 		}
 		t.Run(name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(tc.mode), 2026))
 			fake := &servicetest.Upstream{Current: servicetest.SeedUser(), RefusePartial: tc.refusePartial}
-			svc, err := New(fake, WithRequiredFields(tc.mode))
+			svc, err := New(fake, WithRequiredFields(tc.mode), WithAdminFields(tc.admin))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,11 +207,11 @@ func TestPatchIsExactlyTheMask(t *testing.T) {
 				if tc.mode == RequiredFieldsAuto {
 					first = RequiredFieldsMaskedOnly
 				}
-				want, wantErr, wantPatch := expectedBody(req, svc.fields, first)
+				want, wantErr, wantPatch := expectedBody(req, svc.fields, first, tc.admin)
 				wantBodies := []map[string]any{want}
 				wantGets := 0
-				masked, _, _ := expectedBody(req, svc.fields, RequiredFieldsMaskedOnly)
-				if filled, _, _ := expectedBody(req, svc.fields, RequiredFieldsFill); wantPatch && !reflect.DeepEqual(filled, masked) {
+				masked, _, _ := expectedBody(req, svc.fields, RequiredFieldsMaskedOnly, tc.admin)
+				if filled, _, _ := expectedBody(req, svc.fields, RequiredFieldsFill, tc.admin); wantPatch && !reflect.DeepEqual(filled, masked) {
 					if tc.mode == RequiredFieldsFill {
 						wantGets = 1
 					}

@@ -22,6 +22,11 @@ type procoreRules struct {
 	required []upstream.Field
 	// adminOnly are the fields only a Directory Admin may change.
 	adminOnly []string
+	// adminFields is how Procore reads the admin-only rule (WithAdminFields).
+	adminFields AdminFields
+	// adminCredential: the credential Procore sees is a Directory Admin's
+	// (WithDirectoryAdminCredential).
+	adminCredential bool
 	// byName is every field, for comparing a read-back with a PATCH.
 	byName map[string]upstream.Field
 }
@@ -109,29 +114,57 @@ func ParseRequiredFieldsMode(s string) (RequiredFieldsMode, error) {
 	return 0, fmt.Errorf("required-fields mode %q: want auto, fill, masked-only or reject", s)
 }
 
-// rule is the one place the mode is applied. Given the planned patch,
-// whether the update writes anything, and the violations found so far, it
-// returns the required fields to fill from the current record before the
-// PATCH (fill mode, and auto mode for a company known to refuse partial
-// bodies), the fields to fill only if Procore refuses the body without them
-// (auto mode otherwise), or the violations that refuse the update (reject
-// mode). refusesPartial asks the memory of auto mode; it is called only
-// when its answer matters. An update that writes nothing needs none of it.
-func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation, refusesPartial func() bool) (fill, onRefusal []upstream.Field, violations []*errdetails.BadRequest_FieldViolation) {
+// requiredPlan is what the required-fields rule decides for one update.
+type requiredPlan struct {
+	// fill are copied, unchanged, from the current record into the patch
+	// before it is sent (fill mode, and auto mode for a company known to
+	// refuse partial bodies).
+	fill []upstream.Field
+	// onRefusal are filled only if Procore refuses the body without them
+	// (auto mode otherwise).
+	onRefusal []upstream.Field
+	// withheld are left out although Procore requires them, because the
+	// credential may not send them (below); the caller is told why if
+	// Procore refuses the body for their lack (explainWithheld).
+	withheld []upstream.Field
+}
+
+// rule is the one place the mode is applied. Given Procore's rules, the
+// planned patch, whether the update writes anything, and the violations
+// found so far, it returns what to do about the required fields the mask
+// leaves out, or the violations that refuse the update (reject mode).
+// refusesPartial asks the memory of auto mode; it is called only when its
+// answer matters. An update that writes nothing needs none of it.
+//
+// When Procore reads the admin-only rule as AdminFieldsIncluded and the
+// credential it sees is not known to be a Directory Admin's, no mode fills
+// a required field that is also admin-only (email_address): sending it,
+// even unchanged, would make Procore refuse every update of a caller whose
+// credential lacks Directory Admin rights, for a field that caller never
+// asked to send. It is withheld, as in masked-only mode, and Procore
+// judges the partial body.
+func (m RequiredFieldsMode) rule(procore procoreRules, patch *upstream.Patch, writes bool, found []*errdetails.BadRequest_FieldViolation, refusesPartial func() bool) (requiredPlan, []*errdetails.BadRequest_FieldViolation) {
+	var (
+		plan       requiredPlan
+		violations []*errdetails.BadRequest_FieldViolation
+	)
 	if !writes {
-		return nil, nil, nil
+		return plan, nil
 	}
-	for _, f := range required {
+	for _, f := range procore.required {
 		name := f.Name
 		if _, sent := patch.Value(name); sent {
 			continue
 		}
-		switch m {
-		case RequiredFieldsFill:
-			fill = append(fill, f)
-		case RequiredFieldsAuto:
-			onRefusal = append(onRefusal, f)
-		case RequiredFieldsReject:
+		withhold := procore.adminFields == AdminFieldsIncluded && !procore.adminCredential && f.AdminOnly
+		switch {
+		case withhold && (m == RequiredFieldsFill || m == RequiredFieldsAuto):
+			plan.withheld = append(plan.withheld, f)
+		case m == RequiredFieldsFill:
+			plan.fill = append(plan.fill, f)
+		case m == RequiredFieldsAuto:
+			plan.onRefusal = append(plan.onRefusal, f)
+		case m == RequiredFieldsReject:
 			if !hasViolation(found, "user."+name) {
 				violations = append(violations, &errdetails.BadRequest_FieldViolation{
 					Field:       "update_mask",
@@ -141,10 +174,10 @@ func (m RequiredFieldsMode) rule(required []upstream.Field, patch *upstream.Patc
 			}
 		}
 	}
-	if len(onRefusal) > 0 && refusesPartial() {
-		fill, onRefusal = onRefusal, nil
+	if len(plan.onRefusal) > 0 && refusesPartial() {
+		plan.fill, plan.onRefusal = plan.onRefusal, nil
 	}
-	return fill, onRefusal, violations
+	return plan, violations
 }
 
 // refusedForMissing reports whether err is Procore refusing a PATCH body

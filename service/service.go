@@ -39,6 +39,7 @@ type Service struct {
 	fields   *userFields
 	conv     *userConverter
 	procore  procoreRules
+	clears   clearing
 	validate *validator
 	required RequiredFieldsMode
 	partial  PartialBodyMemory // what auto mode learned (partialbodies.go)
@@ -123,6 +124,7 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 		scope:    defaultScope,
 		observer: nopObserver{},
 	}
+	s.clears = newClearing(fields, s.validate)
 	for _, o := range opts {
 		o(s)
 	}

@@ -12,14 +12,15 @@ import (
 
 // buildPatch translates the resolved mask into the upstream patch: each
 // masked field set in user is sent with its value, each masked field not set
-// is cleared (AIP-134: a masked field absent from the resource is reset), and
+// is cleared (AIP-134: a masked field absent from the resource is reset)
+// with its clear value (clear.go: false, "" or null by JSON type), and
 // nothing else is sent. CompanyUser's writable fields carry Procore's names,
 // so a field's proto name is its Procore name.
 //
 // last_name and email_address cannot be cleared: Procore requires both, so a
 // mask that would clear them is the caller's mistake; its violation is
 // appended to violations, which buildPatch returns.
-func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescriptor, rules procoreRules, violations []*errdetails.BadRequest_FieldViolation) (upstream.Patch, []*errdetails.BadRequest_FieldViolation) {
+func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescriptor, rules procoreRules, clears clearing, violations []*errdetails.BadRequest_FieldViolation) (upstream.Patch, []*errdetails.BadRequest_FieldViolation) {
 	var patch upstream.Patch
 	patch.Grow(len(fields))
 	m := user.ProtoReflect()
@@ -34,7 +35,7 @@ func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescri
 				})
 				continue
 			}
-			patch.Clear(name)
+			patch.Set(name, clears.value(fd))
 			continue
 		}
 		v := m.Get(fd)

@@ -22,12 +22,10 @@ const (
 type update struct {
 	req   *directoryv1.UpdateCompanyUserRequest
 	patch upstream.Patch
-	// fill names the required fields to copy, unchanged, from the current
-	// record into the patch (RequiredFieldsFill; see RequiredFieldsMode.rule).
-	fill []upstream.Field
-	// onRefusal names the required fields to fill only if Procore refuses
-	// the body without them (RequiredFieldsAuto).
-	onRefusal []upstream.Field
+	// required is what the required-fields rule decided: the fields to
+	// fill, to fill if Procore refuses the body, and to withhold
+	// (RequiredFieldsMode.rule).
+	required requiredPlan
 	// current is the record as read from Procore, nil until read.
 	current *upstream.User
 	// idemKey is the idempotency store's key (caller scope and
@@ -49,9 +47,9 @@ func (s *Service) plan(ctx context.Context, req *directoryv1.UpdateCompanyUserRe
 	}
 	violations = s.validate.validateUpdate(req, fields)
 	u := &update{req: req}
-	u.patch, violations = buildPatch(req.GetUser(), fields, s.procore, violations)
+	u.patch, violations = buildPatch(req.GetUser(), fields, s.procore, s.clears, violations)
 	var required []*errdetails.BadRequest_FieldViolation
-	u.fill, u.onRefusal, required = s.required.rule(s.procore.required, &u.patch, u.writes(), violations,
+	u.required, required = s.required.rule(s.procore, &u.patch, u.writes(), violations,
 		func() bool { return s.partial.RefusesPartial(ctx, req.GetCompanyId()) })
 	if violations = append(violations, required...); len(violations) > 0 {
 		return nil, InvalidArgument(violations)
@@ -83,14 +81,14 @@ func (s *Service) currentRecord(ctx context.Context, u *update) (*upstream.User,
 // current record into the patch, unchanged. A field the record does not
 // have is left out (sending null would clear it).
 func (s *Service) completeRequired(ctx context.Context, u *update) error {
-	if len(u.fill) == 0 || !u.writes() {
+	if len(u.required.fill) == 0 || !u.writes() {
 		return nil
 	}
 	cur, err := s.currentRecord(ctx, u)
 	if err != nil {
 		return err
 	}
-	for _, f := range u.fill {
+	for _, f := range u.required.fill {
 		if v := f.Value(cur); !v.IsNull() {
 			u.patch.Set(f.Name, v)
 		}
@@ -109,9 +107,9 @@ func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 		return s.currentRecord(ctx, u)
 	}
 	user, err := s.patch(ctx, u)
-	if refusedForMissing(err, u.onRefusal) {
+	if refusedForMissing(err, u.required.onRefusal) {
 		s.partial.RememberRefusesPartial(ctx, u.req.GetCompanyId())
-		u.fill, u.onRefusal = u.onRefusal, nil
+		u.required.fill, u.required.onRefusal = u.required.onRefusal, nil
 		u.patch = u.patch.Clone() // the refused request keeps its body
 		if err := s.completeRequired(ctx, u); err != nil {
 			return nil, err
@@ -120,8 +118,10 @@ func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 	}
 	if err != nil {
 		// A definite failure maps as it is; an unknown outcome is read back
-		// (reconcile.go).
-		return s.reconcile(ctx, u, err)
+		// (reconcile.go). A refusal for a withheld field says why it was not
+		// sent.
+		user, err = s.reconcile(ctx, u, err)
+		return user, explainWithheld(err, u.required.withheld)
 	}
 	return user, nil
 }

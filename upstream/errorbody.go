@@ -75,6 +75,9 @@ func collectJSON(v any, msgs *[]string, fields *[]FieldError) {
 }
 
 func collectObject(m map[string]any, msgs *[]string, fields *[]FieldError) {
+	if collectFlat(m, msgs, fields) {
+		return
+	}
 	// {"errors": {field: [msgs]}} / {"errors": "text"} / {"errors": [..]}
 	if v, ok := m["errors"]; ok {
 		switch t := v.(type) {

@@ -54,9 +54,10 @@ func (f Field) Value(u *User) Value {
 	return NullValue()
 }
 
-// Fields returns the scalar members of a user (id, name, avatar and the 26
-// writable fields; not the embedded objects or the timestamps), in the
-// order of the endpoint's description. It reflects over the struct tags on
+// Fields returns the scalar members of a user (id, name, avatar, the 26
+// writable fields and the read-only members of Procore's published answer,
+// contact_id to verified_employee; not the embedded objects or the
+// timestamps), in the order of jsonUser. It reflects over the struct tags on
 // every call: callers that need it often keep the result.
 func Fields() []Field {
 	wire, user := reflect.TypeFor[jsonUser](), reflect.TypeFor[User]()

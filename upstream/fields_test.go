@@ -44,6 +44,11 @@ func TestFields(t *testing.T) {
 		{"work_classification_id", KindInt, true, false, false},
 		{"add_to_new_projects", KindBool, true, true, false},
 		{"avatar", KindString, false, false, false},
+		{"contact_id", KindInt, false, false, false},
+		{"business_id", KindString, false, false, false},
+		{"is_insurance_manager", KindBool, false, false, false},
+		{"role", KindString, false, false, false},
+		{"verified_employee", KindBool, false, false, false},
 	}
 	var got []row
 	for _, f := range Fields() {

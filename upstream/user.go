@@ -49,4 +49,11 @@ type User struct {
 	WelcomeEmailSentAt          *time.Time
 	CreatedAt                   *time.Time
 	UpdatedAt                   *time.Time
+	// The fields below are in Procore's published update and show answers
+	// (role and verified_employee in show only); any of them may be absent.
+	ContactID          *int64
+	BusinessID         *string // published as a string or null
+	IsInsuranceManager *bool
+	Role               *string
+	VerifiedEmployee   *bool
 }

@@ -175,11 +175,20 @@ func decodeVariants() [][]byte {
 	return out
 }
 
-// describeUser renders u with its pointers followed, for failure messages.
+// describeUser renders u with its pointers followed, for failure messages
+// and the golden file. The members of Procore's published answer that the
+// decoder learned later (contact_id to verified_employee, the last fields
+// of User) are left out when all are absent, so that the golden digest,
+// recorded before they existed, still proves every other field decodes as
+// it always did.
 func describeUser(u *User) string {
 	b, err := json.Marshal(u)
 	if err != nil {
 		return err.Error()
+	}
+	const absentPublished = `,"ContactID":null,"BusinessID":null,"IsInsuranceManager":null,"Role":null,"VerifiedEmployee":null}`
+	if s, ok := strings.CutSuffix(string(b), absentPublished); ok {
+		return s + "}"
 	}
 	return string(b)
 }

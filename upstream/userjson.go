@@ -57,6 +57,11 @@ type jsonUser struct {
 	WelcomeEmailSentAt          lenientTime  `json:"welcome_email_sent_at"`
 	CreatedAt                   lenientTime  `json:"created_at"`
 	UpdatedAt                   lenientTime  `json:"updated_at"`
+	ContactID                   flexibleInt  `json:"contact_id"`
+	BusinessID                  flexibleText `json:"business_id"`
+	IsInsuranceManager          *bool        `json:"is_insurance_manager"`
+	Role                        flexibleText `json:"role"`
+	VerifiedEmployee            *bool        `json:"verified_employee"`
 }
 
 // jsonRef is the JSON shape of the {id, name} objects a user embeds.
@@ -115,6 +120,8 @@ func (w *jsonUser) user() *User {
 		CompanyPermissionTemplate: w.CompanyPermissionTemplate.ref(),
 		Avatar:                    w.Avatar, LastLoginAt: w.LastLoginAt.v,
 		WelcomeEmailSentAt: w.WelcomeEmailSentAt.v, CreatedAt: w.CreatedAt.v, UpdatedAt: w.UpdatedAt.v,
+		ContactID: w.ContactID.v, BusinessID: w.BusinessID.v, IsInsuranceManager: w.IsInsuranceManager,
+		Role: w.Role.v, VerifiedEmployee: w.VerifiedEmployee,
 	}
 	// Show responses carry the objects but not always the ids.
 	if u.VendorID == nil && u.Vendor != nil {

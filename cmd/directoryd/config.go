@@ -38,6 +38,7 @@ type Config struct {
 	ClientID       string
 	ClientSecret   string
 	RequiredFields service.RequiredFieldsMode
+	AdminFields    service.AdminFields
 	Dev            bool
 	// DevRateLimits keeps the dev emulator's Procore rate limits (3,600 an
 	// hour, 25 per 10 s); --dev-rate-limits=false turns them off for load tests.
@@ -60,6 +61,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	var (
 		cfg            Config
 		requiredFields string
+		adminFields    string
 		logLevel       string
 	)
 	fs := flag.NewFlagSet("directoryd", flag.ContinueOnError)
@@ -71,6 +73,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	fs.StringVar(&cfg.TokenURL, "token-url", "", "Procore OAuth 2.0 token URL, e.g. https://login.procore.com/oauth/token (client-credentials mode)")
 	fs.StringVar(&cfg.Auth, "auth", authPassThrough, "how to authenticate to Procore: passthrough (the caller's bearer token) or client-credentials (PROCORE_CLIENT_ID/PROCORE_CLIENT_SECRET)")
 	fs.StringVar(&requiredFields, "required-fields", service.RequiredFieldsAuto.String(), "when a mask leaves out last_name/email_address: auto (send only masked fields; if Procore refuses, read and resend them unchanged, and remember the company), fill (always read and resend them unchanged), masked-only (send only masked fields) or reject (INVALID_ARGUMENT)")
+	fs.StringVar(&adminFields, "admin-fields", service.AdminFieldsChanged.String(), "how Procore refuses the admin-only fields to a credential without Directory Admin: changed (only a changed value; email_address may be resent unchanged) or included (any request including one; email_address is then sent only when masked)")
 	fs.BoolVar(&cfg.Dev, "dev", false, "development mode: start the built-in Procore emulator on loopback, use its admin client credentials, bind to loopback")
 	fs.BoolVar(&cfg.DevRateLimits, "dev-rate-limits", true, "with --dev: the emulator enforces Procore's rate limits; false turns them off (load tests)")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -106,6 +109,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	var err error
 	if cfg.RequiredFields, err = service.ParseRequiredFieldsMode(requiredFields); err != nil {
 		return Config{}, fmt.Errorf("--required-fields: %w", err)
+	}
+	if cfg.AdminFields, err = service.ParseAdminFields(adminFields); err != nil {
+		return Config{}, fmt.Errorf("--admin-fields: %w", err)
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(logLevel)); err != nil {
 		return Config{}, fmt.Errorf("--log-level: %w", err)

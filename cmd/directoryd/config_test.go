@@ -32,7 +32,7 @@ func TestParseConfig(t *testing.T) {
 			env:  env(),
 			check: func(t *testing.T, c Config) {
 				if c.GRPCAddr != ":9090" || c.HTTPAddr != ":8080" || c.Auth != authPassThrough ||
-					c.RequiredFields != service.RequiredFieldsAuto || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 35*time.Second || c.ShutdownTimeout <= c.Limits.CallTimeout ||
+					c.RequiredFields != service.RequiredFieldsAuto || c.AdminFields != service.AdminFieldsChanged || c.LogLevel != slog.LevelInfo || c.ShutdownTimeout != 35*time.Second || c.ShutdownTimeout <= c.Limits.CallTimeout ||
 					c.State.IdempotencyRetention != 24*time.Hour {
 					t.Errorf("defaults: %+v", c)
 				}
@@ -61,6 +61,17 @@ func TestParseConfig(t *testing.T) {
 			},
 		},
 		{name: "bad env value", args: nil, env: env("DIRECTORYD_DEV", "maybe"), wantErr: "DIRECTORYD_DEV"},
+		{
+			name: "admin fields included",
+			args: []string{"--dev", "--admin-fields", "included"},
+			env:  env(),
+			check: func(t *testing.T, c Config) {
+				if c.AdminFields != service.AdminFieldsIncluded {
+					t.Errorf("admin fields %v", c.AdminFields)
+				}
+			},
+		},
+		{name: "bad admin-fields", args: []string{"--dev", "--admin-fields", "sometimes"}, env: env(), wantErr: "--admin-fields"},
 		{name: "bad required-fields", args: []string{"--dev", "--required-fields", "sometimes"}, env: env(), wantErr: "--required-fields"},
 		{name: "bad auth", args: []string{"--upstream-url", "https://x.example", "--auth", "magic"}, env: env(), wantErr: `--auth="magic"`},
 		{name: "client credentials without token url", args: []string{"--upstream-url", "https://x.example", "--auth", "client-credentials"}, env: env(), wantErr: "--token-url"},

@@ -229,7 +229,7 @@ func TestEndToEnd(t *testing.T) {
 		patches = append(patches, r.Query+" "+string(r.Body))
 	}
 	want := []string{
-		` {"user":{"business_phone_extension":12,"email_address":"jun.tanaka@summitridge.example","is_active":false,"last_name":"Tanaka","notes":null}}`,
+		` {"user":{"business_phone_extension":12,"email_address":"jun.tanaka@summitridge.example","is_active":false,"last_name":"Tanaka","notes":""}}`,
 		` {"user":{"email_address":"jun.tanaka@summitridge.example","job_title":"Lead","last_name":"Tanaka"}}`,
 		`run_configurable_validations=true {"user":{"email_address":"jun.tanaka@summitridge.example","last_name":"Tanaka","mobile_phone":"+1 604 555 0100"}}`,
 	}

@@ -90,7 +90,7 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		}
 	}()
 	log.Info("directoryd serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(),
-		"upstream", cfg.UpstreamURL, "auth", cfg.Auth, "required_fields", cfg.RequiredFields.String(), "dev", cfg.Dev, "callers", cfg.Security.describe())
+		"upstream", cfg.UpstreamURL, "auth", cfg.Auth, "required_fields", cfg.RequiredFields.String(), "admin_fields", cfg.AdminFields.String(), "dev", cfg.Dev, "callers", cfg.Security.describe())
 	fmt.Fprintf(stdout, "directoryd listening: grpc=%s http=%s\n", grpcLis.Addr(), httpLis.Addr())
 	if cfg.ShutdownTimeout <= cfg.Limits.CallTimeout {
 		log.Warn("--shutdown-timeout is not above --call-timeout: a stop may answer calls in flight UNAVAILABLE before Procore does",
@@ -127,6 +127,7 @@ func (c *Config) server(tel *telemetry.Telemetry, log *slog.Logger) (server.Conf
 		sc.ClientCredentials = &clientcredentials.Config{ClientID: c.ClientID, ClientSecret: c.ClientSecret, TokenURL: c.TokenURL}
 	}
 	sc.RequiredFields = c.RequiredFields
+	sc.AdminFields = c.AdminFields
 	sc.Limits = c.Limits
 	sc.PacingBurst = c.Ops.PacingBurst
 	sc.Breaker = c.Ops.Breaker

@@ -129,6 +129,9 @@ type Config struct {
 
 	// RequiredFields is the service's required-fields mode.
 	RequiredFields service.RequiredFieldsMode
+	// AdminFields is how Procore reads its admin-only rule (changed or
+	// included), which decides whether email_address is filled.
+	AdminFields service.AdminFields
 	// Limits bound sizes, durations and upstream concurrency.
 	Limits Limits
 	// PacingBurst is Procore requests per credential that go at once

@@ -59,6 +59,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.ClientCredentials != nil {
+		// directoryd's own credential: a Directory Admin's, so that callers
+		// the policy grants directory_admin can do their job (README).
+		svcOpts = append(svcOpts, service.WithDirectoryAdminCredential())
+	}
 	svc, err := service.New(up, svcOpts...)
 	if err != nil {
 		return nil, err

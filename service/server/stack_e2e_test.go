@@ -60,9 +60,9 @@ func TestGRPCUpdateAndGet(t *testing.T) {
 			req: &directoryv1.UpdateCompanyUserRequest{CompanyId: 8089, Id: 1001,
 				User:       &directoryv1.CompanyUser{LastName: ptr("Okafor-Reyes"), EmailAddress: ptr(mariaEmail)},
 				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"last_name", "email_address", "notes", "business_phone_extension"}}},
-			wantBody: `{"user":{"business_phone_extension":null,"email_address":"` + mariaEmail + `","last_name":"Okafor-Reyes","notes":null}}`,
+			wantBody: `{"user":{"business_phone_extension":null,"email_address":"` + mariaEmail + `","last_name":"Okafor-Reyes","notes":""}}`,
 			check: func(t *testing.T, u *directoryv1.CompanyUser) {
-				if u.Notes != nil || u.BusinessPhoneExtension != nil || u.GetName() != "Maria Okafor-Reyes" {
+				if u.GetNotes() != "" || u.Notes == nil || u.BusinessPhoneExtension != nil || u.GetName() != "Maria Okafor-Reyes" {
 					t.Errorf("user %v", u)
 				}
 			},
@@ -94,7 +94,7 @@ func TestRESTRoutes(t *testing.T) {
 	// /v1: the mask is inferred from the JSON keys; null clears.
 	code, _, body := s.do(t, http.MethodPatch, "/v1/companies/8089/users/1001", "application/json",
 		`{"last_name":"Okafor","email_address":"`+mariaEmail+`","job_title":"Site Lead","notes":null}`)
-	if code != http.StatusOK || body["job_title"] != "Site Lead" || body["notes"] != nil {
+	if code != http.StatusOK || body["job_title"] != "Site Lead" || body["notes"] != "" {
 		t.Fatalf("v1 PATCH: %d %v", code, body)
 	}
 	// /v1 with ?update_mask: only the named field is sent.
@@ -109,7 +109,7 @@ func TestRESTRoutes(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("procore PATCH: %d %v", code, body)
 	}
-	if body["id"] != json.Number("1001") || body["zip"] != "97301" || body["fax_number"] != nil {
+	if body["id"] != json.Number("1001") || body["zip"] != "97301" || body["fax_number"] != "" {
 		t.Errorf("procore-shaped response: id %#v zip %v fax %v", body["id"], body["zip"], body["fax_number"])
 	}
 	// GET.
@@ -119,9 +119,9 @@ func TestRESTRoutes(t *testing.T) {
 	}
 
 	want := []string{
-		`{"user":{"email_address":"` + mariaEmail + `","job_title":"Site Lead","last_name":"Okafor","notes":null}}`,
+		`{"user":{"email_address":"` + mariaEmail + `","job_title":"Site Lead","last_name":"Okafor","notes":""}}`,
 		`{"user":{"city":"Salem"}}`,
-		`{"user":{"email_address":"` + mariaEmail + `","fax_number":null,"last_name":"Okafor","zip":"97301"}}`,
+		`{"user":{"email_address":"` + mariaEmail + `","fax_number":"","last_name":"Okafor","zip":"97301"}}`,
 	}
 	if got := s.patches(t); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("upstream bodies:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -14,7 +14,7 @@ import (
 // per-user lock, the request_id store scoped to the verified caller, and
 // the metrics of outcomes).
 func (cfg *Config) serviceOptions(log *slog.Logger) ([]service.Option, error) {
-	opts := []service.Option{service.WithRequiredFields(cfg.RequiredFields), service.WithLogger(log),
+	opts := []service.Option{service.WithRequiredFields(cfg.RequiredFields), service.WithAdminFields(cfg.AdminFields), service.WithLogger(log),
 		service.WithIdempotencyScope(callerScope)}
 	if cfg.Authorizer != nil {
 		opts = append(opts, service.WithAuthorizer(cfg.Authorizer))

@@ -84,6 +84,8 @@ type CompanyUser struct {
 	// The id of the user's work classification.
 	WorkClassificationId *int64 `protobuf:"varint,25,opt,name=work_classification_id,json=workClassificationId,proto3,oneof" json:"work_classification_id,omitempty"`
 	// Whether the user is added to every new project. Changing it requires Directory Admin rights.
+	// In answers it may be unset even when the user has a value: Procore's
+	// published update and show responses do not always return it.
 	AddToNewProjects *bool `protobuf:"varint,26,opt,name=add_to_new_projects,json=addToNewProjects,proto3,oneof" json:"add_to_new_projects,omitempty"`
 	// The user's Procore id.
 	Id int64 `protobuf:"varint,100,opt,name=id,proto3" json:"id,omitempty"`
@@ -94,19 +96,41 @@ type CompanyUser struct {
 	// The vendor named by `vendor_id`, unset when there is none.
 	Vendor *NamedReference `protobuf:"bytes,103,opt,name=vendor,proto3" json:"vendor,omitempty"`
 	// The permission template named by `default_permission_template_id`.
+	// Often unset: Procore's published update and show responses do not return
+	// it (only its list does); `default_permission_template_id` is the id.
 	PermissionTemplate *NamedReference `protobuf:"bytes,104,opt,name=permission_template,json=permissionTemplate,proto3" json:"permission_template,omitempty"`
 	// The permission template named by `company_permission_template_id`.
+	// Often unset: Procore's published update and show responses do not return
+	// it (only its list does); `company_permission_template_id` is the id.
 	CompanyPermissionTemplate *NamedReference `protobuf:"bytes,105,opt,name=company_permission_template,json=companyPermissionTemplate,proto3" json:"company_permission_template,omitempty"`
 	// When the user last logged in to Procore; unset if never.
 	LastLoginAt *timestamppb.Timestamp `protobuf:"bytes,106,opt,name=last_login_at,json=lastLoginAt,proto3" json:"last_login_at,omitempty"`
-	// When Procore sent the welcome e-mail; unset if never.
+	// When Procore sent the welcome e-mail; unset if never, and unset whenever
+	// Procore does not return it, which its published update and show
+	// responses do not.
 	WelcomeEmailSentAt *timestamppb.Timestamp `protobuf:"bytes,107,opt,name=welcome_email_sent_at,json=welcomeEmailSentAt,proto3" json:"welcome_email_sent_at,omitempty"`
 	// When the user was created.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,108,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
 	// When the user was last changed.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,109,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,109,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// The id of the user's contact record, as Procore's published update and
+	// show responses carry it. Unset when Procore does not return it.
+	ContactId *int64 `protobuf:"varint,110,opt,name=contact_id,json=contactId,proto3,oneof" json:"contact_id,omitempty"`
+	// The user's business id in Procore (free text). Unset when Procore returns
+	// none or does not return it.
+	BusinessId *string `protobuf:"bytes,111,opt,name=business_id,json=businessId,proto3,oneof" json:"business_id,omitempty"`
+	// Whether the user manages insurance for the company. Unset when Procore
+	// returns none or does not return it.
+	IsInsuranceManager *bool `protobuf:"varint,112,opt,name=is_insurance_manager,json=isInsuranceManager,proto3,oneof" json:"is_insurance_manager,omitempty"`
+	// The user's role, as Procore's show response names it. Unset when Procore
+	// does not return it (its update response does not).
+	Role *string `protobuf:"bytes,113,opt,name=role,proto3,oneof" json:"role,omitempty"`
+	// Whether Procore has verified the user as an employee, as its show
+	// response says. Unset when Procore does not return it (its update response
+	// does not).
+	VerifiedEmployee *bool `protobuf:"varint,114,opt,name=verified_employee,json=verifiedEmployee,proto3,oneof" json:"verified_employee,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CompanyUser) Reset() {
@@ -391,6 +415,41 @@ func (x *CompanyUser) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *CompanyUser) GetContactId() int64 {
+	if x != nil && x.ContactId != nil {
+		return *x.ContactId
+	}
+	return 0
+}
+
+func (x *CompanyUser) GetBusinessId() string {
+	if x != nil && x.BusinessId != nil {
+		return *x.BusinessId
+	}
+	return ""
+}
+
+func (x *CompanyUser) GetIsInsuranceManager() bool {
+	if x != nil && x.IsInsuranceManager != nil {
+		return *x.IsInsuranceManager
+	}
+	return false
+}
+
+func (x *CompanyUser) GetRole() string {
+	if x != nil && x.Role != nil {
+		return *x.Role
+	}
+	return ""
+}
+
+func (x *CompanyUser) GetVerifiedEmployee() bool {
+	if x != nil && x.VerifiedEmployee != nil {
+		return *x.VerifiedEmployee
+	}
+	return false
+}
+
 // NamedReference is another Procore object, by id and display name.
 type NamedReference struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -450,7 +509,7 @@ var File_procore_directory_v1_company_user_proto protoreflect.FileDescriptor
 
 const file_procore_directory_v1_company_user_proto_rawDesc = "" +
 	"\n" +
-	"'procore/directory/v1/company_user.proto\x12\x14procore.directory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe7(\n" +
+	"'procore/directory/v1/company_user.proto\x12\x14procore.directory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3+\n" +
 	"\vCompanyUser\x12\xd7\x01\n" +
 	"\n" +
 	"first_name\x18\x01 \x01(\tB\xb2\x01\xe0A\x01\xbaH\xab\x01\xba\x01\xa2\x01\n" +
@@ -519,7 +578,14 @@ const file_procore_directory_v1_company_user_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18l \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcreatedAt\x12>\n" +
 	"\n" +
-	"updated_at\x18m \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tupdatedAtB\r\n" +
+	"updated_at\x18m \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tupdatedAt\x12'\n" +
+	"\n" +
+	"contact_id\x18n \x01(\x03B\x03\xe0A\x03H\x1cR\tcontactId\x88\x01\x01\x12)\n" +
+	"\vbusiness_id\x18o \x01(\tB\x03\xe0A\x03H\x1dR\n" +
+	"businessId\x88\x01\x01\x12:\n" +
+	"\x14is_insurance_manager\x18p \x01(\bB\x03\xe0A\x03H\x1eR\x12isInsuranceManager\x88\x01\x01\x12\x1c\n" +
+	"\x04role\x18q \x01(\tB\x03\xe0A\x03H\x1fR\x04role\x88\x01\x01\x125\n" +
+	"\x11verified_employee\x18r \x01(\bB\x03\xe0A\x03H R\x10verifiedEmployee\x88\x01\x01B\r\n" +
 	"\v_first_nameB\f\n" +
 	"\n" +
 	"_last_nameB\f\n" +
@@ -553,7 +619,12 @@ const file_procore_directory_v1_company_user_proto_rawDesc = "" +
 	"\x17_work_classification_idB\x16\n" +
 	"\x14_add_to_new_projectsB\a\n" +
 	"\x05_nameB\t\n" +
-	"\a_avatar\">\n" +
+	"\a_avatarB\r\n" +
+	"\v_contact_idB\x0e\n" +
+	"\f_business_idB\x17\n" +
+	"\x15_is_insurance_managerB\a\n" +
+	"\x05_roleB\x14\n" +
+	"\x12_verified_employee\">\n" +
 	"\x0eNamedReference\x12\x13\n" +
 	"\x02id\x18\x01 \x01(\x03B\x03\xe0A\x03R\x02id\x12\x17\n" +
 	"\x04name\x18\x02 \x01(\tB\x03\xe0A\x03R\x04nameBUZSgithub.com/procore-directory/procore-directory/gen/procore/directory/v1;directoryv1b\x06proto3"
