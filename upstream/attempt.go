@@ -242,7 +242,7 @@ func (c *Client) logAttempt(ctx context.Context, cl *call, cred Credential, n, s
 		slog.String("route", routeTemplate),
 		slog.Int("status", status),
 		slog.Int("attempt", n),
-		slog.Duration("duration", d),
+		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
 		slog.String("credential", cred.ID),
 	}
 	if err != nil {

@@ -30,7 +30,7 @@ func TestDebugLogHasNoSecrets(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("want one line per attempt, got:\n%s", out)
 	}
-	for _, want := range []string{"method=PATCH", "route=/rest/v1.3/companies/{company_id}/users/{id}", "status=503", "status=200", "attempt=1", "attempt=2", "credential=" + TokenID(testToken), "duration="} {
+	for _, want := range []string{"method=PATCH", "route=/rest/v1.3/companies/{company_id}/users/{id}", "status=503", "status=200", "attempt=1", "attempt=2", "credential=" + TokenID(testToken), "duration_ms="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}

@@ -244,6 +244,17 @@ func TestEndToEnd(t *testing.T) {
 	if err := d.cmd.Wait(); err != nil {
 		t.Errorf("directoryd exit after SIGTERM: %v", err)
 	}
+	// The last log line says the stop is over, and that it drained.
+	lines := strings.Split(strings.TrimSpace(d.stderr.String()), "\n")
+	var last struct {
+		Msg        string   `json:"msg"`
+		Drained    *bool    `json:"drained"`
+		ShutdownMS *float64 `json:"shutdown_ms"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Msg != "directoryd stopped" ||
+		last.Drained == nil || !*last.Drained || last.ShutdownMS == nil {
+		t.Errorf("last log line %q: want directoryd stopped, drained, with shutdown_ms", lines[len(lines)-1])
+	}
 	if strings.Contains(d.stderr.String(), tok) {
 		t.Error("directoryd logged the caller's token")
 	}

@@ -30,10 +30,11 @@ import (
 // A verified certificate whose identity is not acceptable (a CN spelled
 // like a URI, surrounding spaces, control characters: see
 // IdentityFromCertificate) is refused here with UNAUTHENTICATED, never
-// trimmed or reinterpreted. The forwarded header is removed from every call's metadata, and ignored
-// on any other connection, so a network caller cannot forge it. A
-// DirectoryService call with no identity fails with UNAUTHENTICATED before
-// any upstream call; health and reflection need none.
+// trimmed or reinterpreted. The forwarded header is removed from every
+// call's metadata, and ignored on any other connection, so a network
+// caller cannot forge it. A DirectoryService call with no identity fails
+// with UNAUTHENTICATED before any upstream call; health and reflection
+// need none.
 func CallerAuthentication() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		ctx, forwarded := stripForwardedIdentity(ctx)
@@ -52,7 +53,7 @@ func CallerAuthentication() grpc.UnaryServerInterceptor {
 		}
 		if ValidIdentity(id) {
 			ctx = ContextWithCaller(ctx, Caller{ID: id})
-		} else if strings.HasPrefix(info.FullMethod, "/"+directoryv1.DirectoryService_ServiceDesc.ServiceName+"/") {
+		} else if isDirectoryMethod(info.FullMethod) {
 			if verified {
 				return nil, service.NewError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
 					"caller not authenticated: the client certificate names no acceptable identity (a URI SAN with a scheme, or, without URI SANs, a CN of printable ASCII without ':', ',' or surrounding spaces)", nil)
@@ -78,4 +79,11 @@ func stripForwardedIdentity(ctx context.Context) (context.Context, []string) {
 	md = md.Copy()
 	md.Delete(CallerIdentityHeader)
 	return metadata.NewIncomingContext(ctx, md), values
+}
+
+// isDirectoryMethod reports whether fullMethod is a DirectoryService
+// method: the calls that need a caller (or a token), where health checks
+// and reflection need none.
+func isDirectoryMethod(fullMethod string) bool {
+	return strings.HasPrefix(fullMethod, "/"+directoryv1.DirectoryService_ServiceDesc.ServiceName+"/")
 }

@@ -8,7 +8,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
-	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/upstream"
 )
@@ -21,7 +20,7 @@ import (
 // reflection) need no token.
 func PassThroughAuth() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if !strings.HasPrefix(info.FullMethod, "/"+directoryv1.DirectoryService_ServiceDesc.ServiceName+"/") {
+		if !isDirectoryMethod(info.FullMethod) {
 			return handler(ctx, req)
 		}
 		token, ok := bearerToken(ctx)

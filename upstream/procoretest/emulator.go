@@ -122,7 +122,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	e.cfg.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("method", r.Method), slog.String("path", r.URL.Path),
-		slog.String("request_id", reqID), slog.Duration("duration", time.Since(start)))
+		slog.String("request_id", reqID), slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000))
 }
 
 // newRequestID returns a UUID-shaped id, unique per emulator; cheap because
