@@ -19,7 +19,9 @@ import (
 // headerStream is the part of a gRPC server stream grpc.SetHeader needs.
 type headerStream struct{ header metadata.MD }
 
-func (h *headerStream) Method() string { return "/procore.directory.v1.DirectoryService/UpdateCompanyUser" }
+func (h *headerStream) Method() string {
+	return "/procore.directory.v1.DirectoryService/UpdateCompanyUser"
+}
 func (h *headerStream) SetHeader(md metadata.MD) error {
 	h.header = metadata.Join(h.header, md)
 	return nil
