@@ -24,9 +24,14 @@ import (
 // without anything sent upstream (waiting for it if the first call still
 // runs), and the same id with a different request is refused: answering
 // either with the other's answer would be a lie.
+//
+// A validate_only request (AIP-163) is never recorded as performed: it
+// neither claims nor replays its request_id, so the same id then makes the
+// update for real, and a validate_only repeat of an update already made
+// still shows what it would send (the id is only checked to be a UUID).
 func (s *Service) claim(ctx context.Context, u *update) (replay *answer, claimed bool, err error) {
 	id := u.req.GetRequestId()
-	if id == "" || s.idem == nil {
+	if id == "" || s.idem == nil || u.req.GetValidateOnly() {
 		return nil, false, nil
 	}
 	u.idemKey = s.scope(ctx) + "\x00" + id

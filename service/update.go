@@ -103,6 +103,9 @@ func (s *Service) completeRequired(ctx context.Context, u *update) error {
 // Procore refuses for a required field left out is completed and sent once
 // more, and the company remembered.
 func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
+	if u.req.GetValidateOnly() {
+		return s.validateOnly(ctx, u) // validateonly.go: described, not sent
+	}
 	if !u.writes() {
 		return s.currentRecord(ctx, u)
 	}
@@ -128,13 +131,19 @@ func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 
 // patch sends one PATCH of the update as planned so far.
 func (s *Service) patch(ctx context.Context, u *update) (*upstream.User, error) {
-	return s.upstream.UpdateCompanyUser(ctx, upstream.UpdateRequest{
+	return s.upstream.UpdateCompanyUser(ctx, u.request())
+}
+
+// request is the upstream request of the update as planned so far: what
+// patch sends, and what a validate_only update describes.
+func (u *update) request() upstream.UpdateRequest {
+	return upstream.UpdateRequest{
 		CompanyID:                  u.req.GetCompanyId(),
 		UserID:                     u.req.GetId(),
 		Patch:                      u.patch,
 		RunConfigurableValidations: u.req.RunConfigurableValidations,
 		Avatar:                     avatar(u.req.GetAvatar()),
-	})
+	}
 }
 
 func avatar(a *directoryv1.AvatarUpload) *upstream.Avatar {

@@ -144,10 +144,7 @@ func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*Use
 	if err := req.Patch.validate(c.writable); err != nil {
 		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
 	}
-	cl := &call{op: opUpdate, method: http.MethodPatch, companyID: req.CompanyID, userID: req.UserID}
-	if v := req.RunConfigurableValidations; v != nil {
-		cl.query = "run_configurable_validations=" + strconv.FormatBool(*v)
-	}
+	cl := &call{op: opUpdate, method: http.MethodPatch, companyID: req.CompanyID, userID: req.UserID, query: updateQuery(req)}
 	if req.Avatar != nil {
 		mb, err := newMultipartBody(&req.Patch, req.Avatar)
 		if err != nil {

@@ -89,8 +89,13 @@ func TestDocumentsDescribeTheGateway(t *testing.T) {
 				}
 			}
 			for _, route := range []string{v1Route, procoreRoute} {
-				if _, ok := params(t, doc, route, "patch")["update_mask in query"]; !ok {
-					t.Errorf("PATCH %s: update_mask query parameter undocumented", route)
+				for _, want := range []string{"update_mask in query", "validate_only in query"} {
+					if _, ok := params(t, doc, route, "patch")[want]; !ok {
+						t.Errorf("PATCH %s: %s undocumented", route, want)
+					}
+				}
+				if _, err := at(doc, "paths", route, "patch", "responses", "200", "headers", previewHeader); err != nil {
+					t.Errorf("PATCH %s: the %s response header is undocumented", route, previewHeader)
 				}
 			}
 			procore := params(t, doc, procoreRoute, "patch")

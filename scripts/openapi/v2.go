@@ -55,7 +55,7 @@ func fixV2(doc object, a *api) error {
 	if !ok {
 		return &shapeError{path: []string{"paths", v1Route, "patch", "parameters"}}
 	}
-	runValidations, requestID := object{}, object{}
+	runValidations, requestID, validateOnly := object{}, object{}, object{}
 	var kept list
 	for _, p := range params {
 		po, _ := p.(object)
@@ -70,6 +70,9 @@ func fixV2(doc object, a *api) error {
 		case name == "request_id":
 			requestID = po
 			kept = append(kept, p)
+		case name == "validate_only":
+			validateOnly = po
+			kept = append(kept, p)
 		default:
 			kept = append(kept, p)
 		}
@@ -80,7 +83,13 @@ func fixV2(doc object, a *api) error {
 	if requestID["in"] != "query" {
 		return fmt.Errorf("%s: no request_id query parameter", v1Route)
 	}
+	if validateOnly["in"] != "query" {
+		return fmt.Errorf("%s: no validate_only query parameter", v1Route)
+	}
 	v1Patch["parameters"] = append(kept, updateMaskParam(), idempotencyKeyParam())
+	if err := addPreviewHeader(v1Patch); err != nil {
+		return err
+	}
 
 	// The Procore-compatible route, as service/gateway/procore_route.go serves it.
 	if err := procoreSchemas(a.user, defs); err != nil {
@@ -100,7 +109,7 @@ func fixV2(doc object, a *api) error {
 	}
 	paths[procoreRoute] = object{
 		"get":   procoreShow(),
-		"patch": procoreUpdate(runValidations, requestID),
+		"patch": procoreUpdate(runValidations, requestID, validateOnly),
 	}
 	delete(defs, "DirectoryServiceUpdateCompanyUserBody") // the generator's body of the binding the gateway overrides
 	addTag(doc, procoreTag, "Procore's own routes, requests and responses (Procore API v1.3, Core > Directory): "+
@@ -161,8 +170,8 @@ func procoreShow() object {
 	}
 }
 
-func procoreUpdate(runValidations, requestID object) object {
-	return object{
+func procoreUpdate(runValidations, requestID, validateOnly object) object {
+	op := object{
 		"operationId": "Procore_UpdateCompanyUser",
 		"summary":     "Updates a company user as Procore's Update Company User does.",
 		"description": "Procore's own request, answered as Procore answers it, so a caller of Procore only changes its base URL.\n\n" +
@@ -177,12 +186,39 @@ func procoreUpdate(runValidations, requestID object) object {
 			runValidations,
 			updateMaskParam(),
 			requestID,
+			validateOnly,
 			idempotencyKeyParam(),
 			object{"name": "body", "in": "body", "required": true, "schema": object{"$ref": "#/definitions/ProcoreUpdateCompanyUserBody"}},
 		),
 		"responses": procoreResponses("The updated user"),
 		"tags":      list{procoreTag},
 	}
+	_ = addPreviewHeader(op) // procoreResponses has a 200
+	return op
+}
+
+// previewHeader is the response header of a `?validate_only=true` update
+// (service.ProcoreRequestHeader), documented on both PATCH routes.
+const previewHeader = "X-Procore-Request"
+
+// addPreviewHeader documents the header on an operation's 200 response.
+func addPreviewHeader(op object) error {
+	ok, err := at(op, "responses", "200")
+	if err != nil {
+		return err
+	}
+	headers, _ := ok["headers"].(object)
+	if headers == nil {
+		headers = object{}
+	}
+	headers[previewHeader] = object{
+		"type": "string",
+		"description": "Only with `validate_only=true`: the request the update would send Procore, as JSON (non-ASCII escaped): " +
+			"`{\"request\": {\"method\", \"path\", \"query\", \"company_id\", \"content_type\", \"body\" or \"form\"}, " +
+			"\"if_refused\": {...}, \"note\": \"...\"}`; `request` is null when the update writes nothing. Nothing was sent.",
+	}
+	ok["headers"] = headers
+	return nil
 }
 
 // addTag adds a top-level tag unless it is there.

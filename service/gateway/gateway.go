@@ -63,6 +63,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 		runtime.WithMiddlewares(checks.middleware),
 		runtime.WithForwardResponseRewriter(procoreResponse),
 		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 	)
 	checks.mux = mux
 	client := directoryv1.NewDirectoryServiceClient(conn)
@@ -118,6 +119,16 @@ func incomingHeader(key string) (string, bool) {
 		return auth.CallerIdentityHeader, true
 	}
 	return runtime.DefaultHeaderMatcher(key)
+}
+
+// outgoingHeader returns a validate_only update's request preview as the
+// X-Procore-Request header, the name the README documents for curl users;
+// other metadata keeps grpc-gateway's Grpc-Metadata- prefix.
+func outgoingHeader(key string) (string, bool) {
+	if key == service.ProcoreRequestHeader {
+		return http.CanonicalHeaderKey(key), true
+	}
+	return runtime.MetadataHeaderPrefix + key, true
 }
 
 // procoreResponse renders the Procore-compatible route's answer as Procore

@@ -28,7 +28,8 @@ import (
 // exactly as Procore accepts it, so a caller of Procore only changes its base
 // URL: a JSON body `{"user": {...}}` or a multipart/form-data body of
 // `user[<field>]` fields and a `user[avatar]` file, and the query parameters
-// `run_configurable_validations` and (ours) `update_mask`.
+// `run_configurable_validations` and (ours) `update_mask`, `request_id` and
+// `validate_only`.
 //
 // The proto binds this route with `body: "*"`, for which grpc-gateway's
 // generated handler neither reads the query nor infers a mask, so this
@@ -76,6 +77,13 @@ func decodeProcoreUpdate(r *http.Request, params map[string]string) (*directoryv
 		inferred = decodeProcoreJSON(r, req, bad)
 	default: // refused with 415 by requestChecks; kept for direct callers
 		bad("Content-Type", "UNSUPPORTED_MEDIA_TYPE", "content type %q: send application/json or multipart/form-data", printableName(mediaType))
+	}
+	if v, ok := q["validate_only"]; ok {
+		b, err := strconv.ParseBool(v[len(v)-1])
+		if err != nil {
+			bad("validate_only", "INVALID_QUERY_PARAMETER", "validate_only must be true or false")
+		}
+		req.ValidateOnly = b
 	}
 	if v, ok := q["request_id"]; ok { // or the Idempotency-Key header (idempotencyKey)
 		req.RequestId = v[len(v)-1]

@@ -33,7 +33,7 @@ import (
 // refused separately (avatarQueryViolations), with their own reason.
 func queryParams(method string) []string {
 	if method == http.MethodPatch {
-		return []string{"update_mask", "run_configurable_validations", "request_id"}
+		return []string{"update_mask", "run_configurable_validations", "request_id", "validate_only"}
 	}
 	return nil // GET: the path names the user; there is nothing else to say
 }

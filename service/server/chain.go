@@ -22,7 +22,8 @@ import (
 //
 //  1. recovery: a panic becomes INTERNAL, and everything below still ran
 //     in a call that answers;
-//  2. the access log, which so sees every call's final code;
+//  2. the access log, which so sees every call's final code, and the retry
+//     pushback trailer for clients with a retry policy (pushback.go);
 //  3. metrics (calls by method and code, handling time);
 //  4. the stop gate, which refuses calls once the server stops and cancels
 //     those in flight at the shutdown deadline with a cause the service
@@ -38,6 +39,7 @@ func (cfg *Config) interceptors(log *slog.Logger, gate *stopGate, guard *decodeG
 			return service.NewError(codes.Internal, service.ReasonInternal, "internal error", nil)
 		})),
 		telemetry.AccessLog(log),
+		RetryPushback(), // pushback.go
 	}
 	if cfg.Telemetry != nil {
 		chain = append(chain, cfg.Telemetry.Metrics.UnaryServerInterceptor())

@@ -44,6 +44,8 @@ func sampleQuery(name string) (string, bool) {
 		return "false", true
 	case "request_id":
 		return uuid.NewString(), true
+	case "validate_only":
+		return "true", true
 	}
 	return "", false
 }

@@ -20,16 +20,16 @@ import (
 // last status, the number of requests sent, Procore's X-Request-Id) and the
 // trace id when the call is traced. The request id is the caller's
 // x-request-id when valid, else a new one, and is returned to the caller
-// in the x-request-id header metadata. Nothing from the request or response
+// in the x-request-id metadata (returnRequestID). Nothing from the request or response
 // body, and no credential, is logged.
 func AccessLog(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		md, _ := metadata.FromIncomingContext(ctx)
 		id := requestIDFromMetadata(md)
-		_ = grpc.SetHeader(ctx, metadata.Pairs(RequestIDHeader, id))
 		ctx, stats := upstream.WithCallStats(ctx)
 		resp, err := handler(ctx, req)
+		returnRequestID(ctx, id, err)
 		code := status.Code(err)
 		level := slog.LevelInfo
 		if isServerFault(code) {
@@ -52,6 +52,21 @@ func AccessLog(log *slog.Logger) grpc.UnaryServerInterceptor {
 		log.LogAttrs(ctx, level, "call", attrs...)
 		return resp, err
 	}
+}
+
+// returnRequestID returns the request id to the caller: in the header
+// metadata of a successful call, in the trailer of a failed one. A failed
+// call must send no header metadata, so that it is a Trailers-Only
+// response: gRPC clients never retry a call once response headers have
+// arrived (gRFC A6), and a client's retry policy for UNAVAILABLE (the
+// README's "Calling it from Go") would otherwise never take effect.
+func returnRequestID(ctx context.Context, id string, err error) {
+	md := metadata.Pairs(RequestIDHeader, id)
+	if err != nil {
+		_ = grpc.SetTrailer(ctx, md)
+		return
+	}
+	_ = grpc.SetHeader(ctx, md)
 }
 
 // isServerFault reports the codes that point at this service or Procore

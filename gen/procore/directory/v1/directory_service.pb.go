@@ -114,7 +114,19 @@ type UpdateCompanyUserRequest struct {
 	// update is known to be applied it is never sent again. The same id with a
 	// different request is INVALID_ARGUMENT. Ids are kept 24 hours by default.
 	// Over REST, the `Idempotency-Key` header sets it.
-	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// When true, the update is checked but not made (AIP-163): the request
+	// runs through validation, mask resolution, authorization and the
+	// required-fields rule, the current record is read (one GET, under the
+	// same rate budget as any call), and no PATCH is sent. The answer is the
+	// user as the update would leave it (the current record with the masked
+	// fields applied), and the `x-procore-request` response metadata (over
+	// REST, the `X-Procore-Request` header) holds, as JSON, the exact request
+	// Procore would be sent: method, path, query, content type, and the
+	// body's fields and values. A validate_only request is never recorded
+	// under its request_id: the same id then makes the update for real.
+	// Over REST, `?validate_only=true`.
+	ValidateOnly  bool `protobuf:"varint,8,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -198,6 +210,13 @@ func (x *UpdateCompanyUserRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *UpdateCompanyUserRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
+}
+
 // AvatarUpload is an image to upload as the user's avatar.
 type AvatarUpload struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -274,7 +293,7 @@ const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"company_id\x18\x01 \x01(\x03B\n" +
 	"\xe0A\x02\xbaH\x04\"\x02 \x00R\tcompanyId\x12\x1a\n" +
 	"\x02id\x18\x02 \x01(\x03B\n" +
-	"\xe0A\x02\xbaH\x04\"\x02 \x00R\x02id\"\xbc\x03\n" +
+	"\xe0A\x02\xbaH\x04\"\x02 \x00R\x02id\"\xe6\x03\n" +
 	"\x18UpdateCompanyUserRequest\x12)\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\x03B\n" +
@@ -287,7 +306,8 @@ const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"\x1crun_configurable_validations\x18\x05 \x01(\bB\x03\xe0A\x01H\x00R\x1arunConfigurableValidations\x88\x01\x01\x12?\n" +
 	"\x06avatar\x18\x06 \x01(\v2\".procore.directory.v1.AvatarUploadB\x03\xe0A\x04R\x06avatar\x12-\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tB\x0e\xe0A\x01\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestIdB\x1f\n" +
+	"request_id\x18\a \x01(\tB\x0e\xe0A\x01\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12(\n" +
+	"\rvalidate_only\x18\b \x01(\bB\x03\xe0A\x01R\fvalidateOnlyB\x1f\n" +
 	"\x1d_run_configurable_validations\"\xc9\x01\n" +
 	"\fAvatarUpload\x12)\n" +
 	"\acontent\x18\x01 \x01(\fB\x0f\xe0A\x02\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x05R\acontent\x12?\n" +

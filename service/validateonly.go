@@ -1,0 +1,95 @@
+package service
+
+import (
+	"context"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// ProcoreRequestHeader is the response metadata key (over REST, the
+// X-Procore-Request header) in which a validate_only update (AIP-163)
+// returns, as JSON, the request it would send Procore. It is the caller's
+// own data, so it goes to the caller and nowhere else: no log, span or
+// metric reads response metadata.
+const ProcoreRequestHeader = "x-procore-request"
+
+// procoreRequestPreview is the JSON of ProcoreRequestHeader.
+type procoreRequestPreview struct {
+	// Request is what would be sent; null when the update writes nothing.
+	Request *upstream.RequestPreview `json:"request"`
+	// IfRefused is what would be sent next if Procore refused Request for
+	// a required field it leaves out (--required-fields=auto, for a company
+	// not yet known to refuse partial bodies): the same body with those
+	// fields unchanged from the current record.
+	IfRefused *upstream.RequestPreview `json:"if_refused,omitempty"`
+	// Note says what the preview cannot know, in words.
+	Note string `json:"note,omitempty"`
+}
+
+// validateOnly is the send step of a validate_only update: everything before
+// it (validation, the mask, authorization, the required-fields rule and its
+// fill) has run as for a real update, and here, instead of the PATCH, the
+// current record is read (one GET, through the same admission and rate
+// budget as any call), the patch is applied to it in memory, and the
+// request the PATCH would be is described in ProcoreRequestHeader.
+func (s *Service) validateOnly(ctx context.Context, u *update) (*upstream.User, error) {
+	cur, err := s.currentRecord(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	preview := procoreRequestPreview{}
+	var notes []string
+	if !u.writes() {
+		notes = append(notes, "the update writes no field: nothing would be sent to Procore, and the answer is the current record")
+		return cur, s.setPreview(ctx, preview, notes)
+	}
+	if preview.Request, err = upstream.PreviewUpdate(u.request()); err != nil {
+		return nil, fromUpstream(ctx, opUpdate, err)
+	}
+	if len(u.required.onRefusal) > 0 {
+		filled := *u
+		filled.patch = u.patch.Clone()
+		filled.required.fill = u.required.onRefusal
+		if err := s.completeRequired(ctx, &filled); err != nil {
+			return nil, err
+		}
+		if preview.IfRefused, err = upstream.PreviewUpdate(filled.request()); err != nil {
+			return nil, fromUpstream(ctx, opUpdate, err)
+		}
+		notes = append(notes, "--required-fields=auto: Procore is sent only the masked fields; a validate_only cannot learn whether it accepts a body without "+
+			fieldNames(u.required.onRefusal)+", so if_refused is the request that would follow a refusal (those fields unchanged from the current record)")
+	}
+	if len(u.required.withheld) > 0 {
+		notes = append(notes, fieldNames(u.required.withheld)+" is not sent (--admin-fields=included): a Procore that requires it in every body would refuse the update")
+	}
+	return u.patch.ApplyTo(cur), s.setPreview(ctx, preview, notes)
+}
+
+// setPreview sends the preview as response header metadata. A transport
+// that cannot carry it fails the call: a validate_only answer without its
+// preview would hide what the caller asked to see.
+func (s *Service) setPreview(ctx context.Context, p procoreRequestPreview, notes []string) error {
+	p.Note = strings.Join(notes, "; ")
+	b, err := upstream.ASCIIJSON(p)
+	if err != nil {
+		return NewError(codes.Internal, ReasonInternal, opUpdate+": cannot encode the request preview", nil)
+	}
+	if err := grpc.SetHeader(ctx, metadata.Pairs(ProcoreRequestHeader, string(b))); err != nil {
+		return NewError(codes.Internal, ReasonInternal, opUpdate+": cannot return the request preview: "+err.Error(), nil)
+	}
+	return nil
+}
+
+// fieldNames lists fields for a note: "last_name and email_address".
+func fieldNames(fields []upstream.Field) string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return strings.Join(names, " and ")
+}
