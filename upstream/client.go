@@ -48,9 +48,9 @@ type Client struct {
 	pacingBurst int
 	// budgets, when set, makes the client's rate limits a shared
 	// budget built over the in-process one (WithSharedBudgets).
-	budgets func(local *admission.Limits) admission.Budgets
-	breakerCfg  BreakerConfig
-	breaker     *admission.Breaker // nil: disabled
+	budgets    func(local *admission.Limits) admission.Budgets
+	breakerCfg BreakerConfig
+	breaker    *admission.Breaker // nil: disabled
 
 	bufs sync.Pool
 	// writable is each writable field's JSON type (see Fields).
