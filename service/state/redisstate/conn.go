@@ -19,7 +19,7 @@ import (
 // costs a call at most one short wait before it falls back to local state.
 const (
 	// DefaultTimeout bounds dialling, each read and each write.
-	DefaultTimeout = 250 * time.Millisecond
+	DefaultTimeout = time.Second
 	// DefaultProbeInterval is how often Redis is pinged and this replica's
 	// presence renewed.
 	DefaultProbeInterval = time.Second

@@ -25,7 +25,7 @@ const (
 	// (an hour).
 	keyTTL = 2 * time.Hour
 	// opTimeout bounds one script run.
-	opTimeout = 500 * time.Millisecond
+	opTimeout = 2 * time.Second
 )
 
 // Link is the shared Redis connection and its health (redisstate.Conn):
