@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +50,9 @@ type Conn struct {
 
 	stop context.CancelFunc
 	done chan struct{}
+	// poke asks the probe to run now: a command timed out, which may be
+	// a slow moment (a starved CPU) rather than Redis gone.
+	poke chan struct{}
 }
 
 // Option configures a Conn.
@@ -116,7 +121,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Conn, error) {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	c := &Conn{client: redis.NewClient(o), prefix: DefaultPrefix, interval: DefaultProbeInterval,
-		log: slog.New(slog.DiscardHandler), id: hex.EncodeToString(b[:]), done: make(chan struct{})}
+		log: slog.New(slog.DiscardHandler), id: hex.EncodeToString(b[:]), done: make(chan struct{}), poke: make(chan struct{}, 1)}
 	c.replicas.Store(1)
 	for _, opt := range opts {
 		opt(c)
@@ -157,9 +162,19 @@ func (c *Conn) Replicas() int { return int(c.replicas.Load()) }
 
 // Failed records a failed command: unless it is a Redis answer (a missing
 // key, a script's refusal) or the caller's own context, Redis is taken to
-// be unreachable until the next successful probe.
+// be unreachable until the next successful probe. A time-out only makes
+// the probe run at once (its longer time-out decides): one slow answer
+// under load must not split the fleet's budget.
 func (c *Conn) Failed(ctx context.Context, err error) {
 	if err == nil || errors.Is(err, redis.Nil) || ctx.Err() != nil {
+		return
+	}
+	var nerr net.Error
+	if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &nerr) && nerr.Timeout()) {
+		select {
+		case c.poke <- struct{}{}:
+		default:
+		}
 		return
 	}
 	var rerr redis.Error
@@ -236,6 +251,8 @@ func (c *Conn) loop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			c.probe(ctx)
+		case <-c.poke:
 			c.probe(ctx)
 		}
 	}

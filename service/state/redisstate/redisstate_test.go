@@ -52,7 +52,10 @@ func waitUp(t *testing.T, c *redisstate.Conn, want bool) {
 func TestIdempotencyAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
-	a, b := store(t, replica(t, srv)), store(t, replica(t, srv))
+	ca, cb := replica(t, srv), replica(t, srv)
+	waitUp(t, ca, true)
+	waitUp(t, cb, true)
+	a, b := store(t, ca), store(t, cb)
 	ctx := context.Background()
 	fp := []byte("fp-1")
 	if ans, err := a.Claim(ctx, "k", fp); ans != nil || err != nil {
