@@ -232,6 +232,18 @@ func TestFlagsExist(t *testing.T) {
 	}
 	help, _ := exec.Command(bin, "-h").CombinedOutput()
 	d := find[*appsv1.Deployment](t, decodeAll(t), "Deployment", "directoryd")
+	// The fleet shares its state: the Redis URL, and its password from the
+	// Secret (never in the args).
+	c := d.Spec.Template.Spec.Containers[0]
+	if !slices.Contains(c.Args, "--redis-url=redis://directoryd-redis:6379/0") {
+		t.Error("the Deployment passes no --redis-url")
+	}
+	if !slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
+		return e.Name == "DIRECTORYD_REDIS_PASSWORD" && e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil &&
+			e.ValueFrom.SecretKeyRef.Name == "directoryd-redis"
+	}) {
+		t.Error("DIRECTORYD_REDIS_PASSWORD does not come from the directoryd-redis Secret")
+	}
 	for _, a := range d.Spec.Template.Spec.Containers[0].Args {
 		name, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
 		if !bytes.Contains(help, []byte("  -"+name+" ")) && !bytes.Contains(help, []byte("  -"+name+"\n")) {

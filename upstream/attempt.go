@@ -35,7 +35,7 @@ type outcome struct {
 
 // attempt sends one request and classifies the result. It always releases
 // the rate-limit admission, recording what the response reported.
-func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim *admission.Budget, n int) (out outcome) {
+func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim admission.Admission, n int) (out outcome) {
 	ctx, span := c.startAttemptSpan(ctx, cl, cred, n)
 	start := time.Now()
 	var (

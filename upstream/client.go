@@ -44,10 +44,13 @@ type Client struct {
 	// Admission, in the order it applies: a concurrency slot per
 	// operation, the credential's rate limit and pacing, the breaker.
 	slots       *admission.Limiter // nil: no limit
-	limits      *admission.Limits
+	limits      admission.Budgets
 	pacingBurst int
-	breakerCfg  BreakerConfig
-	breaker     *admission.Breaker // nil: disabled
+	// budgets, when set, makes the client's rate limits a shared
+	// budget built over the in-process one (WithSharedBudgets).
+	budgets    func(local *admission.Limits) admission.Budgets
+	breakerCfg BreakerConfig
+	breaker    *admission.Breaker // nil: disabled
 
 	bufs sync.Pool
 	// writable is each writable field's JSON type (see Fields).
@@ -107,7 +110,11 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	c.limits = admission.NewLimits(c.pacingBurst)
+	local := admission.NewLimits(c.pacingBurst)
+	c.limits = local
+	if c.budgets != nil {
+		c.limits = c.budgets(local)
+	}
 	c.breaker = admission.NewBreaker(c.breakerCfg, c.observers.breakerState)
 	return c, nil
 }
@@ -161,7 +168,7 @@ func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*Use
 // RateLimit returns the rate-limit state last seen for a credential ID
 // (for metrics and health reporting).
 func (c *Client) RateLimit(credentialID string) RateLimit {
-	return c.limits.For(credentialID, c.now()).Snapshot()
+	return c.limits.Admission(credentialID, c.now()).Snapshot()
 }
 
 func checkIDs(companyID, userID int64) error {

@@ -21,3 +21,13 @@ const DefaultPacingBurst = admission.DefaultPacingBurst
 func WithPacing(burst int) Option {
 	return func(c *Client) { c.pacingBurst = max(burst, 0) }
 }
+
+// WithSharedBudgets replaces the client's per-credential rate limits and
+// pacing with shared ones: shared receives the in-process limits (with
+// WithPacing's burst) and returns the budgets every attempt takes from. A
+// fleet of replicas on one credential uses it to spend Procore's budget
+// together (a Redis-backed one, say), keeping the in-process limits for
+// when the shared store is unreachable. Nil keeps the in-process limits.
+func WithSharedBudgets(shared func(local *admission.Limits) admission.Budgets) Option {
+	return func(c *Client) { c.budgets = shared }
+}

@@ -69,7 +69,7 @@ func (c *Client) run(ctx context.Context, cl *call, attempts, lastStatus *int) (
 			}
 			return fail(e)
 		}
-		lim := c.limits.For(cred.ID, c.now())
+		lim := c.limits.Admission(cred.ID, c.now())
 		spent, err := lim.Acquire(ctx, c.now)
 		if err != nil || spent != nil {
 			breakerDone(admission.Ignore)

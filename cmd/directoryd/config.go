@@ -104,6 +104,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	}
 	cfg.ClientID = getenv("PROCORE_CLIENT_ID")
 	cfg.ClientSecret = getenv("PROCORE_CLIENT_SECRET")
+	cfg.State.RedisPassword = getenv("DIRECTORYD_REDIS_PASSWORD")
 	cfg.Ops.readEnv(getenv)
 
 	var err error

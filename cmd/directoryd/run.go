@@ -40,10 +40,16 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	shared, closeShared, err := cfg.State.openShared(ctx, tel, log)
+	if err != nil {
+		return err
+	}
+	defer closeShared()
 	sc, err := cfg.server(tel, log)
 	if err != nil {
 		return err
 	}
+	sc.SharedState = shared
 	srv, err := server.New(ctx, sc)
 	if err != nil {
 		return err
@@ -90,7 +96,7 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		}
 	}()
 	log.Info("directoryd serving", "grpc", grpcLis.Addr().String(), "http", httpLis.Addr().String(),
-		"upstream", cfg.UpstreamURL, "auth", cfg.Auth, "required_fields", cfg.RequiredFields.String(), "admin_fields", cfg.AdminFields.String(), "dev", cfg.Dev, "callers", cfg.Security.describe())
+		"upstream", cfg.UpstreamURL, "auth", cfg.Auth, "required_fields", cfg.RequiredFields.String(), "admin_fields", cfg.AdminFields.String(), "dev", cfg.Dev, "callers", cfg.Security.describe(), "shared_state", shared != nil)
 	fmt.Fprintf(stdout, "directoryd listening: grpc=%s http=%s\n", grpcLis.Addr(), httpLis.Addr())
 	if cfg.ShutdownTimeout <= cfg.Limits.CallTimeout {
 		log.Warn("--shutdown-timeout is not above --call-timeout: a stop may answer calls in flight UNAVAILABLE before Procore does",

@@ -97,10 +97,10 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 	handle("GET /readyz", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		resp, err := health.Check(r.Context(), &healthpb.HealthCheckRequest{Service: directoryv1.DirectoryService_ServiceDesc.ServiceName})
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			http.Error(w, strings.TrimSuffix("not ready\n"+readyDetail(gcfg.readyDetail), "\n"), http.StatusServiceUnavailable)
 			return
 		}
-		_, _ = io.WriteString(w, "ready\n")
+		_, _ = io.WriteString(w, "ready\n"+readyDetail(gcfg.readyDetail))
 	}))
 	for _, r := range gcfg.handlers {
 		handle(r.pattern, r.h)

@@ -9,6 +9,8 @@ type Option func(*config)
 type config struct {
 	handlers   []route
 	middleware []func(http.Handler) http.Handler
+	// readyDetail adds lines to /readyz's body (nil: none).
+	readyDetail func() string
 }
 
 type route struct {
@@ -28,10 +30,26 @@ func WithMiddleware(mw func(http.Handler) http.Handler) Option {
 	return func(c *config) { c.middleware = append(c.middleware, mw) }
 }
 
+// WithReadinessDetail adds detail() as a second line to /readyz's body,
+// whatever the answer: the state of what the replica depends on without
+// being unready for it (the fleet's shared state, degraded or not), for
+// the operator reading the probe.
+func WithReadinessDetail(detail func() string) Option {
+	return func(c *config) { c.readyDetail = detail }
+}
+
 // wrap wraps h in the middleware, the first given outermost.
 func (c *config) wrap(h http.Handler) http.Handler {
 	for i := len(c.middleware) - 1; i >= 0; i-- {
 		h = c.middleware[i](h)
 	}
 	return h
+}
+
+// readyDetail is detail's line for /readyz ("" without one).
+func readyDetail(detail func() string) string {
+	if detail == nil {
+		return ""
+	}
+	return detail() + "\n"
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/state"
+	"github.com/procore-directory/procore-directory/service/state/redisstate"
 	"github.com/procore-directory/procore-directory/service/telemetry"
 	"github.com/procore-directory/procore-directory/upstream"
 )
@@ -152,6 +153,16 @@ type Config struct {
 	IdempotencyMaxKeys   int
 	IdempotencyStore     state.IdempotencyStore
 	Locker               state.Locker
+	// PartialBodies, when set, replaces --required-fields=auto's
+	// in-process memory of the companies that refuse partial bodies.
+	PartialBodies service.PartialBodyMemory
+
+	// SharedState, when set, makes this replica share with the fleet,
+	// through Redis: Procore's rate budget per credential, the request_id
+	// records, the per-user write locks and PartialBodies (each unless set
+	// explicitly above). While Redis is down each falls back to its
+	// in-process default, and /readyz says so. Nil: in-process state only.
+	SharedState *redisstate.Conn
 
 	// GRPCCredentials secure the gRPC listener; nil: plaintext.
 	GRPCCredentials credentials.TransportCredentials

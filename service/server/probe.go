@@ -30,7 +30,7 @@ type probes struct {
 	http *http.Server
 }
 
-func newProbes(h *health.Server) *probes {
+func newProbes(h *health.Server, detail func() string) *probes {
 	g := grpc.NewServer()
 	healthpb.RegisterHealthServer(g, h)
 	mux := http.NewServeMux()
@@ -40,10 +40,10 @@ func newProbes(h *health.Server) *probes {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		resp, err := h.Check(r.Context(), &healthpb.HealthCheckRequest{Service: directoryv1.DirectoryService_ServiceDesc.ServiceName})
 		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
+			http.Error(w, "not ready"+detailLine(detail), http.StatusServiceUnavailable)
 			return
 		}
-		_, _ = io.WriteString(w, "ready\n")
+		_, _ = io.WriteString(w, "ready\n"+strings.TrimPrefix(detailLine(detail)+"\n", "\n"))
 	})
 	var protocols http.Protocols
 	protocols.SetHTTP1(true)
@@ -79,4 +79,12 @@ func (s *Server) ServeProbes(l net.Listener) error {
 func (p *probes) close(ctx context.Context) {
 	_ = p.http.Shutdown(ctx)
 	p.grpc.Stop()
+}
+
+// detailLine is "\n" and detail's line, or "" without detail.
+func detailLine(detail func() string) string {
+	if detail == nil {
+		return ""
+	}
+	return "\n" + detail()
 }

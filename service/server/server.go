@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc:    g,
 		inproc:  inproc,
 		health:  h,
-		probes:  newProbes(h),
+		probes:  newProbes(h, cfg.readinessDetail()),
 		handler: gw,
 		http: &http.Server{
 			Handler:           gw,
@@ -148,6 +148,7 @@ func (cfg *Config) upstream(log *slog.Logger) (service.Upstream, error) {
 	if cfg.Telemetry != nil {
 		opts = append(opts, cfg.Telemetry.ClientOptions()...)
 	}
+	opts = append(opts, cfg.sharedBudgets()...)
 	return upstream.New(cfg.UpstreamURL, append(opts, cfg.UpstreamOptions...)...)
 }
 
@@ -161,6 +162,9 @@ func (cfg *Config) gatewayOptions() []gateway.Option {
 			gateway.WithHandler("GET /metrics", t.MetricsHandler()),
 			gateway.WithMiddleware(telemetry.RequestIDMiddleware),
 			gateway.WithMiddleware(t.HTTPTracing))
+	}
+	if d := cfg.readinessDetail(); d != nil {
+		opts = append(opts, gateway.WithReadinessDetail(d))
 	}
 	return append(opts, gateway.WithMiddleware(gateway.ForwardCallerIdentity))
 }

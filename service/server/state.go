@@ -7,6 +7,10 @@ import (
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/service/state"
+	"github.com/procore-directory/procore-directory/service/state/redisstate"
+	"github.com/procore-directory/procore-directory/upstream"
+	"github.com/procore-directory/procore-directory/upstream/admission"
+	"github.com/procore-directory/procore-directory/upstream/admission/redisbudget"
 )
 
 // serviceOptions are the core's options cfg describes: the required-fields
@@ -26,10 +30,25 @@ func (cfg *Config) serviceOptions(log *slog.Logger) ([]service.Option, error) {
 			return nil, err
 		}
 		store = mem
+		if conn := cfg.SharedState; conn != nil {
+			store = redisstate.NewIdempotencyStore(conn, mem, cfg.IdempotencyRetention,
+				redisstate.WithClaimLease(max(redisstate.DefaultClaimLease, 2*cfg.Limits.CallTimeout)))
+		}
 	}
 	opts = append(opts, service.WithIdempotencyStore(store))
-	if cfg.Locker != nil {
-		opts = append(opts, service.WithLocker(cfg.Locker))
+	locker := cfg.Locker
+	if locker == nil && cfg.SharedState != nil {
+		locker = redisstate.NewLocker(cfg.SharedState)
+	}
+	if locker != nil {
+		opts = append(opts, service.WithLocker(locker))
+	}
+	partial := cfg.PartialBodies
+	if partial == nil && cfg.SharedState != nil {
+		partial = redisstate.NewPartialBodies(cfg.SharedState, service.NewPartialBodyMemory(0))
+	}
+	if partial != nil {
+		opts = append(opts, service.WithPartialBodyMemory(partial))
 	}
 	if cfg.Telemetry != nil {
 		opts = append(opts, service.WithObserver(cfg.Telemetry.Metrics))
@@ -44,4 +63,25 @@ func callerScope(ctx context.Context) string {
 		return "caller:" + c.ID
 	}
 	return ""
+}
+
+// sharedBudgets is the Procore client's option that takes every
+// credential's rate budget from the fleet's (none without SharedState).
+func (cfg *Config) sharedBudgets() []upstream.Option {
+	conn := cfg.SharedState
+	if conn == nil {
+		return nil
+	}
+	burst := cfg.PacingBurst
+	return []upstream.Option{upstream.WithSharedBudgets(func(local *admission.Limits) admission.Budgets {
+		return redisbudget.New(conn, local, burst)
+	})}
+}
+
+// readinessDetail is the shared state's line in /readyz (nil without it).
+func (cfg *Config) readinessDetail() func() string {
+	if cfg.SharedState == nil {
+		return nil
+	}
+	return cfg.SharedState.Status
 }

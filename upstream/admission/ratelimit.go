@@ -28,6 +28,9 @@ type Limits struct {
 	states map[string]*Budget
 	// burst is the pacing burst; 0 turns pacing off.
 	burst int
+	// share, when set, is how many replicas are estimated to spend the
+	// same budget: each admits only its part (SetShare).
+	share func() int
 }
 
 // maxIdleLimitStates bounds the map when many pass-through tokens come and
@@ -38,6 +41,17 @@ const maxIdleLimitStates = 4096
 // NewLimits returns empty per-credential state whose budgets pace in
 // bursts of burst requests (0 or less: no pacing; see DefaultPacingBurst).
 func NewLimits(burst int) *Limits { return &Limits{burst: max(burst, 0)} }
+
+// SetShare makes every budget admit only Remaining/share() of what Procore
+// reports (share() below 1 counts as 1). A fleet's shared budget sets it
+// while its store is unreachable: the replicas then spend one budget
+// without seeing each other, and splitting it by their last known number is
+// the estimate that keeps them under Procore's limit. Call it before use.
+func (r *Limits) SetShare(share func() int) { r.share = share }
+
+// Admission implements Budgets: the credential's Budget admits each of its
+// attempts.
+func (r *Limits) Admission(id string, now time.Time) Admission { return r.For(id, now) }
 
 // For returns the budget of the credential id, created on first use.
 func (r *Limits) For(id string, now time.Time) *Budget {
@@ -56,7 +70,7 @@ func (r *Limits) For(id string, now time.Time) *Budget {
 			}
 		}
 	}
-	s := &Budget{changed: make(chan struct{}), pace: newPacer(r.burst)}
+	s := &Budget{changed: make(chan struct{}), pace: newPacer(r.burst), share: r.share}
 	r.states[id] = s
 	return s
 }
@@ -78,6 +92,20 @@ type Budget struct {
 	// changed is closed and replaced whenever a request completes, so
 	// waiters re-check without polling.
 	changed chan struct{}
+	// share is Limits.share (nil: this replica spends the whole budget).
+	share func() int
+}
+
+// remainingLocked is the reported Remaining this replica may spend: all
+// of it, or its share while replicas split the budget by estimate.
+func (s *Budget) remainingLocked() RateLimit {
+	rl := s.rl
+	if s.share != nil {
+		if n := s.share(); n > 1 {
+			rl.Remaining /= n
+		}
+	}
+	return rl
 }
 
 // Spent says the budget is spent until after the caller's deadline.
@@ -94,7 +122,7 @@ type Spent struct {
 // unknown budget (never reported, or the window ended) is probed by one
 // request at a time.
 func (s *Budget) admitsLocked(t time.Time) bool {
-	rl := s.rl
+	rl := s.remainingLocked()
 	switch {
 	case rl.Known && rl.Reset.After(t):
 		return rl.Remaining-s.inflight > 0
@@ -115,7 +143,7 @@ func (s *Budget) Acquire(ctx context.Context, now func() time.Time) (*Spent, err
 	for {
 		s.mu.Lock()
 		t := now()
-		rl := s.rl
+		rl := s.remainingLocked()
 		if s.admitsLocked(t) {
 			return s.paceLocked(ctx, t, now) // unlocks
 		}
@@ -158,7 +186,7 @@ func (s *Budget) paceLocked(ctx context.Context, t time.Time, now func() time.Ti
 		s.mu.Unlock()
 		return nil, nil
 	}
-	rl := s.rl
+	rl := s.remainingLocked()
 	s.pace.tune(rl, s.inflight, t)
 	delay, res := s.pace.reserve(t)
 	if rl.Known && rl.Reset.After(t) {
@@ -203,6 +231,22 @@ func (s *Budget) Release(rl RateLimit, reported, answered bool) {
 		s.answered = true
 	}
 	s.inflight--
+	close(s.changed)
+	s.changed = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Observe records a report that no request of this budget's own brought:
+// a shared budget keeps the local one current with what it sees, so that
+// falling back to it (the store unreachable) starts from the latest report.
+func (s *Budget) Observe(rl RateLimit, reported, answered bool) {
+	s.mu.Lock()
+	if reported {
+		s.observeLocked(rl)
+	}
+	if answered {
+		s.answered = true
+	}
 	close(s.changed)
 	s.changed = make(chan struct{})
 	s.mu.Unlock()
