@@ -76,8 +76,15 @@ type process struct {
 
 func start(t *testing.T, bin string, args ...string) *process {
 	t.Helper()
+	return startEnv(t, bin, nil, args...)
+}
+
+// startEnv is start with extra environment variables (KEY=value), such as
+// the Procore client credentials, which directoryd reads only from there.
+func startEnv(t *testing.T, bin string, env []string, args ...string) *process {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "DIRECTORYD_LOG_LEVEL=debug")
+	cmd.Env = append(append(os.Environ(), "DIRECTORYD_LOG_LEVEL=debug"), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
