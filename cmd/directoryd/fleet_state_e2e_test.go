@@ -154,8 +154,9 @@ func TestFleetRedisKilled(t *testing.T) {
 	t.Logf("answers %v", counts)
 }
 
-// waitShared waits until replica's /readyz says the shared state is up
-// (shared) or degraded (!shared); readiness itself stays 200 either way.
+// waitShared waits until replica's /readyz and its directoryd_shared_state_up
+// metric say the shared state is up (shared) or degraded (!shared);
+// readiness itself stays 200 either way.
 func waitShared(t *testing.T, httpAddr string, shared bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -169,14 +170,33 @@ func waitShared(t *testing.T, httpAddr string, shared bool) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("/readyz %d %s: a replica without Redis must stay ready", resp.StatusCode, body)
 		}
-		if degraded := strings.Contains(string(body), "degraded"); degraded != shared {
+		// The metric must say the same (it is set just after the state
+		// flips, so both are polled).
+		want := "directoryd_shared_state_up 0"
+		if shared {
+			want = "directoryd_shared_state_up 1"
+		}
+		metrics := scrapeMetrics(t, httpAddr)
+		if degraded := strings.Contains(string(body), "degraded"); degraded != shared && strings.Contains(metrics, "\n"+want+"\n") {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("/readyz never said shared=%v: %s", shared, body)
+			t.Fatalf("/readyz and /metrics never both said shared=%v: %s (metric %q)", shared, body, want)
 		}
 		time.Sleep(50 * time.Millisecond) // polling an observable state, with a deadline
 	}
+}
+
+// scrapeMetrics returns a replica's /metrics text.
+func scrapeMetrics(t *testing.T, httpAddr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 // TestFleetEmailRace is the non-admin e-mail race against two replicas in
