@@ -12,6 +12,10 @@
 #         one connection, one prebuilt request) calls UpdateCompanyUser
 #   ghz   (GHZ=1 only) ghz, the same call, as a second opinion
 #   rest  restload PATCHes the REST gateway (/v1 route, mask from the body)
+#   bare@grpc, bare@rest  the bare phase again, paced at the grpc and rest
+#         phases' rates: the emulator's CPU per request falls as its load
+#         rises, so the like-for-like floor of a facade phase is the
+#         emulator at that phase's rate (both ratios are reported)
 # Per phase: calls/s, latency percentiles, errors, directoryd's CPU per call
 # and the emulator's (utime+stime from /proc/PID/stat, both sampled over the
 # same phase), directoryd's CPU per call as a ratio to the emulator's per
@@ -115,12 +119,19 @@ RESULTS="$WORK/results.jsonl"
 : >"$RESULTS"
 PROCS=(-pid "$DPID" -upstream-pid "$EPID")
 
+# bare PHASE [RATE]: PATCH the emulator directly, flat out or paced at RATE/s.
+bare() {
+  "$RL" load -phase "$1" -c "$CONC" -d "$DURATION" -rate "${2:-0}" "${PROCS[@]}" \
+    -url "$EMU_URL/rest/v1.3/companies/8089/users/1001" -body "$UPSTREAM_BODY" \
+    -header "Authorization: Bearer $TOKEN" -header "Procore-Company-Id: 8089" \
+    -header "Content-Type: application/json" -header "Accept: application/json" \
+    -header "User-Agent: procore-directory/upstream" >>"$RESULTS"
+}
+# rps PHASE: the calls/s a phase reached, from its summary.
+rps() { sed -n "s/.*\"phase\":\"$1\".*\"rps\":\([0-9.]*\).*/\1/p" "$RESULTS"; }
+
 echo "phase bare: PATCH $EMU_URL directly, $CONC callers, $DURATION" >&2
-"$RL" load -phase bare -c "$CONC" -d "$DURATION" "${PROCS[@]}" \
-  -url "$EMU_URL/rest/v1.3/companies/8089/users/1001" -body "$UPSTREAM_BODY" \
-  -header "Authorization: Bearer $TOKEN" -header "Procore-Company-Id: 8089" \
-  -header "Content-Type: application/json" -header "Accept: application/json" \
-  -header "User-Agent: procore-directory/upstream" >>"$RESULTS"
+bare bare
 
 echo "phase grpc: generated-stub client, UpdateCompanyUser on $GRPC_ADDR, $CONC callers, $DURATION" >&2
 "$RL" grpc -phase grpc -c "$CONC" -d "$DURATION" "${PROCS[@]}" -addr "$GRPC_ADDR" -token "$TOKEN" >>"$RESULTS"
@@ -152,6 +163,15 @@ echo "phase rest: PATCH http://$HTTP_ADDR/v1/companies/8089/users/1001, $CONC ca
 "$RL" load -phase rest -c "$CONC" -d "$DURATION" "${PROCS[@]}" \
   -url "http://$HTTP_ADDR/v1/companies/8089/users/1001" -body "$REST_BODY" \
   -header "Authorization: Bearer $TOKEN" -header "Content-Type: application/json" >>"$RESULTS"
+
+# The like-for-like floors: the emulator paced at each facade phase's rate
+# (its CPU per request falls as its load rises, so the flat-out bare phase
+# flatters it).
+for phase in grpc rest; do
+  r=$(rps "$phase")
+  echo "phase bare@$phase: PATCH $EMU_URL directly at $phase's $r calls/s, $CONC callers, $DURATION" >&2
+  bare "bare@$phase" "$r"
+done
 
 for p in "$DPID" "$EPID"; do
   kill -0 "$p" 2>/dev/null || { echo "process $p died during the run" >&2; exit 1; }

@@ -74,7 +74,7 @@ func runGRPC(args []string) error {
 			return fmt.Errorf("warm-up call: %w", err)
 		}
 	}
-	return measure(*phase, *conc, *dur, *maxReq, *pid, *upPid, send)
+	return measure(*phase, *conc, *dur, *maxReq, *pid, *upPid, 0, send)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -15,6 +15,8 @@
 package main
 
 import (
+	"golang.org/x/time/rate"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -123,6 +125,7 @@ func runLoad(args []string) error {
 		pid     = fs.Int("pid", 0, "process to sample from /proc (CPU per 1,000 calls, RSS); 0: none")
 		upPid   = fs.Int("upstream-pid", 0, "second process to sample the same way (the emulator); 0: none")
 		phase   = fs.String("phase", "rest", "phase name in the summary")
+		perSec  = fs.Float64("rate", 0, "requests per second across all workers (paced with x/time/rate); 0: as fast as the workers go. A bare phase at a facade phase's rate measures the emulator's CPU per request at the same load")
 		headers headerFlags
 	)
 	fs.Var(&headers, "header", "request header 'Name: value' (repeatable)")
@@ -175,13 +178,14 @@ func runLoad(args []string) error {
 		}
 	}
 
-	return measure(*phase, *conc, *dur, *maxReq, *pid, *upPid, send)
+	return measure(*phase, *conc, *dur, *maxReq, *pid, *upPid, *perSec, send)
 }
 
 // measure runs send in a closed loop with conc workers for dur (at most
-// maxReq calls), sampling pid (directoryd) and upPid (the emulator) when
-// set, and prints the phase's summary.
-func measure(phase string, conc int, dur time.Duration, maxReq int64, pid, upPid int, send func(context.Context) error) error {
+// maxReq calls, and at most perSec a second when perSec > 0), sampling pid
+// (directoryd) and upPid (the emulator) when set, and prints the phase's
+// summary.
+func measure(phase string, conc int, dur time.Duration, maxReq int64, pid, upPid int, perSec float64, send func(context.Context) error) error {
 	var mon, upMon *monitor
 	var err error
 	if pid > 0 {
@@ -203,12 +207,19 @@ func measure(phase string, conc int, dur time.Duration, maxReq int64, pid, upPid
 		wg       sync.WaitGroup
 		lats     = make([][]time.Duration, conc)
 	)
+	pace := rate.NewLimiter(rate.Inf, 1)
+	if perSec > 0 {
+		pace = rate.NewLimiter(rate.Limit(perSec), 1)
+	}
 	start := time.Now()
 	for w := range conc {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil && sent.Add(1) <= maxReq {
+				if pace.Wait(ctx) != nil {
+					break // the run ended while waiting for a slot
+				}
 				t := time.Now()
 				// Not ctx: a call in flight at the end finishes and is
 				// counted. Cut off, a gRPC call carries the run's end
@@ -556,15 +567,24 @@ func runTable(args []string) error {
 		rows = append(rows, s)
 	}
 	// The floor: the emulator's CPU per bare PATCH, from the bare phase
-	// (its process then does nothing else).
-	var bare float64
+	// (its process then does nothing else), flat out; and from the phase
+	// "bare@X", paced at phase X's rate: a process's CPU per request
+	// depends on its load (fewer wake-ups per request when busier), so the
+	// like-for-like floor of phase X is the emulator at X's rate.
+	bare := map[string]float64{}
 	for _, r := range rows {
-		if r.Phase == "bare" && r.Upstream != nil {
-			bare = r.Upstream.CPUSecondsPer1000
+		if name, ok := strings.CutPrefix(r.Phase, "bare"); ok && r.Upstream != nil {
+			bare[strings.TrimPrefix(name, "@")] = r.Upstream.CPUSecondsPer1000
 		}
 	}
-	fmt.Println("| phase | conc | calls | errors | calls/s | p50 ms | p95 ms | p99 ms | max ms | directoryd CPU µs/call | emulator CPU µs/call | directoryd ÷ emulator's bare PATCH | RSS first 10 s MiB | RSS last 10 s MiB | peak RSS (VmHWM) MiB |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	ratio := func(cpu, floor float64) string {
+		if floor <= 0 || cpu <= 0 {
+			return ""
+		}
+		return fmt.Sprintf("%.2fx", cpu/floor)
+	}
+	fmt.Println("| phase | conc | calls | errors | calls/s | p50 ms | p95 ms | p99 ms | max ms | directoryd CPU µs/call | emulator CPU µs/call | directoryd ÷ emulator's bare PATCH, flat out | ÷ bare PATCH at the phase's rate | RSS first 10 s MiB | RSS last 10 s MiB | peak RSS (VmHWM) MiB |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		p, u := r.Proc, r.Upstream
 		if p == nil {
@@ -573,13 +593,13 @@ func runTable(args []string) error {
 		if u == nil {
 			u = &Proc{}
 		}
-		ratio := ""
-		if bare > 0 && r.Phase != "bare" && p.CPUSecondsPer1000 > 0 {
-			ratio = fmt.Sprintf("%.2fx", p.CPUSecondsPer1000/bare)
+		flat, matched := "", ""
+		if !strings.HasPrefix(r.Phase, "bare") {
+			flat, matched = ratio(p.CPUSecondsPer1000, bare[""]), ratio(p.CPUSecondsPer1000, bare[r.Phase])
 		}
-		fmt.Printf("| %s | %d | %d | %d | %.0f | %.2f | %.2f | %.2f | %.1f | %.0f | %.0f | %s | %.1f | %.1f | %.1f |\n",
+		fmt.Printf("| %s | %d | %d | %d | %.0f | %.2f | %.2f | %.2f | %.1f | %.0f | %.0f | %s | %s | %.1f | %.1f | %.1f |\n",
 			r.Phase, r.Concurrency, r.Requests, r.Errors, r.RPS, r.P50ms, r.P95ms, r.P99ms, r.MaxMs,
-			p.CPUSecondsPer1000*1000, u.CPUSecondsPer1000*1000, ratio, p.RSSFirst10sMiB, p.RSSLast10sMiB, p.PeakRSSMiB)
+			p.CPUSecondsPer1000*1000, u.CPUSecondsPer1000*1000, flat, matched, p.RSSFirst10sMiB, p.RSSLast10sMiB, p.PeakRSSMiB)
 	}
 	return nil
 }
