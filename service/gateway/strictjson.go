@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/proto"
 )
 
 // strictJSONPb is the gateway's marshaler: runtime.JSONPb, except that a
@@ -33,6 +35,35 @@ func (m strictJSONPb) NewDecoder(r io.Reader) runtime.Decoder {
 		if !json.Valid(body) {
 			return errors.New("request body is not one well-formed JSON value")
 		}
+		if msg := protoTarget(v); msg != nil {
+			// The body is one JSON value (checked above), which is all
+			// JSONPb's decoder would extract with a json.Decoder pass of
+			// its own before handing the same bytes to protojson.
+			return m.UnmarshalOptions.Unmarshal(body, msg)
+		}
 		return m.JSONPb.NewDecoder(bytes.NewReader(body)).Decode(v)
 	})
+}
+
+// protoTarget returns the message v decodes into when v is a message or a
+// pointer to a message pointer (what the generated handlers pass for a body
+// field, `&protoReq.User`), allocating the message as JSONPb would; nil
+// for any other target, which JSONPb's own decoder handles.
+func protoTarget(v any) proto.Message {
+	if msg, ok := v.(proto.Message); ok {
+		return msg
+	}
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return nil
+	}
+	elem := rv.Elem()
+	if elem.Kind() != reflect.Pointer || !elem.Type().Implements(reflect.TypeFor[proto.Message]()) {
+		return nil
+	}
+	if elem.IsNil() {
+		elem.Set(reflect.New(elem.Type().Elem()))
+	}
+	msg, _ := elem.Interface().(proto.Message)
+	return msg
 }
