@@ -37,6 +37,7 @@ type Conn struct {
 	client   *redis.Client
 	prefix   string
 	interval time.Duration
+	timeout  time.Duration
 	log      *slog.Logger
 	onChange func(up bool)
 	id       string // this replica's presence key member
@@ -91,6 +92,18 @@ func WithProbeInterval(d time.Duration) Option {
 	}
 }
 
+// WithTimeout bounds each read and write of a command and a probe
+// (DefaultTimeout). A probe slower than this counts as Redis gone, so a
+// host starved of CPU (a loaded test machine) may want more.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Conn) {
+		if d > 0 {
+			c.timeout = d
+			c.client.Options().ReadTimeout, c.client.Options().WriteTimeout = d, d
+		}
+	}
+}
+
 // WithPrefix sets the prefix of every key (DefaultPrefix), so that several
 // fleets can share one Redis.
 func WithPrefix(p string) Option { return func(c *Conn) { c.prefix = p } }
@@ -120,7 +133,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Conn, error) {
 	o.ContextTimeoutEnabled = true
 	var b [8]byte
 	_, _ = rand.Read(b[:])
-	c := &Conn{client: redis.NewClient(o), prefix: DefaultPrefix, interval: DefaultProbeInterval,
+	c := &Conn{client: redis.NewClient(o), prefix: DefaultPrefix, interval: DefaultProbeInterval, timeout: DefaultTimeout,
 		log: slog.New(slog.DiscardHandler), id: hex.EncodeToString(b[:]), done: make(chan struct{}), poke: make(chan struct{}, 1)}
 	c.replicas.Store(1)
 	for _, opt := range opts {
@@ -261,7 +274,7 @@ func (c *Conn) loop(ctx context.Context) {
 // probe pings Redis and renews this replica's presence (a sorted set
 // scored by expiry), counting the replicas present.
 func (c *Conn) probe(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 4*DefaultTimeout)
+	ctx, cancel := context.WithTimeout(ctx, 4*c.timeout)
 	defer cancel()
 	now := time.Now()
 	key := c.Key("replicas")
@@ -291,7 +304,7 @@ func (c *Conn) Close() error {
 		<-c.done
 	}
 	if c.Up() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*DefaultTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*c.timeout)
 		_ = c.client.ZRem(ctx, c.Key("replicas"), c.id).Err()
 		cancel()
 	}

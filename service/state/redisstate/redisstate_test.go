@@ -16,7 +16,10 @@ import (
 // replica is one replica's connection to the shared Redis.
 func replica(t *testing.T, srv *redistest.Server) *redisstate.Conn {
 	t.Helper()
-	c, err := redisstate.Open(context.Background(), srv.URL(), redisstate.WithProbeInterval(50*time.Millisecond))
+	// A generous timeout: these tests run beside the whole race-enabled
+	// suite on two cores, where a probe can stall past the 1 s default
+	// and turn a replica local (correct, but not what is tested here).
+	c, err := redisstate.Open(context.Background(), srv.URL(), redisstate.WithProbeInterval(50*time.Millisecond), redisstate.WithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
