@@ -135,23 +135,16 @@ var (
 	emulatorRE  = regexp.MustCompile(`^procore-emulator listening on (http://\S+)$`)
 )
 
-// emulatorRequest is one entry of the emulator's /_emulator/requests log.
-type emulatorRequest struct {
-	Method    string          `json:"method"`
-	Path      string          `json:"path"`
-	Query     string          `json:"query"`
-	CompanyID string          `json:"company_id"`
-	Body      json.RawMessage `json:"body"`
-}
-
-func requestLog(t *testing.T, emuURL string) []emulatorRequest {
+// requestLog fetches the request log of an emulator process
+// (GET /_emulator/requests), oldest first, in the emulator's own type.
+func requestLog(t *testing.T, emuURL string) []procoretest.Request {
 	t.Helper()
 	resp, err := http.Get(emuURL + "/_emulator/requests")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var log []emulatorRequest
+	var log []procoretest.Request
 	if err := json.NewDecoder(resp.Body).Decode(&log); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -64,19 +63,8 @@ func (f *fleet) ctx(ctx context.Context) context.Context {
 // statuses counts the emulator's answers to API requests by status.
 func statuses(t *testing.T, emuURL string) map[int]int {
 	t.Helper()
-	resp, err := http.Get(emuURL + "/_emulator/requests")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var reqs []struct {
-		Status int `json:"status"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&reqs); err != nil {
-		t.Fatal(err)
-	}
 	out := map[int]int{}
-	for _, r := range reqs {
+	for _, r := range requestLog(t, emuURL) {
 		out[r.Status]++
 	}
 	return out

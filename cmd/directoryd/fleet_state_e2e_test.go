@@ -27,21 +27,8 @@ import (
 // received, in the order it logged them.
 func emulatorPatches(t *testing.T, emuURL string) []map[string]any {
 	t.Helper()
-	resp, err := http.Get(emuURL + "/_emulator/requests")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var reqs []struct {
-		Method string          `json:"method"`
-		Status int             `json:"status"`
-		Body   json.RawMessage `json:"body"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&reqs); err != nil {
-		t.Fatal(err)
-	}
 	var out []map[string]any
-	for _, r := range reqs {
+	for _, r := range requestLog(t, emuURL) {
 		if r.Method != http.MethodPatch {
 			continue
 		}

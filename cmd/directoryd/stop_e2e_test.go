@@ -152,21 +152,8 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 // 200.
 func appliedTitles(t *testing.T, emuURL string) map[string]bool {
 	t.Helper()
-	resp, err := http.Get(emuURL + "/_emulator/requests")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var reqs []struct {
-		Method string          `json:"method"`
-		Status int             `json:"status"`
-		Body   json.RawMessage `json:"body"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&reqs); err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]bool{}
-	for _, r := range reqs {
+	for _, r := range requestLog(t, emuURL) {
 		var b struct {
 			User struct {
 				JobTitle string `json:"job_title"`
