@@ -108,6 +108,10 @@ func TestLockerAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	srv := redistest.Start(t)
 	ca, cb := replica(t, srv), replica(t, srv)
+	// Both replicas must see Redis before the first lock: until then each
+	// locks locally (degraded), which is right but not what is tested here.
+	waitUp(t, ca, true)
+	waitUp(t, cb, true)
 	a := redisstate.NewLocker(ca, redisstate.WithLockLease(300*time.Millisecond))
 	b := redisstate.NewLocker(cb, redisstate.WithLockLease(300*time.Millisecond))
 	ctx := context.Background()
@@ -178,7 +182,9 @@ func TestDegradedAndRecovered(t *testing.T) {
 	}
 	srv.Restart()
 	waitUp(t, c, true)
-	other := store(t, replica(t, srv))
+	oc := replica(t, srv)
+	waitUp(t, oc, true)
+	other := store(t, oc)
 	if ans, err := s.Claim(ctx, "up", []byte("f")); ans != nil || err != nil {
 		t.Fatal(ans, err)
 	}
