@@ -53,6 +53,14 @@ func startFleet(t *testing.T, n int, redisURL string, emuArgs []string, args ...
 		f.procs = append(f.procs, d)
 		f.https = append(f.https, addrs[2])
 	}
+	if redisURL != "" {
+		// A replica listens before its first probe of Redis; until that
+		// succeeds it serves with local state. The tests are of the shared
+		// state, so they start once every replica shares it.
+		for _, h := range f.https {
+			waitShared(t, h, true)
+		}
+	}
 	return f
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -174,6 +175,30 @@ func waitShared(t *testing.T, httpAddr string, shared bool) {
 	}
 }
 
+// waitSharedTLS waits until a replica serving HTTPS with client
+// certificates (cfg) says on /readyz that it shares state through Redis.
+func waitSharedTLS(t *testing.T, httpAddr string, cfg *tls.Config) {
+	t.Helper()
+	c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
+	defer c.CloseIdleConnections()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := c.Get("https://" + httpAddr + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK && strings.Contains(string(body), "shared state: up") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz never said the state is shared: %d %s", resp.StatusCode, body)
+		}
+		time.Sleep(50 * time.Millisecond) // polling an observable state, with a deadline
+	}
+}
+
 // scrapeMetrics returns a replica's /metrics text.
 func scrapeMetrics(t *testing.T, httpAddr string) string {
 	t.Helper()
@@ -211,6 +236,7 @@ func TestFleetEmailRace(t *testing.T) {
 	env := []string{"PROCORE_CLIENT_ID=directory-admin-app", "PROCORE_CLIENT_SECRET=admin-secret-4f2a"}
 	dial := func(p *process, cert, key []byte) directoryv1.DirectoryServiceClient {
 		addrs := p.waitLine(t, listeningRE)
+		waitSharedTLS(t, addrs[2], ca.clientTLS(t, cert, key))
 		conn, err := grpc.NewClient(addrs[1], grpc.WithTransportCredentials(credentials.NewTLS(ca.clientTLS(t, cert, key))))
 		if err != nil {
 			t.Fatal(err)
