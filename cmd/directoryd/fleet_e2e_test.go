@@ -40,7 +40,10 @@ func startFleet(t *testing.T, n int, redisURL string, emuArgs []string, args ...
 	for range n {
 		a := append([]string{"--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--upstream-url", f.emuURL}, args...)
 		if redisURL != "" {
-			a = append(a, "--redis-url", redisURL)
+			// 5 s, not 1 s: the suite runs beside the race-enabled rest on
+			// two cores, where a probe can stall past a second and turn a
+			// replica local (right, but not what these tests are about).
+			a = append(a, "--redis-url", redisURL, "--redis-timeout", "5s")
 		}
 		d := start(t, filepath.Join(bin, "directoryd"), a...)
 		addrs := d.waitLine(t, listeningRE)

@@ -232,7 +232,7 @@ func TestFleetEmailRace(t *testing.T) {
 		"--upstream-url", emuURL, "--token-url", emuURL + "/oauth/token", "--auth", "client-credentials",
 		"--tls-cert", writeFile(t, dir, "server.pem", srvCert), "--tls-key", writeFile(t, dir, "server-key.pem", srvKey),
 		"--client-ca", writeFile(t, dir, "ca.pem", ca.pem), "--policy", writeFile(t, dir, "policy.yaml", []byte(securePolicy)),
-		"--required-fields", "fill", "--redis-url", srv.URL()}
+		"--required-fields", "fill", "--redis-url", srv.URL(), "--redis-timeout", "5s"}
 	env := []string{"PROCORE_CLIENT_ID=directory-admin-app", "PROCORE_CLIENT_SECRET=admin-secret-4f2a"}
 	dial := func(p *process, cert, key []byte) directoryv1.DirectoryServiceClient {
 		addrs := p.waitLine(t, listeningRE)

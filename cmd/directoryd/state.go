@@ -23,6 +23,9 @@ type StateConfig struct {
 	IdempotencyMaxKeys int
 	// RedisURL is the fleet's shared state; empty: in-process state.
 	RedisURL string
+	// RedisTimeout bounds each Redis read and write, and a probe; a probe
+	// slower than this turns the replica local (degraded) until one passes.
+	RedisTimeout time.Duration
 	// RedisPassword, from DIRECTORYD_REDIS_PASSWORD (never a flag, so it
 	// does not show in a process listing), is used when the URL has none.
 	RedisPassword string
@@ -31,6 +34,7 @@ type StateConfig struct {
 func (s *StateConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&s.IdempotencyRetention, "idempotency-retention", state.DefaultRetention, "how long the answer of an update with a request_id (Idempotency-Key) is kept for its retries")
 	fs.IntVar(&s.IdempotencyMaxKeys, "idempotency-max-keys", state.DefaultMaxKeys, "request_id records kept at most (about 2 KiB each); the oldest answered ones are forgotten first")
+	fs.DurationVar(&s.RedisTimeout, "redis-timeout", redisstate.DefaultTimeout, "with --redis-url: the longest a Redis read, write or probe may take; a probe slower than this serves with local state until one passes (raise it on a host short of CPU)")
 	fs.StringVar(&s.RedisURL, "redis-url", "", "share Procore's rate budget, request_id records, per-user write locks and what is learned about Procore with the other replicas through this Redis: redis://host:6379/0, rediss:// for TLS; the password from the URL or DIRECTORYD_REDIS_PASSWORD; empty: in-process state")
 }
 
@@ -40,6 +44,8 @@ func (s *StateConfig) validate() error {
 		return errors.New("--idempotency-retention must be positive")
 	case s.IdempotencyMaxKeys <= 0:
 		return errors.New("--idempotency-max-keys must be positive")
+	case s.RedisTimeout <= 0:
+		return errors.New("--redis-timeout must be positive")
 	}
 	if s.RedisURL != "" {
 		if _, err := redisstate.ParseURL(s.RedisURL); err != nil {
@@ -58,7 +64,7 @@ func (s *StateConfig) openShared(ctx context.Context, tel *telemetry.Telemetry, 
 	if s.RedisURL == "" {
 		return nil, func() {}, nil
 	}
-	opts := []redisstate.Option{redisstate.WithPassword(s.RedisPassword), redisstate.WithLogger(log)}
+	opts := []redisstate.Option{redisstate.WithPassword(s.RedisPassword), redisstate.WithLogger(log), redisstate.WithTimeout(s.RedisTimeout)}
 	if tel != nil {
 		set, err := tel.SharedStateGauge()
 		if err != nil {
