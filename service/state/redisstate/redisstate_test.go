@@ -112,15 +112,18 @@ func TestLockerAcrossReplicas(t *testing.T) {
 	// locks locally (degraded), which is right but not what is tested here.
 	waitUp(t, ca, true)
 	waitUp(t, cb, true)
-	a := redisstate.NewLocker(ca, redisstate.WithLockLease(300*time.Millisecond))
-	b := redisstate.NewLocker(cb, redisstate.WithLockLease(300*time.Millisecond))
+	// A 1 s lease, renewed every third of it: short enough that the wait
+	// below spans several leases, long enough that a renewal delayed by a
+	// starved CI machine does not let the lease lapse (production: 10 s).
+	a := redisstate.NewLocker(ca, redisstate.WithLockLease(time.Second))
+	b := redisstate.NewLocker(cb, redisstate.WithLockLease(time.Second))
 	ctx := context.Background()
 	unlock, err := a.Lock(ctx, "8089/1001")
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Held past several leases: renewal keeps it.
-	short, cancel := context.WithTimeout(ctx, time.Second)
+	short, cancel := context.WithTimeout(ctx, 3*time.Second)
 	_, err = b.Lock(short, "8089/1001")
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
