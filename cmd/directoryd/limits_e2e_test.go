@@ -47,7 +47,7 @@ func TestSlowBodyCutOff(t *testing.T) {
 	}
 	wg.Wait()
 	for i, h := range held {
-		if h < deadline-100*time.Millisecond || h > deadline+2*time.Second {
+		if h < deadline-100*time.Millisecond || h > deadline+5*time.Second { // wide: a loaded CI machine; unbounded it was > 75 s
 			t.Errorf("connection %d held %v, want closed about %v after the request started", i, h, deadline)
 		}
 	}

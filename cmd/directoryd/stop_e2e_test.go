@@ -138,7 +138,9 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 		if c.afterSignal < 0 && c.code != codes.OK && c.reason == "" {
 			t.Errorf("%s: in flight at SIGTERM, cut off without an answer: %v", c.title, c.code)
 		}
-		if c.afterSignal > 200*time.Millisecond && applied[c.title] {
+		// A margin for the signal's delivery and handling on a loaded
+		// machine; before the stop gate, calls were admitted for ~7 s.
+		if c.afterSignal > time.Second && applied[c.title] {
 			t.Errorf("%s: started %v after SIGTERM, yet reached Procore", c.title, c.afterSignal)
 		}
 	}
