@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -142,30 +141,40 @@ func TestFleetRedisKilled(t *testing.T) {
 	t.Logf("answers %v", counts)
 }
 
-// waitShared waits until replica's /readyz and its directoryd_shared_state_up
-// metric say the shared state is up (shared) or degraded (!shared);
-// readiness itself stays 200 either way.
+// waitShared waits until a replica's /readyz and its
+// directoryd_shared_state_up metric say the shared state is up (shared)
+// or degraded (!shared); readiness itself stays 200 either way. The
+// metric is set just after the state flips, so both are polled.
 func waitShared(t *testing.T, httpAddr string, shared bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get("http://" + httpAddr + "/readyz")
+	waitSharedVia(t, http.DefaultClient, "http://"+httpAddr, shared)
+}
+
+// waitSharedVia is waitShared through client, at base (a replica serving
+// HTTPS with client certificates needs a client that presents one).
+func waitSharedVia(t *testing.T, client *http.Client, base string, shared bool) {
+	t.Helper()
+	get := func(path string) (int, string) {
+		resp, err := client.Get(base + path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("/readyz %d %s: a replica without Redis must stay ready", resp.StatusCode, body)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	want := "directoryd_shared_state_up 0"
+	if shared {
+		want = "directoryd_shared_state_up 1"
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		code, body := get("/readyz")
+		if code != http.StatusOK {
+			t.Fatalf("/readyz %d %s: a replica without Redis must stay ready", code, body)
 		}
-		// The metric must say the same (it is set just after the state
-		// flips, so both are polled).
-		want := "directoryd_shared_state_up 0"
-		if shared {
-			want = "directoryd_shared_state_up 1"
-		}
-		metrics := scrapeMetrics(t, httpAddr)
-		if degraded := strings.Contains(string(body), "degraded"); degraded != shared && strings.Contains(metrics, "\n"+want+"\n") {
+		_, metrics := get("/metrics")
+		if degraded := strings.Contains(body, "degraded"); degraded != shared && strings.Contains(metrics, "\n"+want+"\n") {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -173,42 +182,6 @@ func waitShared(t *testing.T, httpAddr string, shared bool) {
 		}
 		time.Sleep(50 * time.Millisecond) // polling an observable state, with a deadline
 	}
-}
-
-// waitSharedTLS waits until a replica serving HTTPS with client
-// certificates (cfg) says on /readyz that it shares state through Redis.
-func waitSharedTLS(t *testing.T, httpAddr string, cfg *tls.Config) {
-	t.Helper()
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}
-	defer c.CloseIdleConnections()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := c.Get("https://" + httpAddr + "/readyz")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == http.StatusOK && strings.Contains(string(body), "shared state: up") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/readyz never said the state is shared: %d %s", resp.StatusCode, body)
-		}
-		time.Sleep(50 * time.Millisecond) // polling an observable state, with a deadline
-	}
-}
-
-// scrapeMetrics returns a replica's /metrics text.
-func scrapeMetrics(t *testing.T, httpAddr string) string {
-	t.Helper()
-	resp, err := http.Get("http://" + httpAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return string(b)
 }
 
 // TestFleetEmailRace is the non-admin e-mail race against two replicas in
@@ -236,7 +209,9 @@ func TestFleetEmailRace(t *testing.T) {
 	env := []string{"PROCORE_CLIENT_ID=directory-admin-app", "PROCORE_CLIENT_SECRET=admin-secret-4f2a"}
 	dial := func(p *process, cert, key []byte) directoryv1.DirectoryServiceClient {
 		addrs := p.waitLine(t, listeningRE)
-		waitSharedTLS(t, addrs[2], ca.clientTLS(t, cert, key))
+		tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: ca.clientTLS(t, cert, key)}}
+		t.Cleanup(tlsClient.CloseIdleConnections)
+		waitSharedVia(t, tlsClient, "https://"+addrs[2], true)
 		conn, err := grpc.NewClient(addrs[1], grpc.WithTransportCredentials(credentials.NewTLS(ca.clientTLS(t, cert, key))))
 		if err != nil {
 			t.Fatal(err)
