@@ -6,8 +6,6 @@ import (
 	"mime/multipart"
 	"net/textproto"
 	"slices"
-	"sync"
-	"sync/atomic"
 )
 
 // Avatar is an image to upload with an update. Its presence turns the
@@ -30,74 +28,24 @@ type requestBody interface {
 	done()
 }
 
-// maxPooledBuffer keeps unusually large buffers out of the pool.
-const maxPooledBuffer = 64 << 10
+// jsonBody is a Patch encoded once and shared, read only, by every attempt.
+// Each attempt reads it through io.NopCloser(bytes.NewReader(...)): a body
+// net/http knows to be in memory, so it writes the headers and the body in
+// one write instead of flushing the headers first (Go issue 22088). A body
+// type of our own would cost a second write here and a second read at
+// Procore on every PATCH. The bytes are never reused, so a reader net/http
+// closes late, from another goroutine, is harmless.
+type jsonBody []byte
 
-// jsonBody is a Patch encoded once into a pooled buffer and shared by all
-// attempts. The buffer goes back to the pool only when the client is done
-// with it AND every reader net/http opened has been closed: net/http may
-// close a request body from another goroutine after Do returns, and reusing
-// the buffer earlier would be a data race.
-type jsonBody struct {
-	pool *sync.Pool
-	buf  *[]byte
-	refs atomic.Int32
+func newJSONBody(p *Patch) jsonBody { return p.AppendJSON(make([]byte, 0, 256)) }
+
+func (b jsonBody) open() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(b)), nil
 }
 
-func newJSONBody(pool *sync.Pool, p *Patch) *jsonBody {
-	buf := pool.Get().(*[]byte)
-	*buf = p.AppendJSON((*buf)[:0])
-	b := &jsonBody{pool: pool, buf: buf}
-	b.refs.Store(1)
-	return b
-}
-
-func (b *jsonBody) open() (io.ReadCloser, error) {
-	b.refs.Add(1)
-	return &sharedReader{owner: b, r: bytes.NewReader(*b.buf)}, nil
-}
-
-func (b *jsonBody) contentType() string { return "application/json" }
-func (b *jsonBody) length() int64       { return int64(len(*b.buf)) }
-func (b *jsonBody) done()               { b.unref() }
-
-func (b *jsonBody) unref() {
-	if b.refs.Add(-1) != 0 {
-		return
-	}
-	if cap(*b.buf) <= maxPooledBuffer {
-		*b.buf = (*b.buf)[:0]
-		b.pool.Put(b.buf)
-	}
-}
-
-// sharedReader reads a jsonBody's buffer. The mutex makes Close wait for a
-// Read in progress, so the buffer is never reused under a reader.
-type sharedReader struct {
-	mu     sync.Mutex
-	owner  *jsonBody
-	r      *bytes.Reader
-	closed bool
-}
-
-func (s *sharedReader) Read(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, io.ErrClosedPipe
-	}
-	return s.r.Read(p)
-}
-
-func (s *sharedReader) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.closed {
-		s.closed = true
-		s.owner.unref()
-	}
-	return nil
-}
+func (b jsonBody) contentType() string { return "application/json" }
+func (b jsonBody) length() int64       { return int64(len(b)) }
+func (b jsonBody) done()               {}
 
 // multipartBody streams the patch and the avatar as multipart/form-data
 // through an io.Pipe, so a large avatar is written straight from the

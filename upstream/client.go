@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/propagation"
@@ -52,7 +51,6 @@ type Client struct {
 	breakerCfg BreakerConfig
 	breaker    *admission.Breaker // nil: disabled
 
-	bufs sync.Pool
 	// writable is each writable field's JSON type (see Fields).
 	writable map[string]ValueKind
 
@@ -97,7 +95,6 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		breakerCfg:       DefaultBreakerConfig(),
 		writable:         writableKinds(),
 	}
-	c.bufs.New = func() any { b := make([]byte, 0, 1024); return &b }
 	for _, o := range opts {
 		o(c)
 	}
@@ -159,7 +156,7 @@ func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*Use
 		}
 		cl.body = mb
 	} else {
-		cl.body = newJSONBody(&c.bufs, &req.Patch)
+		cl.body = newJSONBody(&req.Patch)
 	}
 	defer cl.body.done()
 	return c.do(ctx, cl)

@@ -33,6 +33,7 @@ func runGRPC(args []string) error {
 		upPid  = fs.Int("upstream-pid", 0, "second process to sample (the emulator); 0: none")
 		phase  = fs.String("phase", "grpc", "phase name in the summary")
 		warm   = fs.Int("warmup", 2000, "calls before measuring (connections, stacks, pools)")
+		perSec = fs.Float64("rate", 0, "calls per second across all workers (paced with x/time/rate); 0: as fast as the workers go. Two builds compared at one fixed rate pay the same per-wake-up costs")
 	)
 	_ = fs.Parse(args)
 	host, _, err := net.SplitHostPort(*addr)
@@ -74,7 +75,7 @@ func runGRPC(args []string) error {
 			return fmt.Errorf("warm-up call: %w", err)
 		}
 	}
-	return measure(*phase, *conc, *dur, *maxReq, *pid, *upPid, 0, send)
+	return measure(*phase, *conc, *dur, *maxReq, *pid, *upPid, *perSec, send)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -5,7 +5,7 @@
 // format.
 //
 //	restload load    -url URL [-method PATCH] [-body JSON] [-header 'K: V']... -c 16 -d 30s [-pid PID]
-//	restload grpc    -addr HOST:PORT -token T -c 16 -d 30s [-pid PID] [-upstream-pid PID]   (generated stubs)
+//	restload grpc    -addr HOST:PORT -token T -c 16 -d 30s [-rate R] [-pid PID] [-upstream-pid PID]   (generated stubs)
 //	restload monitor -pid PID -d 30s -calls-from ghz.json   (runs beside ghz)
 //	restload token   -token-url URL -client-id ID -client-secret SECRET
 //	restload table   summaries.jsonl   (the phases as a Markdown table)

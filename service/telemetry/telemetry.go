@@ -68,7 +68,8 @@ func WithLogger(l *slog.Logger) Option {
 // New builds the registry (with the Go runtime and process collectors)
 // and the tracer provider. Spans are always created, so that trace ids
 // reach the access log and Procore's traceparent header, but they are
-// exported only with WithOTLPEndpoint.
+// recorded only for a span processor and exported only with
+// WithOTLPEndpoint.
 func New(ctx context.Context, opts ...Option) (*Telemetry, error) {
 	o := options{log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
@@ -100,6 +101,14 @@ func New(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		}
 		tpOpts = append(tpOpts, sdktrace.WithBatcher(exp))
 		o.log.Info("exporting traces with OTLP", "endpoint", o.otlpEndpoint)
+	}
+	if len(o.spans) == 0 && o.otlpEndpoint == "" {
+		// Nothing would ever read a recorded span: keep the ids (the
+		// access log's trace_id, Procore's traceparent) and record
+		// nothing. The sampled flag sent on is then cleared, which is
+		// what it means: this hop recorded no trace data. A recording
+		// span costs about 4 % of a call's CPU (BENCHMARKS.md, #15).
+		tpOpts = append(tpOpts, sdktrace.WithSampler(sdktrace.NeverSample()))
 	}
 	return &Telemetry{
 		Registry:       reg,
