@@ -5,6 +5,13 @@
 # flags (pass-through auth, --required-fields=auto, access log at info,
 # metrics, tracing without an exporter), both on loopback.
 #
+# Every phase spreads its updates over USERS users (default 64: clones of
+# the seed's user 1001 with e-mail addresses of their own, from
+# `restload seed`), in turn, as production traffic does. directoryd writes
+# one user at a time (#12's per-user lock, held for the round trip to
+# Procore), so with USERS=1 the 16 callers queue on that lock and the run
+# measures the queue, not the CPU a call costs.
+#
 # Phases of DURATION each, at a fixed concurrency (closed loop):
 #   bare  restload PATCHes the emulator directly: the same body and headers
 #         directoryd sends. The emulator's CPU per bare PATCH is the floor.
@@ -17,10 +24,12 @@
 #         rises, so the like-for-like floor of a facade phase is the
 #         emulator at that phase's rate (both ratios are reported)
 # Per phase: calls/s, latency percentiles, errors, directoryd's CPU per call
-# and the emulator's (utime+stime from /proc/PID/stat, both sampled over the
-# same phase), directoryd's CPU per call as a ratio to the emulator's per
-# bare PATCH (issue #15's targets: gRPC <= 2.0x, REST /v1 <= 2.5x), and
-# directoryd's RSS in the first and last 10 s and its peak (VmHWM).
+# and the emulator's per PATCH (utime+stime from /proc/PID/stat, both
+# sampled over the same phase), directoryd's CPU per call as a ratio to the
+# emulator's per PATCH (issue #15's targets: gRPC <= 2.0x, REST /v1 <=
+# 2.5x) in the same phase, flat out and paced (restload table says why
+# three), and directoryd's RSS in the first and last 10 s and its peak
+# (VmHWM).
 #
 # Every update masks last_name and email_address among five fields, so each
 # costs one PATCH upstream in every --required-fields mode.
@@ -33,8 +42,9 @@
 # Not part of CI (it runs for minutes). Needs Go and Linux (/proc). Stops by
 # itself and kills what it started.
 #
-#   bench/load.sh                          # 30 s per phase, 16 callers
+#   bench/load.sh                          # 30 s per phase, 16 callers, 64 users
 #   DURATION=10s CONC=32 bench/load.sh
+#   USERS=1 bench/load.sh                  # every call to one user: the lock's queue
 #   GHZ=1 bench/load.sh                    # also ghz (installs the pinned ghz into .tools/bin)
 #   DIRECTORYD_FLAGS="--log-level warn" bench/load.sh
 #   OUT=bench/results/load.md bench/load.sh
@@ -44,6 +54,7 @@ ROOT=$PWD
 
 DURATION=${DURATION:-30s}
 CONC=${CONC:-16}
+USERS=${USERS:-64}
 GHZ=${GHZ:-0}
 DIRECTORYD_FLAGS=${DIRECTORYD_FLAGS:-}
 GHZ_VERSION=v0.120.0              # go list -m -versions github.com/bojand/ghz lists only old tags; v0.120.0 is the latest release
@@ -86,7 +97,8 @@ waitfor() {
   exit 1
 }
 
-"$WORK/procore-emulator" --addr 127.0.0.1:0 --hourly-limit 0 --spike-limit 0 \
+"$RL" seed -users "$USERS" >"$WORK/seed.json"
+"$WORK/procore-emulator" --addr 127.0.0.1:0 --hourly-limit 0 --spike-limit 0 --seed "$WORK/seed.json" \
   >"$WORK/emulator.out" 2>"$WORK/emulator.err" &
 EPID=$!
 PIDS+=("$EPID")
@@ -106,11 +118,17 @@ HTTP_ADDR=$(sed -n 's/^directoryd listening: grpc=[^ ]* http=\(.*\)$/\1/p' <<<"$
 echo "directoryd pid $DPID: grpc=$GRPC_ADDR http=$HTTP_ADDR; emulator pid $EPID: $EMU_URL" >&2
 
 # The update every phase sends: five fields, last_name and email_address
-# among them, user 1001 of company 8089 from the built-in seed.
-LAST=Diaz EMAIL=ana.diaz@summitridge.example TITLE="Senior Project Manager" MOBILE="+1 503 555 0142"
+# among them, to bench user {id} of company 8089 (restload fills in {id}
+# and {email}, the user's own address, call by call).
+LAST=Diaz EMAIL='{email}' TITLE="Senior Project Manager" MOBILE="+1 503 555 0142"
 UPSTREAM_BODY="{\"user\":{\"email_address\":\"$EMAIL\",\"is_active\":true,\"job_title\":\"$TITLE\",\"last_name\":\"$LAST\",\"mobile_phone\":\"$MOBILE\"}}"
 REST_BODY="{\"last_name\":\"$LAST\",\"email_address\":\"$EMAIL\",\"job_title\":\"$TITLE\",\"mobile_phone\":\"$MOBILE\",\"is_active\":true}"
-GRPC_DATA="{\"company_id\":8089,\"id\":1001,\"user\":$REST_BODY,\"update_mask\":{\"paths\":[\"last_name\",\"email_address\",\"job_title\",\"mobile_phone\",\"is_active\"]}}"
+# ghz's data: one message per user, which ghz sends in turn (an array).
+GRPC_DATA=$(for ((i = 0; i < USERS; i++)); do
+  id=$((5001 + i))
+  printf '%s{"company_id":8089,"id":%d,"user":%s,"update_mask":{"paths":["last_name","email_address","job_title","mobile_phone","is_active"]}}' \
+    "$([ "$i" = 0 ] && echo '[' || echo ',')" "$id" "${REST_BODY//\{email\}/bench-$id@summitridge.example}"
+done; echo ']')
 
 # The seed's Directory Admin client; its token is the callers' (pass-through).
 TOKEN=$("$RL" token -token-url "$EMU_URL/oauth/token" -client-id directory-admin-app -client-secret admin-secret-4f2a)
@@ -122,7 +140,7 @@ PROCS=(-pid "$DPID" -upstream-pid "$EPID")
 # bare PHASE [RATE]: PATCH the emulator directly, flat out or paced at RATE/s.
 bare() {
   "$RL" load -phase "$1" -c "$CONC" -d "$DURATION" -rate "${2:-0}" "${PROCS[@]}" \
-    -url "$EMU_URL/rest/v1.3/companies/8089/users/1001" -body "$UPSTREAM_BODY" \
+    -users "$USERS" -url "$EMU_URL/rest/v1.3/companies/8089/users/{id}" -body "$UPSTREAM_BODY" \
     -header "Authorization: Bearer $TOKEN" -header "Procore-Company-Id: 8089" \
     -header "Content-Type: application/json" -header "Accept: application/json" \
     -header "User-Agent: procore-directory/upstream" >>"$RESULTS"
@@ -134,7 +152,7 @@ echo "phase bare: PATCH $EMU_URL directly, $CONC callers, $DURATION" >&2
 bare bare
 
 echo "phase grpc: generated-stub client, UpdateCompanyUser on $GRPC_ADDR, $CONC callers, $DURATION" >&2
-"$RL" grpc -phase grpc -c "$CONC" -d "$DURATION" "${PROCS[@]}" -addr "$GRPC_ADDR" -token "$TOKEN" >>"$RESULTS"
+"$RL" grpc -phase grpc -c "$CONC" -d "$DURATION" -users "$USERS" "${PROCS[@]}" -addr "$GRPC_ADDR" -token "$TOKEN" >>"$RESULTS"
 
 if [ "$GHZ" = 1 ]; then
   TOOLS="$ROOT/.tools"
@@ -159,9 +177,9 @@ if [ "$GHZ" = 1 ]; then
   wait "$MPID"
 fi
 
-echo "phase rest: PATCH http://$HTTP_ADDR/v1/companies/8089/users/1001, $CONC callers, $DURATION" >&2
-"$RL" load -phase rest -c "$CONC" -d "$DURATION" "${PROCS[@]}" \
-  -url "http://$HTTP_ADDR/v1/companies/8089/users/1001" -body "$REST_BODY" \
+echo "phase rest: PATCH http://$HTTP_ADDR/v1/companies/8089/users/{id}, $CONC callers, $DURATION" >&2
+"$RL" load -phase rest -c "$CONC" -d "$DURATION" -users "$USERS" "${PROCS[@]}" \
+  -url "http://$HTTP_ADDR/v1/companies/8089/users/{id}" -body "$REST_BODY" \
   -header "Authorization: Bearer $TOKEN" -header "Content-Type: application/json" >>"$RESULTS"
 
 # The like-for-like floors: the emulator paced at each facade phase's rate
@@ -177,8 +195,8 @@ for p in "$DPID" "$EPID"; do
   kill -0 "$p" 2>/dev/null || { echo "process $p died during the run" >&2; exit 1; }
 done
 {
-  echo "procore-emulator --hourly-limit 0 --spike-limit 0; directoryd --upstream-url EMULATOR${DIRECTORYD_FLAGS:+ $DIRECTORYD_FLAGS} (defaults otherwise);" \
-    "$(nproc) CPUs, $CONC concurrent callers, $DURATION per phase, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "procore-emulator --hourly-limit 0 --spike-limit 0 --seed (restload seed -users $USERS); directoryd --upstream-url EMULATOR${DIRECTORYD_FLAGS:+ $DIRECTORYD_FLAGS} (defaults otherwise);" \
+    "$(nproc) CPUs, $CONC concurrent callers over $USERS users, $DURATION per phase, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo
   "$RL" table "$RESULTS"
   echo

@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -216,7 +217,18 @@ func (c *Client) readBody(resp *http.Response) (body []byte, tooBig bool, err er
 		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 		_ = resp.Body.Close()
 	}()
-	body, err = io.ReadAll(io.LimitReader(resp.Body, c.maxResponseBytes+1))
+	limited := io.LimitReader(resp.Body, c.maxResponseBytes+1)
+	if n := resp.ContentLength; n > 0 && n <= c.maxResponseBytes {
+		// The declared length in one allocation (io.ReadAll grows from
+		// 512 bytes, four times for a user); MinRead spare, so that
+		// ReadFrom reads the end without growing.
+		var buf bytes.Buffer
+		buf.Grow(int(n) + bytes.MinRead)
+		_, err = buf.ReadFrom(limited)
+		body = buf.Bytes()
+	} else {
+		body, err = io.ReadAll(limited)
+	}
 	if int64(len(body)) > c.maxResponseBytes {
 		body, tooBig = body[:c.maxResponseBytes], true
 	}

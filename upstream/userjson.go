@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
@@ -248,6 +249,12 @@ func (f *lenientTime) UnmarshalJSONFrom(dec *jsontext.Decoder) error {
 // validated. Invalid UTF-8 and unpaired surrogate escapes come back as
 // U+FFFD with an error that only reports the replacement, so it is dropped.
 func unquoteString(lit jsontext.Value) string {
+	// Most literals have no escape and are valid UTF-8: their text is the
+	// bytes between the quotes, copied once (AppendUnquote would grow a
+	// buffer and string() copy it again).
+	if inner := lit[1 : len(lit)-1]; bytes.IndexByte(inner, '\\') < 0 && utf8.Valid(inner) {
+		return string(inner)
+	}
 	b, _ := jsontext.AppendUnquote(nil, lit)
 	return string(b)
 }

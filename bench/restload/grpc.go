@@ -17,9 +17,9 @@ import (
 )
 
 // runGRPC is the lean gRPC load generator: the generated
-// DirectoryServiceClient on one connection, one prebuilt request, so the
-// client costs as little as a Go caller can and the measured process is
-// directoryd, not the generator (ghz builds every request from JSON through
+// DirectoryServiceClient on one connection, one prebuilt request per user
+// (-users), so the client costs as little as a Go caller can and the
+// measured process is directoryd, not the generator (ghz builds every request from JSON through
 // reflection and is kept as a second opinion).
 func runGRPC(args []string) error {
 	fs := flag.NewFlagSet("grpc", flag.ExitOnError)
@@ -33,6 +33,7 @@ func runGRPC(args []string) error {
 		upPid  = fs.Int("upstream-pid", 0, "second process to sample (the emulator); 0: none")
 		phase  = fs.String("phase", "grpc", "phase name in the summary")
 		warm   = fs.Int("warmup", 2000, "calls before measuring (connections, stacks, pools)")
+		users  = fs.Int("users", 0, "spread the calls over this many bench users (restload seed), in turn; 0: user 1001 of the built-in seed only")
 		perSec = fs.Float64("rate", 0, "calls per second across all workers (paced with x/time/rate); 0: as fast as the workers go. Two builds compared at one fixed rate pay the same per-wake-up costs")
 	)
 	_ = fs.Parse(args)
@@ -54,20 +55,35 @@ func runGRPC(args []string) error {
 	client := directoryv1.NewDirectoryServiceClient(conn)
 	// The update of bench/load.sh: five fields, last_name and
 	// email_address among them, so one PATCH reaches Procore in every mode.
-	req := &directoryv1.UpdateCompanyUserRequest{
-		CompanyId: 8089, Id: 1001,
-		User: &directoryv1.CompanyUser{
-			LastName: ptr("Diaz"), EmailAddress: ptr("ana.diaz@summitridge.example"),
-			JobTitle: ptr("Senior Project Manager"), MobilePhone: ptr("+1 503 555 0142"), IsActive: ptr(true),
-		},
-		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"last_name", "email_address", "job_title", "mobile_phone", "is_active"}},
+	newRequest := func(id int64, email string) *directoryv1.UpdateCompanyUserRequest {
+		return &directoryv1.UpdateCompanyUserRequest{
+			CompanyId: benchCompany, Id: id,
+			User: &directoryv1.CompanyUser{
+				LastName: ptr("Diaz"), EmailAddress: ptr(email),
+				JobTitle: ptr("Senior Project Manager"), MobilePhone: ptr("+1 503 555 0142"), IsActive: ptr(true),
+			},
+			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"last_name", "email_address", "job_title", "mobile_phone", "is_active"}},
+		}
+	}
+	reqs := []*directoryv1.UpdateCompanyUserRequest{newRequest(benchTemplate, "ana.diaz@summitridge.example")}
+	next := func() *directoryv1.UpdateCompanyUserRequest { return reqs[0] }
+	if *users > 0 {
+		cycle, err := newUserCycle(*users)
+		if err != nil {
+			return err
+		}
+		reqs = reqs[:0]
+		for i := range int64(*users) {
+			reqs = append(reqs, newRequest(firstBenchUser+i, benchEmail(firstBenchUser+i)))
+		}
+		next = func() *directoryv1.UpdateCompanyUserRequest { return reqs[cycle.id()-firstBenchUser] }
 	}
 	md := metadata.MD{}
 	if *token != "" {
 		md.Set("authorization", "Bearer "+*token)
 	}
 	send := func(ctx context.Context) error {
-		_, err := client.UpdateCompanyUser(metadata.NewOutgoingContext(ctx, md), req)
+		_, err := client.UpdateCompanyUser(metadata.NewOutgoingContext(ctx, md), next())
 		return err
 	}
 	for range *warm {

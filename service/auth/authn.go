@@ -68,15 +68,13 @@ func CallerAuthentication() grpc.UnaryServerInterceptor {
 // stripForwardedIdentity returns ctx without CallerIdentityHeader in its
 // incoming metadata, and the values it had.
 func stripForwardedIdentity(ctx context.Context) (context.Context, []string) {
-	md, ok := metadata.FromIncomingContext(ctx)
-	if !ok {
-		return ctx, nil
-	}
-	values := md.Get(CallerIdentityHeader)
+	// One key is read first: FromIncomingContext copies all the metadata,
+	// which only the rare call that sends the header needs.
+	values := metadata.ValueFromIncomingContext(ctx, CallerIdentityHeader)
 	if len(values) == 0 {
 		return ctx, nil
 	}
-	md = md.Copy()
+	md, _ := metadata.FromIncomingContext(ctx) // a copy of its own
 	md.Delete(CallerIdentityHeader)
 	return metadata.NewIncomingContext(ctx, md), values
 }

@@ -34,8 +34,7 @@ func PassThroughAuth() grpc.UnaryServerInterceptor {
 
 // bearerToken extracts the token of a single `authorization: Bearer` entry.
 func bearerToken(ctx context.Context) (string, bool) {
-	md, _ := metadata.FromIncomingContext(ctx)
-	values := md.Get("authorization")
+	values := metadata.ValueFromIncomingContext(ctx, "authorization")
 	if len(values) != 1 {
 		return "", false
 	}

@@ -25,8 +25,7 @@ import (
 func AccessLog(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
-		md, _ := metadata.FromIncomingContext(ctx)
-		id := requestIDFromMetadata(md)
+		id := requestIDFromContext(ctx)
 		ctx, stats := upstream.WithCallStats(ctx)
 		resp, err := handler(ctx, req)
 		returnRequestID(ctx, id, err)

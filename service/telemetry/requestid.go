@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
@@ -35,9 +36,11 @@ func newRequestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// requestIDFromMetadata returns the caller's valid request id, or a new one.
-func requestIDFromMetadata(md metadata.MD) string {
-	if v := md.Get(RequestIDHeader); len(v) == 1 && validRequestID(v[0]) {
+// requestIDFromContext returns the caller's valid request id, or a new one.
+// It reads the one key (metadata.FromIncomingContext would copy every
+// entry of the call's metadata, on every call).
+func requestIDFromContext(ctx context.Context) string {
+	if v := metadata.ValueFromIncomingContext(ctx, RequestIDHeader); len(v) == 1 && validRequestID(v[0]) {
 		return v[0]
 	}
 	return newRequestID()
