@@ -18,6 +18,9 @@
 #   grpc  restload's lean gRPC client (the generated DirectoryServiceClient,
 #         one connection, one prebuilt request) calls UpdateCompanyUser
 #   ghz   (GHZ=1 only) ghz, the same call, as a second opinion
+#   floor (FLOOR=1 only) the grpc phase against bench/floord instead of
+#         directoryd: grpc-go and net/http forwarding one PATCH and nothing
+#         else, the least a facade on these libraries costs
 #   rest  restload PATCHes the REST gateway (/v1 route, mask from the body)
 #   bare@grpc, bare@rest  the bare phase again, paced at the grpc and rest
 #         phases' rates: the emulator's CPU per request falls as its load
@@ -46,6 +49,7 @@
 #   DURATION=10s CONC=32 bench/load.sh
 #   USERS=1 bench/load.sh                  # every call to one user: the lock's queue
 #   GHZ=1 bench/load.sh                    # also ghz (installs the pinned ghz into .tools/bin)
+#   FLOOR=1 bench/load.sh                  # also the floor (bench/floord)
 #   DIRECTORYD_FLAGS="--log-level warn" bench/load.sh
 #   OUT=bench/results/load.md bench/load.sh
 set -euo pipefail
@@ -56,6 +60,7 @@ DURATION=${DURATION:-30s}
 CONC=${CONC:-16}
 USERS=${USERS:-64}
 GHZ=${GHZ:-0}
+FLOOR=${FLOOR:-0}
 DIRECTORYD_FLAGS=${DIRECTORYD_FLAGS:-}
 GHZ_VERSION=v0.120.0              # go list -m -versions github.com/bojand/ghz lists only old tags; v0.120.0 is the latest release
 OUT=${OUT:-}
@@ -80,6 +85,7 @@ echo "building directoryd, procore-emulator and restload" >&2
 go build -o "$WORK/directoryd" ./cmd/directoryd
 go build -o "$WORK/procore-emulator" ./cmd/procore-emulator
 go build -o "$WORK/restload" ./bench/restload
+[ "$FLOOR" = 1 ] && go build -o "$WORK/floord" ./bench/floord
 RL="$WORK/restload"
 
 # waitfor FILE PATTERN PID: waits up to 30 s for a line of FILE matching PATTERN.
@@ -182,10 +188,24 @@ echo "phase rest: PATCH http://$HTTP_ADDR/v1/companies/8089/users/{id}, $CONC ca
   -url "http://$HTTP_ADDR/v1/companies/8089/users/{id}" -body "$REST_BODY" \
   -header "Authorization: Bearer $TOKEN" -header "Content-Type: application/json" >>"$RESULTS"
 
-# The like-for-like floors: the emulator paced at each facade phase's rate
-# (its CPU per request falls as its load rises, so the flat-out bare phase
-# flatters it).
-for phase in grpc rest; do
+PACED=(grpc rest)
+if [ "$FLOOR" = 1 ]; then
+  "$WORK/floord" -upstream "$EMU_URL" >"$WORK/floord.out" 2>"$WORK/floord.err" &
+  FPID=$!
+  PIDS+=("$FPID")
+  waitfor "$WORK/floord.out" '^floord listening: grpc=' "$FPID"
+  FLOOR_ADDR=$(sed -n 's/^floord listening: grpc=\(.*\)$/\1/p' "$WORK/floord.out" | head -1)
+  echo "phase floor: generated-stub client, UpdateCompanyUser on bench/floord $FLOOR_ADDR, $CONC callers, $DURATION" >&2
+  "$RL" grpc -phase floor -c "$CONC" -d "$DURATION" -users "$USERS" -pid "$FPID" -upstream-pid "$EPID" \
+    -addr "$FLOOR_ADDR" -token "$TOKEN" >>"$RESULTS"
+  kill -TERM "$FPID"
+  PACED+=(floor)
+fi
+
+# The emulator paced at each facade phase's rate (its CPU per request falls
+# as its load rises and its requests come in bursts; paced, they come one
+# at a time).
+for phase in "${PACED[@]}"; do
   r=$(rps "$phase")
   echo "phase bare@$phase: PATCH $EMU_URL directly at $phase's $r calls/s, $CONC callers, $DURATION" >&2
   bare "bare@$phase" "$r"

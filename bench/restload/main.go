@@ -605,7 +605,7 @@ func runTable(args []string) error {
 		}
 		return fmt.Sprintf("%.2fx", cpu/floor)
 	}
-	fmt.Println("| phase | conc | calls | errors | calls/s | p50 ms | p95 ms | p99 ms | max ms | directoryd CPU µs/call | emulator CPU µs/PATCH | directoryd ÷ emulator, same phase | ÷ bare PATCH flat out | ÷ bare PATCH paced at the phase's rate | RSS first 10 s MiB | RSS last 10 s MiB | peak RSS (VmHWM) MiB |")
+	fmt.Println("| phase | conc | calls | errors | calls/s | p50 ms | p95 ms | p99 ms | max ms | facade CPU µs/call (directoryd; floord in the floor phase) | emulator CPU µs/PATCH | facade ÷ emulator, same phase | ÷ bare PATCH flat out | ÷ bare PATCH paced at the phase's rate | facade RSS first 10 s MiB | RSS last 10 s MiB | peak RSS (VmHWM) MiB |")
 	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range rows {
 		p, u := r.Proc, r.Upstream
