@@ -23,9 +23,6 @@ type requestBody interface {
 	open() (io.ReadCloser, error)
 	contentType() string
 	length() int64
-	// done releases the body's resources once no attempt needs it; readers
-	// still open keep what they read from alive until they close.
-	done()
 }
 
 // jsonBody is a Patch encoded once and shared, read only, by every attempt.
@@ -45,7 +42,6 @@ func (b jsonBody) open() (io.ReadCloser, error) {
 
 func (b jsonBody) contentType() string { return "application/json" }
 func (b jsonBody) length() int64       { return int64(len(b)) }
-func (b jsonBody) done()               {}
 
 // multipartBody streams the patch and the avatar as multipart/form-data
 // through an io.Pipe, so a large avatar is written straight from the
@@ -91,7 +87,6 @@ func (m *multipartBody) contentType() string {
 }
 
 func (m *multipartBody) length() int64 { return m.size }
-func (m *multipartBody) done()         {}
 
 // write renders the form: every patch field as `user[field]` (sorted, as
 // the Patch keeps them), then the file part `user[avatar]`.

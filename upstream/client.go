@@ -158,7 +158,6 @@ func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*Use
 	} else {
 		cl.body = newJSONBody(&req.Patch)
 	}
-	defer cl.body.done()
 	return c.do(ctx, cl)
 }
 
