@@ -162,6 +162,73 @@ func TestTraceSpansOneTrace(t *testing.T) {
 	}
 }
 
+// TestTraceContextWithoutExporter: with nothing reading spans (directoryd's
+// default: no OTLP endpoint), a gRPC call and a REST call still continue
+// the caller's trace: Procore's traceparent and the access log's trace_id
+// carry the caller's trace id, under a span id of directoryd's own, with
+// the sampled flag cleared (nothing was recorded). Without a caller's
+// trace, directoryd starts one, and the log and Procore agree on it.
+func TestTraceContextWithoutExporter(t *testing.T) {
+	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	traceparent := "00-" + callerTrace + "-00f067aa0ba902b7-01"
+	hexTrace := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	tests := []struct {
+		name        string
+		rest        bool
+		traceparent string
+	}{
+		{name: "gRPC, caller's trace", traceparent: traceparent},
+		{name: "REST, caller's trace", rest: true, traceparent: traceparent},
+		{name: "gRPC, no trace"},
+		{name: "REST, no trace", rest: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newOpsStack(t, opsConfig{unrecorded: true})
+			if tt.rest {
+				var hdr []string
+				if tt.traceparent != "" {
+					hdr = []string{"Traceparent", tt.traceparent}
+				}
+				if status, _, _ := s.do(t, http.MethodGet, "/v1/companies/8089/users/1001", "", hdr...); status != http.StatusOK {
+					t.Fatalf("status %d", status)
+				}
+			} else {
+				ctx := context.Background()
+				if tt.traceparent != "" {
+					ctx = metadata.AppendToOutgoingContext(ctx, "traceparent", tt.traceparent)
+				}
+				if _, err := s.client.GetCompanyUser(ctx, &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var tp string
+			for _, r := range s.emu.Requests() {
+				if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/rest/") {
+					tp = r.Traceparent
+				}
+			}
+			parts := strings.Split(tp, "-")
+			if len(parts) != 4 || parts[0] != "00" || !hexTrace.MatchString(parts[1]) || parts[2] == "00f067aa0ba902b7" || parts[3] != "00" {
+				t.Fatalf("Procore received traceparent %q, want version 00, a trace id, a span of directoryd's own and flags 00", tp)
+			}
+			if tt.traceparent != "" && parts[1] != callerTrace {
+				t.Errorf("Procore's trace %s, want the caller's %s", parts[1], callerTrace)
+			}
+			var logged any
+			for _, l := range strings.Split(strings.TrimSpace(s.logs.String()), "\n") {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(l), &m); err == nil && m["msg"] == "call" {
+					logged = m["trace_id"]
+				}
+			}
+			if logged != parts[1] {
+				t.Errorf("access log trace_id %v, want %s (Procore's)", logged, parts[1])
+			}
+		})
+	}
+}
+
 type traceSpan struct {
 	name    string
 	kind    trace.SpanKind

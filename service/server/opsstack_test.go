@@ -40,6 +40,9 @@ type opsConfig struct {
 	emuOpts  []procoretest.Option
 	upOpts   []upstream.Option
 	required service.RequiredFieldsMode
+	// unrecorded: no span processor, as directoryd runs without an
+	// exporter (spans and ended are then nil).
+	unrecorded bool
 }
 
 // newOpsStack builds the stack; everything it starts is stopped at the end
@@ -50,10 +53,16 @@ func newOpsStack(t *testing.T, cfg opsConfig) *opsStack {
 	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
 
 	emu := procoretest.NewServer(t, cfg.emuOpts...)
-	exp := tracetest.NewInMemoryExporter()
-	ended := newSpanWaiter()
-	tel, err := telemetry.New(context.Background(),
-		telemetry.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp)), telemetry.WithSpanProcessor(ended))
+	var (
+		exp     *tracetest.InMemoryExporter
+		ended   *spanWaiter
+		telOpts []telemetry.Option
+	)
+	if !cfg.unrecorded {
+		exp, ended = tracetest.NewInMemoryExporter(), newSpanWaiter()
+		telOpts = append(telOpts, telemetry.WithSpanProcessor(sdktrace.NewSimpleSpanProcessor(exp)), telemetry.WithSpanProcessor(ended))
+	}
+	tel, err := telemetry.New(context.Background(), telOpts...)
 	if err != nil {
 		t.Fatal(err)
 	}
