@@ -13,19 +13,18 @@
 # measures the queue, not the CPU a call costs.
 #
 # Phases of DURATION each, at a fixed concurrency (closed loop):
-#   bare  restload PATCHes the emulator directly: the same body and headers
-#         directoryd sends. The emulator's CPU per bare PATCH is the floor.
+#   bare  restload PATCHes the emulator directly, flat out: the same bodies
+#         and headers directoryd sends
 #   grpc  restload's lean gRPC client (the generated DirectoryServiceClient,
-#         one connection, one prebuilt request) calls UpdateCompanyUser
+#         one connection, one prebuilt request per user) calls
+#         UpdateCompanyUser
 #   ghz   (GHZ=1 only) ghz, the same call, as a second opinion
 #   floor (FLOOR=1 only) the grpc phase against bench/floord instead of
 #         directoryd: grpc-go and net/http forwarding one PATCH and nothing
 #         else, the least a facade on these libraries costs
 #   rest  restload PATCHes the REST gateway (/v1 route, mask from the body)
-#   bare@grpc, bare@rest  the bare phase again, paced at the grpc and rest
-#         phases' rates: the emulator's CPU per request falls as its load
-#         rises, so the like-for-like floor of a facade phase is the
-#         emulator at that phase's rate (both ratios are reported)
+#   bare@grpc, bare@rest (and bare@floor)  the bare phase again, paced
+#         evenly at each facade phase's rate
 # Per phase: calls/s, latency percentiles, errors, directoryd's CPU per call
 # and the emulator's per PATCH (utime+stime from /proc/PID/stat, both
 # sampled over the same phase), directoryd's CPU per call as a ratio to the

@@ -19,8 +19,8 @@ import (
 // runGRPC is the lean gRPC load generator: the generated
 // DirectoryServiceClient on one connection, one prebuilt request per user
 // (-users), so the client costs as little as a Go caller can and the
-// measured process is directoryd, not the generator (ghz builds every request from JSON through
-// reflection and is kept as a second opinion).
+// measured process is directoryd, not the generator (ghz builds every
+// request from JSON through reflection and is kept as a second opinion).
 func runGRPC(args []string) error {
 	fs := flag.NewFlagSet("grpc", flag.ExitOnError)
 	var (
