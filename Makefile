@@ -6,7 +6,7 @@ help:
 	@echo "make test      # go test -race ./... (the README's test command)"
 	@echo "make generate  # regenerate gen/ from proto/ (installs pinned tools into .tools/)"
 	@echo "make lint      # buf lint, gofmt, go vet"
-	@echo "make breaking  # buf breaking (FILE rules) against the previous commit"
+	@echo "make breaking  # buf breaking (FILE rules) against every released API since the v1 promise"
 	@echo "make grpcurl   # install grpcurl into .tools/bin (go install only, no npm)"
 	@echo "make ci        # what CI runs: .ci/run"
 
