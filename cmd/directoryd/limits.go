@@ -21,15 +21,21 @@ func registerLimits(fs *flag.FlagSet, l *server.Limits) {
 	fs.DurationVar(&l.HTTPReadHeaderTimeout, "http-read-header-timeout", server.DefaultHTTPReadHeaderTimeout, "longest an HTTP request header may take to arrive")
 	fs.DurationVar(&l.HTTPReadTimeout, "http-read-timeout", server.DefaultHTTPReadTimeout, "longest a whole HTTP request, header and body, may take to arrive; a slower one is cut off")
 	fs.DurationVar(&l.HTTPIdleTimeout, "http-idle-timeout", server.DefaultHTTPIdleTimeout, "longest an HTTP keep-alive connection waits for its next request")
-	fs.Func("grpc-max-concurrent-streams", "gRPC streams (calls) open at once on one connection (default 100)", func(v string) error {
-		n, err := strconv.ParseUint(v, 10, 32)
-		if err == nil && n == 0 {
-			err = errors.New("must be positive")
-		}
-		l.GRPCMaxConcurrentStreams = uint32(n)
-		return err
-	})
-	l.GRPCMaxConcurrentStreams = server.DefaultGRPCMaxConcurrentStreams
+	streams := func(name, usage string, v *uint32, def uint32) {
+		*v = def
+		fs.Func(name, usage+" (default "+strconv.FormatUint(uint64(def), 10)+")", func(s string) error {
+			n, err := strconv.ParseUint(s, 10, 32)
+			if err == nil && n == 0 {
+				err = errors.New("must be positive")
+			}
+			*v = uint32(n)
+			return err
+		})
+	}
+	streams("http-max-concurrent-streams", "HTTP/2 requests open at once on one connection to the REST listener (HTTP/2 is offered over TLS)",
+		&l.HTTPMaxConcurrentStreams, server.DefaultHTTPMaxConcurrentStreams)
+	streams("grpc-max-concurrent-streams", "gRPC streams (calls) open at once on one connection",
+		&l.GRPCMaxConcurrentStreams, server.DefaultGRPCMaxConcurrentStreams)
 	fs.DurationVar(&l.GRPCKeepaliveMinTime, "grpc-keepalive-min-time", server.DefaultGRPCKeepaliveMinTime, "shortest interval between a client's keepalive pings; more often: GOAWAY (ENHANCE_YOUR_CALM)")
 	fs.BoolVar(&l.GRPCKeepalivePermitWithoutStream, "grpc-keepalive-permit-without-stream", false, "allow keepalive pings on a connection with no call open")
 	fs.DurationVar(&l.GRPCMaxConnectionIdle, "grpc-max-connection-idle", server.DefaultGRPCMaxConnectionIdle, "a gRPC connection with no call for this long is closed (GOAWAY)")

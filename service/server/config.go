@@ -58,6 +58,10 @@ const (
 	// DefaultHTTPIdleTimeout is how long a keep-alive connection may wait
 	// for its next request.
 	DefaultHTTPIdleTimeout = 2 * time.Minute
+	// DefaultHTTPMaxConcurrentStreams is how many requests one HTTP/2
+	// connection to the REST listener (over TLS) may have open at once, as
+	// on the gRPC listener; Go's own default is 250.
+	DefaultHTTPMaxConcurrentStreams = 100
 	// DefaultGRPCMaxConcurrentStreams is how many streams (calls) one gRPC
 	// connection may have open at once; a client past it waits for one to
 	// end. grpc-go's own default is unlimited.
@@ -97,6 +101,9 @@ type Limits struct {
 	HTTPReadHeaderTimeout time.Duration
 	HTTPReadTimeout       time.Duration // the whole request, body included
 	HTTPIdleTimeout       time.Duration
+	// HTTPMaxConcurrentStreams bounds the requests open at once on one
+	// HTTP/2 connection (the REST listener speaks HTTP/2 over TLS).
+	HTTPMaxConcurrentStreams uint32
 
 	// gRPC listener.
 	GRPCMaxConcurrentStreams         uint32 // per connection
@@ -199,6 +206,7 @@ func DefaultConfig() Config {
 			HTTPReadHeaderTimeout:          DefaultHTTPReadHeaderTimeout,
 			HTTPReadTimeout:                DefaultHTTPReadTimeout,
 			HTTPIdleTimeout:                DefaultHTTPIdleTimeout,
+			HTTPMaxConcurrentStreams:       DefaultHTTPMaxConcurrentStreams,
 			GRPCMaxConcurrentStreams:       DefaultGRPCMaxConcurrentStreams,
 			GRPCKeepaliveMinTime:           DefaultGRPCKeepaliveMinTime,
 			GRPCMaxConnectionIdle:          DefaultGRPCMaxConnectionIdle,
@@ -229,6 +237,9 @@ func (l Limits) withDefaults() Limits {
 	setDuration(&l.HTTPIdleTimeout, def.HTTPIdleTimeout)
 	setDuration(&l.GRPCKeepaliveMinTime, def.GRPCKeepaliveMinTime)
 	setDuration(&l.GRPCMaxConnectionIdle, def.GRPCMaxConnectionIdle)
+	if l.HTTPMaxConcurrentStreams == 0 {
+		l.HTTPMaxConcurrentStreams = def.HTTPMaxConcurrentStreams
+	}
 	if l.GRPCMaxConcurrentStreams == 0 {
 		l.GRPCMaxConcurrentStreams = def.GRPCMaxConcurrentStreams
 	}

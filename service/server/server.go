@@ -119,6 +119,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			ReadTimeout:       cfg.Limits.HTTPReadTimeout,
 			IdleTimeout:       cfg.Limits.HTTPIdleTimeout,
 			MaxHeaderBytes:    cfg.Limits.MaxHeaderBytes,
+			HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: int(cfg.Limits.HTTPMaxConcurrentStreams)},
 			TLSConfig:         cfg.HTTPTLS,
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		},
