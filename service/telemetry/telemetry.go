@@ -110,8 +110,9 @@ func New(ctx context.Context, opts ...Option) (*Telemetry, error) {
 		// Nothing would ever read a recorded span: keep the ids (the
 		// access log's trace_id, Procore's traceparent) and record
 		// nothing. The sampled flag sent on is then cleared, which is
-		// what it means: this hop recorded no trace data. A recording
-		// span costs about 4 % of a call's CPU (BENCHMARKS.md, #15).
+		// what it means: this hop recorded no trace data. Recording
+		// would build every span's attributes and events on every call
+		// for no reader (BENCHMARKS.md, #15 second round).
 		tpOpts = append(tpOpts, sdktrace.WithSampler(sdktrace.NeverSample()))
 	}
 	return &Telemetry{
@@ -149,8 +150,8 @@ func (t *Telemetry) StatsHandler() stats.Handler {
 // request (otelhttp), continuing the caller's W3C trace context. When no
 // span is recorded (no exporter, no processor) it only continues the
 // caller's trace context: otelhttp's span, attributes and metrics would
-// be computed for nothing, about 7 % of a REST call's CPU (BENCHMARKS.md,
-// #15). The ids are then the gRPC server span's, which the gateway's
+// be computed for nothing: 13 % of a REST call's CPU (BENCHMARKS.md, #15
+// second round). The ids are then the gRPC server span's, which the gateway's
 // in-process call starts in that context, as it does under otelhttp's.
 func (t *Telemetry) HTTPTracing(next http.Handler) http.Handler {
 	if !t.recording {
