@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -24,18 +22,11 @@ import (
 func runGRPC(args []string) error {
 	fs := flag.NewFlagSet("grpc", flag.ExitOnError)
 	var (
-		addr   = fs.String("addr", "", "directoryd's gRPC address (loopback)")
-		token  = fs.String("token", "", "bearer token sent as authorization metadata (pass-through mode)")
-		conc   = fs.Int("c", 16, "concurrent workers (closed loop)")
-		dur    = fs.Duration("d", 30*time.Second, "duration")
-		maxReq = fs.Int64("n", 5_000_000, "request count bound")
-		pid    = fs.Int("pid", 0, "process to sample (directoryd); 0: none")
-		upPid  = fs.Int("upstream-pid", 0, "second process to sample (the emulator); 0: none")
-		phase  = fs.String("phase", "grpc", "phase name in the summary")
-		warm   = fs.Int("warmup", 2000, "calls before measuring (connections, stacks, pools)")
-		users  = fs.Int("users", 0, "spread the calls over this many bench users (restload seed), in turn; 0: user 1001 of the built-in seed only")
-		perSec = fs.Float64("rate", 0, "calls per second across all workers (paced with x/time/rate); 0: as fast as the workers go. Two builds compared at one fixed rate pay the same per-wake-up costs")
+		addr  = fs.String("addr", "", "directoryd's gRPC address (loopback)")
+		token = fs.String("token", "", "bearer token sent as authorization metadata (pass-through mode)")
+		warm  = fs.Int("warmup", 2000, "calls before measuring (connections, stacks, pools)")
 	)
+	run := addRunFlags(fs, "grpc")
 	_ = fs.Parse(args)
 	host, _, err := net.SplitHostPort(*addr)
 	if err != nil {
@@ -44,8 +35,8 @@ func runGRPC(args []string) error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return fmt.Errorf("-addr %s: restload only sends to loopback addresses", *addr)
 	}
-	if *conc < 1 || *dur <= 0 || *dur > 10*time.Minute {
-		return errors.New("want -c >= 1 and 0 < -d <= 10m")
+	if err := run.check(); err != nil {
+		return err
 	}
 	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -67,13 +58,13 @@ func runGRPC(args []string) error {
 	}
 	reqs := []*directoryv1.UpdateCompanyUserRequest{newRequest(benchTemplate, "ana.diaz@summitridge.example")}
 	next := func() *directoryv1.UpdateCompanyUserRequest { return reqs[0] }
-	if *users > 0 {
-		cycle, err := newUserCycle(*users)
+	if run.users > 0 {
+		cycle, err := newUserCycle(run.users)
 		if err != nil {
 			return err
 		}
 		reqs = reqs[:0]
-		for i := range int64(*users) {
+		for i := range int64(run.users) {
 			reqs = append(reqs, newRequest(firstBenchUser+i, benchEmail(firstBenchUser+i)))
 		}
 		next = func() *directoryv1.UpdateCompanyUserRequest { return reqs[cycle.id()-firstBenchUser] }
@@ -91,7 +82,7 @@ func runGRPC(args []string) error {
 			return fmt.Errorf("warm-up call: %w", err)
 		}
 	}
-	return measure(*phase, *conc, *dur, *maxReq, *pid, *upPid, *perSec, send)
+	return run.measure(send)
 }
 
 func ptr[T any](v T) *T { return &v }

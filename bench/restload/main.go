@@ -122,23 +122,16 @@ func runLoad(args []string) error {
 		target  = fs.String("url", "", "loopback URL to send to")
 		method  = fs.String("method", http.MethodPatch, "HTTP method")
 		body    = fs.String("body", "", "request body")
-		conc    = fs.Int("c", 16, "concurrent workers (closed loop: each sends its next request when the last one is answered)")
-		dur     = fs.Duration("d", 30*time.Second, "duration")
-		maxReq  = fs.Int64("n", 5_000_000, "request count bound")
-		pid     = fs.Int("pid", 0, "process to sample from /proc (CPU per 1,000 calls, RSS); 0: none")
-		upPid   = fs.Int("upstream-pid", 0, "second process to sample the same way (the emulator); 0: none")
-		phase   = fs.String("phase", "rest", "phase name in the summary")
-		perSec  = fs.Float64("rate", 0, "requests per second across all workers (paced with x/time/rate); 0: as fast as the workers go. A bare phase at a facade phase's rate measures the emulator's CPU per request at the same load")
-		users   = fs.Int("users", 0, "spread the requests over this many bench users (restload seed), in turn: {id} and {email} in -url and -body become each one's id and e-mail; 0: send -url and -body as they are")
 		headers headerFlags
 	)
 	fs.Var(&headers, "header", "request header 'Name: value' (repeatable)")
+	run := addRunFlags(fs, "rest")
 	_ = fs.Parse(args)
 	if err := checkLoopback(*target); err != nil {
 		return err
 	}
-	if *conc < 1 || *dur <= 0 || *dur > 10*time.Minute {
-		return errors.New("want -c >= 1 and 0 < -d <= 10m")
+	if err := run.check(); err != nil {
+		return err
 	}
 	h := http.Header{}
 	for _, kv := range headers {
@@ -151,24 +144,31 @@ func runLoad(args []string) error {
 	client := &http.Client{
 		Timeout: 10 * time.Second,
 		Transport: &http.Transport{
-			MaxIdleConns:        *conc * 2,
-			MaxIdleConnsPerHost: *conc * 2,
+			MaxIdleConns:        run.conc * 2,
+			MaxIdleConnsPerHost: run.conc * 2,
 			IdleConnTimeout:     90 * time.Second,
 			DisableCompression:  true,
 		},
 	}
 	defer client.CloseIdleConnections()
-	next := func() (string, string) { return *target, *body }
-	if *users > 0 {
-		cycle, err := newUserCycle(*users)
+	// Each user's URL and body, expanded once.
+	targets, bodies := []string{*target}, []string{*body}
+	pick := func() int { return 0 }
+	if run.users > 0 {
+		cycle, err := newUserCycle(run.users)
 		if err != nil {
 			return err
 		}
-		next = func() (string, string) { id := cycle.id(); return expand(*target, id), expand(*body, id) }
+		targets, bodies = targets[:0], bodies[:0]
+		for i := range int64(run.users) {
+			targets = append(targets, expand(*target, firstBenchUser+i))
+			bodies = append(bodies, expand(*body, firstBenchUser+i))
+		}
+		pick = func() int { return int(cycle.id() - firstBenchUser) }
 	}
 	send := func(ctx context.Context) error {
-		target, body := next()
-		req, err := http.NewRequestWithContext(ctx, *method, target, strings.NewReader(body))
+		i := pick()
+		req, err := http.NewRequestWithContext(ctx, *method, targets[i], strings.NewReader(bodies[i]))
 		if err != nil {
 			return err
 		}
@@ -185,13 +185,13 @@ func runLoad(args []string) error {
 		return err
 	}
 	// Warm the connections (not measured).
-	for range *conc {
+	for range run.conc {
 		if err := send(context.Background()); err != nil {
 			return fmt.Errorf("warm-up request: %w", err)
 		}
 	}
 
-	return measure(*phase, *conc, *dur, *maxReq, *pid, *upPid, *perSec, send)
+	return run.measure(send)
 }
 
 // measure runs send in a closed loop with conc workers for dur (at most
