@@ -16,6 +16,7 @@ import (
 	"github.com/procore-directory/procore-directory/client"
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
@@ -106,7 +107,7 @@ func TestRecipe(t *testing.T) {
 			if err == nil && u.GetJobTitle() != "Retried Lead" {
 				t.Errorf("answered %v", u)
 			}
-			if info, _ := client.Details(err); err != nil && (info == nil || info.GetDomain() != service.ErrorDomain) {
+			if info, _ := client.Details(err); err != nil && (info == nil || info.GetDomain() != apierr.Domain) {
 				t.Errorf("error %v: no ErrorInfo", err)
 			}
 			if got := patchStatuses(emu); !equal(got, tt.want) {

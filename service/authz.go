@@ -5,30 +5,25 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/codes"
-)
 
-// Grant is what an authorized caller may do in one company.
-type Grant struct {
-	// DirectoryAdmin allows changing the directory-admin-only fields
-	// (email_address, the two permission template ids and
-	// add_to_new_projects: upstream.Field.AdminOnly).
-	DirectoryAdmin bool
-}
+	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/auth"
+)
 
 // Authorizer decides whether the caller of ctx may touch a company, and
 // how. It matters in client-credentials mode, where Procore sees
 // directoryd's credential rather than the caller's and so cannot enforce
 // the caller's rights itself. It returns a gRPC status error
 // (PERMISSION_DENIED, UNAUTHENTICATED) to refuse; auth.Policy is the
-// file-based one. Which fields need a Grant.DirectoryAdmin is Procore's
+// file-based one. Which fields need a auth.Grant.DirectoryAdmin is Procore's
 // rule, and this package applies it (authorize).
 type Authorizer interface {
-	Authorize(ctx context.Context, companyID int64) (Grant, error)
+	Authorize(ctx context.Context, companyID int64) (auth.Grant, error)
 }
 
 // WithAuthorizer makes every call ask a before it reaches Procore: reads
 // and updates are kept to the caller's companies, and updates that change
-// a directory-admin-only field need Grant.DirectoryAdmin. A refused call
+// a directory-admin-only field need auth.Grant.DirectoryAdmin. A refused call
 // sends nothing upstream, except one GET when the decision depends on
 // whether email_address changes. Without it, every call is let through
 // (pass-through mode, where Procore judges the caller's own token).
@@ -87,7 +82,7 @@ func adminFieldDenied(fields []string) error {
 	for i, f := range fields {
 		names[i] = "user." + f
 	}
-	return NewError(codes.PermissionDenied, ReasonAdminFieldNotAllowed,
+	return apierr.New(codes.PermissionDenied, apierr.ReasonAdminFieldNotAllowed,
 		"permission denied: "+strings.Join(names, ", ")+" may be changed only by callers with directory-admin rights in the authorization policy",
 		map[string]string{"field": names[0], "fields": strings.Join(names, ",")})
 }

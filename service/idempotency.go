@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/state"
 	"github.com/procore-directory/procore-directory/upstream"
 )
@@ -40,14 +41,14 @@ func (s *Service) claim(ctx context.Context, u *update) (replay *answer, claimed
 	case errors.Is(err, state.ErrKeyReused):
 		return nil, false, requestIDReused()
 	case errors.Is(err, state.ErrFull):
-		return nil, false, NewError(codes.Unavailable, ReasonOverloaded,
+		return nil, false, apierr.New(codes.Unavailable, apierr.ReasonOverloaded,
 			opUpdate+": too many calls with a request_id in flight; retry later", nil)
 	case err != nil:
 		return nil, false, fromWait(ctx, opUpdate, err)
 	case stored != nil:
 		a, err := decodeAnswer(stored)
 		if err != nil {
-			return nil, false, NewError(codes.Internal, ReasonInternal, opUpdate+": unreadable idempotency record", nil)
+			return nil, false, apierr.New(codes.Internal, apierr.ReasonInternal, opUpdate+": unreadable idempotency record", nil)
 		}
 		s.observer.IdempotentReplay()
 		return a, false, nil
@@ -134,7 +135,7 @@ func fingerprint(req *directoryv1.UpdateCompanyUserRequest) []byte {
 
 // requestIDReused is INVALID_ARGUMENT naming request_id.
 func requestIDReused() error {
-	return InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
+	return apierr.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
 		Field:       "request_id",
 		Description: "this request_id was already used with a different request: use a new UUID for a new request",
 		Reason:      "REQUEST_ID_REUSED",

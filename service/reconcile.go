@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/durationpb"
 
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -92,7 +93,7 @@ func notApplied(uerr *upstream.Error, fields []string) error {
 	if uerr.RequestID != "" {
 		meta["upstream_request_id"] = uerr.RequestID
 	}
-	return NewError(codes.Aborted, ReasonUpstreamNotApplied,
+	return apierr.New(codes.Aborted, apierr.ReasonUpstreamNotApplied,
 		opUpdate+": Procore's answer was lost, and reading the user back shows the update was not applied; it is safe to retry",
 		meta, &errdetails.RetryInfo{RetryDelay: durationpb.New(notAppliedRetryDelay)})
 }

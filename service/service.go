@@ -18,6 +18,7 @@ import (
 	"buf.build/go/protovalidate"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/state"
 	"github.com/procore-directory/procore-directory/upstream"
 )
@@ -142,7 +143,7 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 // GetCompanyUser implements AIP-131 Get.
 func (s *Service) GetCompanyUser(ctx context.Context, req *directoryv1.GetCompanyUserRequest) (*directoryv1.CompanyUser, error) {
 	if v := s.validate.validateGet(req); len(v) > 0 {
-		return nil, InvalidArgument(v)
+		return nil, apierr.InvalidArgument(v)
 	}
 	if err := s.authorizeRead(ctx, req.GetCompanyId()); err != nil {
 		return nil, err

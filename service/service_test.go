@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/servicetest"
 	"github.com/procore-directory/procore-directory/upstream"
 )
@@ -42,11 +43,11 @@ func violationFields(t *testing.T, err error) []string {
 				fields = append(fields, v.GetField())
 			}
 		case *errdetails.ErrorInfo:
-			info = d.GetDomain() == ErrorDomain && d.GetReason() != ""
+			info = d.GetDomain() == apierr.Domain && d.GetReason() != ""
 		}
 	}
 	if !info {
-		t.Errorf("error %v carries no ErrorInfo of domain %s", err, ErrorDomain)
+		t.Errorf("error %v carries no ErrorInfo of domain %s", err, apierr.Domain)
 	}
 	return fields
 }
@@ -269,29 +270,29 @@ func TestErrorMapping(t *testing.T) {
 		quota      bool
 		violations []string
 	}{
-		{"400", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 400, Message: "Missing Procore-Company-Id header!"}, codes.InvalidArgument, ReasonUpstreamBadRequest, 0, false, []string{"user"}},
-		{"400 field", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 400, FieldErrors: []upstream.FieldError{{Field: "last_name", Messages: []string{"can't be blank"}}}}, codes.InvalidArgument, ReasonUpstreamBadRequest, 0, false, []string{"user.last_name"}},
-		{"401", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 401}, codes.Unauthenticated, ReasonUpstreamUnauthenticated, 0, false, nil},
-		{"403", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 403}, codes.PermissionDenied, ReasonUpstreamPermissionDenied, 0, false, nil},
-		{"404", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 404}, codes.NotFound, ReasonUpstreamNotFound, 0, false, nil},
-		{"409", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 409}, codes.Aborted, ReasonUpstreamConflict, 0, false, nil},
+		{"400", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 400, Message: "Missing Procore-Company-Id header!"}, codes.InvalidArgument, apierr.ReasonUpstreamBadRequest, 0, false, []string{"user"}},
+		{"400 field", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 400, FieldErrors: []upstream.FieldError{{Field: "last_name", Messages: []string{"can't be blank"}}}}, codes.InvalidArgument, apierr.ReasonUpstreamBadRequest, 0, false, []string{"user.last_name"}},
+		{"401", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 401}, codes.Unauthenticated, apierr.ReasonUpstreamUnauthenticated, 0, false, nil},
+		{"403", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 403}, codes.PermissionDenied, apierr.ReasonUpstreamPermissionDenied, 0, false, nil},
+		{"404", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 404}, codes.NotFound, apierr.ReasonUpstreamNotFound, 0, false, nil},
+		{"409", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 409}, codes.Aborted, apierr.ReasonUpstreamConflict, 0, false, nil},
 		{"422", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 422, FieldErrors: []upstream.FieldError{
 			{Field: "email_address", Messages: []string{"has already been taken"}},
 			{Field: "state_code", Messages: []string{"is invalid", "is not a subdivision"}},
-		}}, codes.InvalidArgument, ReasonUpstreamValidation, 0, false, []string{"user.email_address", "user.state_code", "user.state_code"}},
-		{"429", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 429, RetryAfter: 7 * time.Second, RateLimit: rl}, codes.ResourceExhausted, ReasonUpstreamRateLimited, 7 * time.Second, true, nil},
-		{"local rate limit", &upstream.Error{Kind: upstream.KindRateLimited, RetryAfter: 3 * time.Second, RateLimit: rl}, codes.ResourceExhausted, ReasonUpstreamRateLimited, 3 * time.Second, true, nil},
-		{"500", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 500}, codes.Internal, ReasonUpstreamInternal, 0, false, nil},
-		{"503", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 503, RetryAfter: 2 * time.Second}, codes.Unavailable, ReasonUpstreamUnavailable, 2 * time.Second, false, nil},
-		{"502 on get", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 502}, codes.Unavailable, ReasonUpstreamUnavailable, 0, false, nil},
-		{"outcome unknown", &upstream.Error{Kind: upstream.KindOutcomeUnknown, StatusCode: 504}, codes.Unavailable, ReasonUpstreamOutcomeUnknown, 0, false, nil},
-		{"unreachable", &upstream.Error{Kind: upstream.KindUnavailable, Err: errors.New("dial tcp: connection refused")}, codes.Unavailable, ReasonUpstreamUnavailable, 0, false, nil},
-		{"unreadable body", &upstream.Error{Kind: upstream.KindBadResponse, StatusCode: 200}, codes.Internal, ReasonUpstreamBadResponse, 0, false, nil},
-		{"no token", fmt.Errorf("wrapped: %w", upstream.ErrNoToken), codes.Unauthenticated, ReasonMissingCredentials, 0, false, nil},
-		{"unexpected 418", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 418}, codes.Unknown, ReasonUpstreamUnexpected, 0, false, nil},
-		{"301", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 301}, codes.Internal, ReasonUpstreamRedirect, 0, false, nil},
-		{"307", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 307}, codes.Internal, ReasonUpstreamRedirect, 0, false, nil},
-		{"not an upstream error", errors.New("boom"), codes.Internal, ReasonInternal, 0, false, nil},
+		}}, codes.InvalidArgument, apierr.ReasonUpstreamValidation, 0, false, []string{"user.email_address", "user.state_code", "user.state_code"}},
+		{"429", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 429, RetryAfter: 7 * time.Second, RateLimit: rl}, codes.ResourceExhausted, apierr.ReasonUpstreamRateLimited, 7 * time.Second, true, nil},
+		{"local rate limit", &upstream.Error{Kind: upstream.KindRateLimited, RetryAfter: 3 * time.Second, RateLimit: rl}, codes.ResourceExhausted, apierr.ReasonUpstreamRateLimited, 3 * time.Second, true, nil},
+		{"500", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 500}, codes.Internal, apierr.ReasonUpstreamInternal, 0, false, nil},
+		{"503", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 503, RetryAfter: 2 * time.Second}, codes.Unavailable, apierr.ReasonUpstreamUnavailable, 2 * time.Second, false, nil},
+		{"502 on get", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 502}, codes.Unavailable, apierr.ReasonUpstreamUnavailable, 0, false, nil},
+		{"outcome unknown", &upstream.Error{Kind: upstream.KindOutcomeUnknown, StatusCode: 504}, codes.Unavailable, apierr.ReasonUpstreamOutcomeUnknown, 0, false, nil},
+		{"unreachable", &upstream.Error{Kind: upstream.KindUnavailable, Err: errors.New("dial tcp: connection refused")}, codes.Unavailable, apierr.ReasonUpstreamUnavailable, 0, false, nil},
+		{"unreadable body", &upstream.Error{Kind: upstream.KindBadResponse, StatusCode: 200}, codes.Internal, apierr.ReasonUpstreamBadResponse, 0, false, nil},
+		{"no token", fmt.Errorf("wrapped: %w", upstream.ErrNoToken), codes.Unauthenticated, apierr.ReasonMissingCredentials, 0, false, nil},
+		{"unexpected 418", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 418}, codes.Unknown, apierr.ReasonUpstreamUnexpected, 0, false, nil},
+		{"301", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 301}, codes.Internal, apierr.ReasonUpstreamRedirect, 0, false, nil},
+		{"307", &upstream.Error{Kind: upstream.KindStatus, StatusCode: 307}, codes.Internal, apierr.ReasonUpstreamRedirect, 0, false, nil},
+		{"not an upstream error", errors.New("boom"), codes.Internal, apierr.ReasonInternal, 0, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -310,7 +311,7 @@ func TestErrorMapping(t *testing.T) {
 				switch d := d.(type) {
 				case *errdetails.ErrorInfo:
 					reason = d.GetReason()
-					if d.GetDomain() != ErrorDomain {
+					if d.GetDomain() != apierr.Domain {
 						t.Errorf("domain %q", d.GetDomain())
 					}
 				case *errdetails.RetryInfo:

@@ -18,6 +18,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
@@ -178,9 +179,9 @@ type callerKey struct{}
 // grantByCaller is an Authorizer that believes the context: admin or not.
 type grantByCaller struct{}
 
-func (grantByCaller) Authorize(ctx context.Context, _ int64) (service.Grant, error) {
+func (grantByCaller) Authorize(ctx context.Context, _ int64) (auth.Grant, error) {
 	admin, _ := ctx.Value(callerKey{}).(bool)
-	return service.Grant{DirectoryAdmin: admin}, nil
+	return auth.Grant{DirectoryAdmin: admin}, nil
 }
 
 // TestNonAdminCannotChangeEmailByRacing: an admin changes the e-mail again

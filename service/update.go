@@ -6,6 +6,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -37,13 +38,13 @@ type update struct {
 // anything goes upstream. Every problem comes back as one INVALID_ARGUMENT.
 func (s *Service) plan(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*update, error) {
 	if req.GetUser() == nil {
-		return nil, InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
+		return nil, apierr.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
 			Field: "user", Description: "user is required: it carries the new values", Reason: "REQUIRED",
 		}})
 	}
 	fields, violations := s.fields.resolveMask(req.GetUpdateMask(), req.GetUser())
 	if len(violations) > 0 {
-		return nil, InvalidArgument(violations)
+		return nil, apierr.InvalidArgument(violations)
 	}
 	violations = s.validate.validateUpdate(req, fields)
 	u := &update{req: req}
@@ -52,7 +53,7 @@ func (s *Service) plan(ctx context.Context, req *directoryv1.UpdateCompanyUserRe
 	u.required, required = s.required.rule(s.procore, &u.patch, u.writes(), violations,
 		func() bool { return s.partial.RefusesPartial(ctx, req.GetCompanyId()) })
 	if violations = append(violations, required...); len(violations) > 0 {
-		return nil, InvalidArgument(violations)
+		return nil, apierr.InvalidArgument(violations)
 	}
 	return u, nil
 }

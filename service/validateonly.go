@@ -8,17 +8,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
-// ProcoreRequestHeader is the response metadata key (over REST, the
-// X-Procore-Request header) in which a validate_only update (AIP-163)
-// returns, as JSON, the request it would send Procore. It is the caller's
-// own data, so it goes to the caller and nowhere else: no log, span or
-// metric reads response metadata.
-const ProcoreRequestHeader = "x-procore-request"
-
-// procoreRequestPreview is the JSON of ProcoreRequestHeader.
+// procoreRequestPreview is the JSON of apierr.ProcoreRequestHeader.
 type procoreRequestPreview struct {
 	// Request is what would be sent; null when the update writes nothing.
 	Request *upstream.RequestPreview `json:"request"`
@@ -36,7 +30,7 @@ type procoreRequestPreview struct {
 // fill) has run as for a real update, and here, instead of the PATCH, the
 // current record is read (one GET, through the same admission and rate
 // budget as any call), the patch is applied to it in memory, and the
-// request the PATCH would be is described in ProcoreRequestHeader.
+// request the PATCH would be is described in apierr.ProcoreRequestHeader.
 func (s *Service) validateOnly(ctx context.Context, u *update) (*upstream.User, error) {
 	cur, err := s.currentRecord(ctx, u)
 	if err != nil {
@@ -77,10 +71,10 @@ func (s *Service) setPreview(ctx context.Context, p procoreRequestPreview, notes
 	p.Note = strings.Join(notes, "; ")
 	b, err := upstream.ASCIIJSON(p)
 	if err != nil {
-		return NewError(codes.Internal, ReasonInternal, opUpdate+": cannot encode the request preview", nil)
+		return apierr.New(codes.Internal, apierr.ReasonInternal, opUpdate+": cannot encode the request preview", nil)
 	}
-	if err := grpc.SetHeader(ctx, metadata.Pairs(ProcoreRequestHeader, string(b))); err != nil {
-		return NewError(codes.Internal, ReasonInternal, opUpdate+": cannot return the request preview: "+err.Error(), nil)
+	if err := grpc.SetHeader(ctx, metadata.Pairs(apierr.ProcoreRequestHeader, string(b))); err != nil {
+		return apierr.New(codes.Internal, apierr.ReasonInternal, opUpdate+": cannot return the request preview: "+err.Error(), nil)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/servicetest"
 )
 
@@ -64,7 +65,7 @@ func TestValidateOnlyAuthorizes(t *testing.T) {
 			if _, updates := up.Calls(); updates != 0 {
 				t.Fatalf("validate_only sent %d PATCHes", updates)
 			}
-			preview := strings.Join(stream.header.Get(service.ProcoreRequestHeader), "")
+			preview := strings.Join(stream.header.Get(apierr.ProcoreRequestHeader), "")
 			if (preview != "") != (tt.wantCode == codes.OK) {
 				t.Fatalf("preview %q with code %v", preview, tt.wantCode)
 			}

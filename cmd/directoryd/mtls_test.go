@@ -20,7 +20,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
@@ -216,22 +216,22 @@ func TestMutualTLSAndPolicy(t *testing.T) {
 	}{
 		{name: "no client certificate", tls: s.noCert, get: &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}, wantCode: codes.Unavailable},
 		{name: "certificate of another CA", tls: s.otherCA, get: &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}, wantCode: codes.Unavailable},
-		{name: "unknown identity", tls: s.stranger, get: &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}, wantCode: codes.PermissionDenied, wantReason: service.ReasonCallerNotAllowed},
+		{name: "unknown identity", tls: s.stranger, get: &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}, wantCode: codes.PermissionDenied, wantReason: apierr.ReasonCallerNotAllowed},
 		{name: "CN identity reads its company", tls: s.fieldApp, get: &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}},
-		{name: "CN identity kept to its companies (get)", tls: s.fieldApp, get: &directoryv1.GetCompanyUserRequest{CompanyId: 5120, Id: 2001}, wantCode: codes.PermissionDenied, wantReason: service.ReasonCompanyNotAllowed},
-		{name: "CN identity kept to its companies (update)", tls: s.fieldApp, update: update(5120, &directoryv1.CompanyUser{JobTitle: ptr("x")}, "job_title"), wantCode: codes.PermissionDenied, wantReason: service.ReasonCompanyNotAllowed},
+		{name: "CN identity kept to its companies (get)", tls: s.fieldApp, get: &directoryv1.GetCompanyUserRequest{CompanyId: 5120, Id: 2001}, wantCode: codes.PermissionDenied, wantReason: apierr.ReasonCompanyNotAllowed},
+		{name: "CN identity kept to its companies (update)", tls: s.fieldApp, update: update(5120, &directoryv1.CompanyUser{JobTitle: ptr("x")}, "job_title"), wantCode: codes.PermissionDenied, wantReason: apierr.ReasonCompanyNotAllowed},
 		{name: "no admin rights: other field", tls: s.fieldApp, update: update(8089, &directoryv1.CompanyUser{JobTitle: ptr("Site Lead")}, "job_title"), wantPatch: true},
 		{name: "no admin rights: add_to_new_projects", tls: s.fieldApp, update: update(8089, &directoryv1.CompanyUser{AddToNewProjects: ptr(true)}, "add_to_new_projects"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.add_to_new_projects"},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.add_to_new_projects"},
 		{name: "no admin rights: email change", tls: s.fieldApp, update: update(8089, &directoryv1.CompanyUser{EmailAddress: ptr("other.address@summitridge.example")}, "email_address"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.email_address"},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.email_address"},
 		{name: "no admin rights: email unchanged", tls: s.fieldApp, update: update(8089, &directoryv1.CompanyUser{EmailAddress: ptr("maria.okafor@summitridge.example"), City: ptr("Salem")}, "email_address", "city"), wantPatch: true},
 		{name: "forged identity metadata from a TCP caller is ignored", tls: s.fieldApp, md: forged, update: update(8089, &directoryv1.CompanyUser{DefaultPermissionTemplateId: ptr(int64(42))}, "default_permission_template_id"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.default_permission_template_id"},
-		{name: "forged identity cannot reach another company", tls: s.fieldApp, md: forged, get: &directoryv1.GetCompanyUserRequest{CompanyId: 5120, Id: 2001}, wantCode: codes.PermissionDenied, wantReason: service.ReasonCompanyNotAllowed},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.default_permission_template_id"},
+		{name: "forged identity cannot reach another company", tls: s.fieldApp, md: forged, get: &directoryv1.GetCompanyUserRequest{CompanyId: 5120, Id: 2001}, wantCode: codes.PermissionDenied, wantReason: apierr.ReasonCompanyNotAllowed},
 		{name: "CN spelling the admin's SPIFFE ID is refused", tls: s.cnSpoof, update: update(5120, &directoryv1.CompanyUser{EmailAddress: ptr("spoofed@summitridge.example")}, "email_address"),
-			wantCode: codes.Unauthenticated, wantReason: service.ReasonCallerUnauthenticated},
-		{name: "CN with a trailing space is refused, not trimmed", tls: s.cnPadded, get: &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}, wantCode: codes.Unauthenticated, wantReason: service.ReasonCallerUnauthenticated},
+			wantCode: codes.Unauthenticated, wantReason: apierr.ReasonCallerUnauthenticated},
+		{name: "CN with a trailing space is refused, not trimmed", tls: s.cnPadded, get: &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}, wantCode: codes.Unauthenticated, wantReason: apierr.ReasonCallerUnauthenticated},
 		{name: "URI SAN identity with admin rights", tls: s.hrSync, update: update(5120, &directoryv1.CompanyUser{AddToNewProjects: ptr(true)}, "add_to_new_projects"), wantPatch: true},
 	}
 	for _, tt := range grpcTests {
@@ -278,17 +278,17 @@ func TestMutualTLSAndPolicy(t *testing.T) {
 	}{
 		{name: "no client certificate", tls: s.noCert, method: "GET", path: "/v1/companies/8089/users/1001", wantRefused: true},
 		{name: "certificate of another CA", tls: s.otherCA, method: "GET", path: "/v1/companies/8089/users/1001", wantRefused: true},
-		{name: "unknown identity", tls: s.stranger, method: "GET", path: "/v1/companies/8089/users/1001", wantStatus: 403, wantIn: service.ReasonCallerNotAllowed},
+		{name: "unknown identity", tls: s.stranger, method: "GET", path: "/v1/companies/8089/users/1001", wantStatus: 403, wantIn: apierr.ReasonCallerNotAllowed},
 		{name: "CN identity reads its company", tls: s.fieldApp, method: "GET", path: "/v1/companies/8089/users/1001", wantStatus: 200},
-		{name: "CN identity kept to its companies", tls: s.fieldApp, method: "GET", path: "/v1/companies/5120/users/2001", wantStatus: 403, wantIn: service.ReasonCompanyNotAllowed},
+		{name: "CN identity kept to its companies", tls: s.fieldApp, method: "GET", path: "/v1/companies/5120/users/2001", wantStatus: 403, wantIn: apierr.ReasonCompanyNotAllowed},
 		{name: "no admin rights: other field", tls: s.fieldApp, method: "PATCH", path: "/v1/companies/8089/users/1001", body: `{"job_title": "Foreman"}`, wantStatus: 200, wantPatch: true},
 		{name: "no admin rights: company template (Procore route)", tls: s.fieldApp, method: "PATCH", path: "/rest/v1.3/companies/8089/users/1001", body: `{"user": {"company_permission_template_id": 43}}`,
 			wantStatus: 403, wantIn: "user.company_permission_template_id"},
 		{name: "forged identity headers are ignored", tls: s.fieldApp, method: "PATCH", path: "/v1/companies/8089/users/1001", body: `{"add_to_new_projects": true}`, header: forgedHeader,
 			wantStatus: 403, wantIn: "user.add_to_new_projects"},
 		{name: "CN spelling the admin's SPIFFE ID is refused", tls: s.cnSpoof, method: "PATCH", path: "/rest/v1.3/companies/5120/users/2001", body: `{"user": {"email_address": "spoofed@summitridge.example"}}`,
-			wantStatus: 401, wantIn: service.ReasonCallerUnauthenticated},
-		{name: "CN with a trailing space is refused", tls: s.cnPadded, method: "GET", path: "/v1/companies/8089/users/1001", wantStatus: 401, wantIn: service.ReasonCallerUnauthenticated},
+			wantStatus: 401, wantIn: apierr.ReasonCallerUnauthenticated},
+		{name: "CN with a trailing space is refused", tls: s.cnPadded, method: "GET", path: "/v1/companies/8089/users/1001", wantStatus: 401, wantIn: apierr.ReasonCallerUnauthenticated},
 		{name: "URI SAN identity with admin rights", tls: s.hrSync, method: "PATCH", path: "/v1/companies/8089/users/1001", body: `{"add_to_new_projects": true}`, wantStatus: 200, wantPatch: true},
 		{name: "health needs a certificate too", tls: s.noCert, method: "GET", path: "/healthz", wantRefused: true},
 	}

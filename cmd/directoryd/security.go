@@ -6,9 +6,10 @@ import (
 	"log/slog"
 	"time"
 
+	"google.golang.org/grpc/credentials"
+
 	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/service/server"
-	"google.golang.org/grpc/credentials"
 )
 
 // SecurityConfig is how directoryd proves itself to callers and callers to

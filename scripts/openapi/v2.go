@@ -198,7 +198,7 @@ func procoreUpdate(runValidations, requestID, validateOnly object) object {
 }
 
 // previewHeader is the response header of a `?validate_only=true` update
-// (service.ProcoreRequestHeader), documented on both PATCH routes.
+// (apierr.ProcoreRequestHeader), documented on both PATCH routes.
 const previewHeader = "X-Procore-Request"
 
 // addPreviewHeader documents the header on an operation's 200 response.

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc/peer"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/inprocess"
 )
 
@@ -55,10 +55,10 @@ func CallerAuthentication() grpc.UnaryServerInterceptor {
 			ctx = ContextWithCaller(ctx, Caller{ID: id})
 		} else if isDirectoryMethod(info.FullMethod) {
 			if verified {
-				return nil, service.NewError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
+				return nil, apierr.New(codes.Unauthenticated, apierr.ReasonCallerUnauthenticated,
 					"caller not authenticated: the client certificate names no acceptable identity (a URI SAN with a scheme, or, without URI SANs, a CN of printable ASCII without ':', ',' or surrounding spaces)", nil)
 			}
-			return nil, service.NewError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
+			return nil, apierr.New(codes.Unauthenticated, apierr.ReasonCallerUnauthenticated,
 				"caller not authenticated: this server requires a client certificate signed by its client CA", nil)
 		}
 		return handler(ctx, req)

@@ -9,13 +9,14 @@ import (
 	"net/url"
 	"testing"
 
-	"github.com/procore-directory/procore-directory/service/inprocess"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
+
+	"github.com/procore-directory/procore-directory/service/inprocess"
 )
 
 func TestCallerAuthentication(t *testing.T) {

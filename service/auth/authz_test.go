@@ -12,6 +12,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/service/servicetest"
 )
@@ -53,23 +54,23 @@ func TestAuthorizeUpdate(t *testing.T) {
 		{name: "no admin changes job title, masked-only", caller: field, required: service.RequiredFieldsMaskedOnly, req: update(8089, &directoryv1.CompanyUser{JobTitle: servicetest.Ptr("Lead")}, "job_title"), wantUpdates: 1},
 		{name: "no admin sends email unchanged", caller: field, required: service.RequiredFieldsMaskedOnly, req: update(8089, &directoryv1.CompanyUser{EmailAddress: servicetest.Ptr("maria.okafor@summitridge.example"), LastName: servicetest.Ptr("Okafor")}, "email_address", "last_name"), wantGets: 1, wantUpdates: 1},
 		{name: "no admin changes email: one GET, no PATCH", caller: field, required: service.RequiredFieldsMaskedOnly, req: update(8089, &directoryv1.CompanyUser{EmailAddress: servicetest.Ptr("new@corp.example"), LastName: servicetest.Ptr("Okafor")}, "email_address", "last_name"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.email_address", wantGets: 1},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.email_address", wantGets: 1},
 		{name: "no admin changes email, fill reuses its GET", caller: field, req: update(8089, &directoryv1.CompanyUser{EmailAddress: servicetest.Ptr("new@corp.example")}, "email_address"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.email_address", wantGets: 1},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.email_address", wantGets: 1},
 		{name: "no admin changes default template", caller: field, req: update(8089, &directoryv1.CompanyUser{DefaultPermissionTemplateId: servicetest.Ptr(int64(41))}, "default_permission_template_id"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.default_permission_template_id"},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.default_permission_template_id"},
 		{name: "no admin changes company template", caller: field, req: update(8089, &directoryv1.CompanyUser{}, "company_permission_template_id"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.company_permission_template_id"},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.company_permission_template_id"},
 		{name: "no admin changes add_to_new_projects (implied mask)", caller: field, req: update(8089, &directoryv1.CompanyUser{AddToNewProjects: servicetest.Ptr(true), JobTitle: servicetest.Ptr("x")}),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.add_to_new_projects"},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.add_to_new_projects"},
 		{name: "no admin, full replacement", caller: field, req: update(8089, &directoryv1.CompanyUser{LastName: servicetest.Ptr("O"), EmailAddress: servicetest.Ptr("maria.okafor@summitridge.example")}, "*"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonAdminFieldNotAllowed, wantField: "user.default_permission_template_id"},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonAdminFieldNotAllowed, wantField: "user.default_permission_template_id"},
 		{name: "company not in policy", caller: field, req: update(5120, &directoryv1.CompanyUser{JobTitle: servicetest.Ptr("Lead")}, "job_title"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonCompanyNotAllowed},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonCompanyNotAllowed},
 		{name: "unknown identity", caller: "spiffe://corp.example/stranger", req: update(8089, &directoryv1.CompanyUser{JobTitle: servicetest.Ptr("Lead")}, "job_title"),
-			wantCode: codes.PermissionDenied, wantReason: service.ReasonCallerNotAllowed},
+			wantCode: codes.PermissionDenied, wantReason: apierr.ReasonCallerNotAllowed},
 		{name: "no caller", req: update(8089, &directoryv1.CompanyUser{JobTitle: servicetest.Ptr("Lead")}, "job_title"),
-			wantCode: codes.Unauthenticated, wantReason: service.ReasonCallerUnauthenticated},
+			wantCode: codes.Unauthenticated, wantReason: apierr.ReasonCallerUnauthenticated},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +94,7 @@ func TestAuthorizeUpdate(t *testing.T) {
 				return
 			}
 			info := errorInfo(t, err)
-			if info.GetReason() != tt.wantReason || info.GetDomain() != service.ErrorDomain || info.GetMetadata()["field"] != tt.wantField {
+			if info.GetReason() != tt.wantReason || info.GetDomain() != apierr.Domain || info.GetMetadata()["field"] != tt.wantField {
 				t.Errorf("ErrorInfo %v, want reason %s field %q", info, tt.wantReason, tt.wantField)
 			}
 			if msg := status.Convert(err).Message(); strings.Contains(msg, "@") || (tt.caller != "" && strings.Contains(msg, tt.caller)) {

@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -25,7 +25,7 @@ func PassThroughAuth() grpc.UnaryServerInterceptor {
 		}
 		token, ok := bearerToken(ctx)
 		if !ok {
-			return nil, service.NewError(codes.Unauthenticated, service.ReasonMissingCredentials,
+			return nil, apierr.New(codes.Unauthenticated, apierr.ReasonMissingCredentials,
 				"missing credentials: send `authorization: Bearer <Procore access token>`", nil)
 		}
 		return handler(upstream.ContextWithToken(ctx, token), req)

@@ -12,7 +12,7 @@ import (
 	"go.yaml.in/yaml/v3"
 	"google.golang.org/grpc/codes"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // Policy is the authorization policy of client-credentials mode: which
@@ -153,21 +153,21 @@ func (p *Policy) Len() int { return len(p.callers) }
 
 // Authorize implements Authorizer. Denials name no identity and no
 // personal data; the company id is the caller's own request's.
-func (p *Policy) Authorize(ctx context.Context, companyID int64) (service.Grant, error) {
+func (p *Policy) Authorize(ctx context.Context, companyID int64) (Grant, error) {
 	c, ok := CallerFromContext(ctx)
 	if !ok {
-		return service.Grant{}, service.NewError(codes.Unauthenticated, service.ReasonCallerUnauthenticated,
+		return Grant{}, apierr.New(codes.Unauthenticated, apierr.ReasonCallerUnauthenticated,
 			"caller not authenticated: this server requires a client certificate signed by its client CA", nil)
 	}
 	g, ok := p.callers[c.ID]
 	if !ok {
-		return service.Grant{}, service.NewError(codes.PermissionDenied, service.ReasonCallerNotAllowed,
+		return Grant{}, apierr.New(codes.PermissionDenied, apierr.ReasonCallerNotAllowed,
 			"permission denied: this caller is not in the authorization policy", nil)
 	}
 	if !g.companies[companyID] {
-		return service.Grant{}, service.NewError(codes.PermissionDenied, service.ReasonCompanyNotAllowed,
+		return Grant{}, apierr.New(codes.PermissionDenied, apierr.ReasonCompanyNotAllowed,
 			fmt.Sprintf("permission denied: the authorization policy does not allow this caller company %d", companyID),
 			map[string]string{"company_id": fmt.Sprint(companyID)})
 	}
-	return service.Grant{DirectoryAdmin: g.admin}, nil
+	return Grant{DirectoryAdmin: g.admin}, nil
 }

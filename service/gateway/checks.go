@@ -11,7 +11,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // requestChecks refuses, before any handler runs, what no route accepts:
@@ -40,7 +40,7 @@ func (c *requestChecks) middleware(next runtime.HandlerFunc) runtime.HandlerFunc
 		violations = append(violations, queryViolations(r, queryParams(r.Method))...)
 		violations = append(violations, idempotencyKey(r)...)
 		if len(violations) > 0 {
-			fail(service.InvalidArgument(violations))
+			fail(apierr.InvalidArgument(violations))
 			return
 		}
 		if r.Method == http.MethodPatch {
@@ -56,7 +56,7 @@ func (c *requestChecks) middleware(next runtime.HandlerFunc) runtime.HandlerFunc
 			}
 			if isJSONBody(r) {
 				if v := checkJSONBody(r, prefix); len(v) > 0 {
-					fail(service.InvalidArgument(v))
+					fail(apierr.InvalidArgument(v))
 					return
 				}
 			}

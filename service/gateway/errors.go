@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // gatewayErrorHandler writes errors as google.rpc.Status JSON with details.
@@ -29,7 +29,7 @@ func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 	st, isStatus := status.FromError(err)
 	if !isStatus && httpStatus == http.StatusBadRequest {
 		// The router's own 400 (a malformed escape in the path).
-		st = status.Convert(service.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
+		st = status.Convert(apierr.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
 			Field: "path", Description: "the URL path is malformed", Reason: "MALFORMED_PATH",
 		}}))
 	}
@@ -47,11 +47,11 @@ func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 		}
 	}
 	if !hasInfo {
-		reason := service.ReasonInternal
+		reason := apierr.ReasonInternal
 		if st.Code() == codes.InvalidArgument {
-			reason = service.ReasonInvalidRequest
+			reason = apierr.ReasonInvalidRequest
 		}
-		if info, e := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: service.ErrorDomain}); e == nil {
+		if info, e := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: apierr.Domain}); e == nil {
 			st = info
 		}
 	}
@@ -82,11 +82,11 @@ func routingErrorHandler(routes *routeTable) runtime.RoutingErrorHandlerFunc {
 			if len(allow) > 0 {
 				w.Header().Set("Allow", strings.Join(allow, ", "))
 			}
-			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: service.NewError(codes.Unimplemented, service.ReasonMethodNotAllowed,
+			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: apierr.New(codes.Unimplemented, apierr.ReasonMethodNotAllowed,
 				fmt.Sprintf("method %s is not allowed on this route; allowed: %s", r.Method, strings.Join(allow, ", ")),
 				map[string]string{"method": r.Method, "allow": strings.Join(allow, ", ")})}
 		case httpStatus == http.StatusNotFound:
-			err = service.NewError(codes.NotFound, service.ReasonNotFound, "no such route: see /openapi.json for the routes", nil)
+			err = apierr.New(codes.NotFound, apierr.ReasonNotFound, "no such route: see /openapi.json for the routes", nil)
 		default:
 			err = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: fmt.Errorf("routing error %d", httpStatus)}
 		}

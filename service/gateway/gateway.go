@@ -15,7 +15,7 @@ import (
 
 	"github.com/procore-directory/procore-directory/gen/openapi"
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/auth"
 )
 
@@ -125,7 +125,7 @@ func incomingHeader(key string) (string, bool) {
 // X-Procore-Request header, the name the README documents for curl users;
 // other metadata keeps grpc-gateway's Grpc-Metadata- prefix.
 func outgoingHeader(key string) (string, bool) {
-	if key == service.ProcoreRequestHeader {
+	if key == apierr.ProcoreRequestHeader {
 		return http.CanonicalHeaderKey(key), true
 	}
 	return runtime.MetadataHeaderPrefix + key, true
@@ -153,7 +153,7 @@ func noQuery(mux *runtime.ServeMux, h http.Handler) http.Handler {
 		if r.URL.RawQuery != "" {
 			if v := queryViolations(r, nil); len(v) > 0 {
 				_, outbound := runtime.MarshalerForRequest(mux, r)
-				runtime.HTTPError(r.Context(), mux, outbound, w, r, service.InvalidArgument(v))
+				runtime.HTTPError(r.Context(), mux, outbound, w, r, apierr.InvalidArgument(v))
 				return
 			}
 		}

@@ -21,7 +21,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // procoreUpdate serves `PATCH /rest/v1.3/companies/{company_id}/users/{id}`
@@ -43,7 +43,7 @@ func procoreUpdate(mux *runtime.ServeMux, client directoryv1.DirectoryServiceCli
 		serveProcore(mux, w, r, method, func(ctx context.Context, opts ...grpc.CallOption) (proto.Message, error) {
 			req, violations := decodeProcoreUpdate(r, params)
 			if len(violations) > 0 {
-				return nil, service.InvalidArgument(violations)
+				return nil, apierr.InvalidArgument(violations)
 			}
 			return client.UpdateCompanyUser(ctx, req, opts...)
 		})

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/service/servicetest"
 )
@@ -91,15 +92,15 @@ func TestRoutingErrors(t *testing.T) {
 		wantReason         string
 		wantAllow          string
 	}{
-		{"DELETE on /v1", http.MethodDelete, "/v1/companies/8089/users/1001", 405, 12, service.ReasonMethodNotAllowed, "GET, PATCH"},
-		{"POST on /v1", http.MethodPost, "/v1/companies/8089/users/1001", 405, 12, service.ReasonMethodNotAllowed, "GET, PATCH"},
-		{"PUT on the Procore route", http.MethodPut, "/rest/v1.3/companies/8089/users/1001", 405, 12, service.ReasonMethodNotAllowed, "GET, PATCH"},
-		{"DELETE on the Procore route", http.MethodDelete, "/rest/v1.3/companies/8089/users/1001", 405, 12, service.ReasonMethodNotAllowed, "GET, PATCH"},
-		{"POST on /healthz", http.MethodPost, "/healthz", 405, 12, service.ReasonMethodNotAllowed, "GET, HEAD"},
-		{"unknown prefix", http.MethodGet, "/v2/companies/8089/users/1001", 404, 5, service.ReasonNotFound, ""},
-		{"collection", http.MethodGet, "/v1/companies/8089/users", 404, 5, service.ReasonNotFound, ""},
-		{"too deep", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001/avatar", 404, 5, service.ReasonNotFound, ""},
-		{"root", http.MethodGet, "/", 404, 5, service.ReasonNotFound, ""},
+		{"DELETE on /v1", http.MethodDelete, "/v1/companies/8089/users/1001", 405, 12, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
+		{"POST on /v1", http.MethodPost, "/v1/companies/8089/users/1001", 405, 12, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
+		{"PUT on the Procore route", http.MethodPut, "/rest/v1.3/companies/8089/users/1001", 405, 12, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
+		{"DELETE on the Procore route", http.MethodDelete, "/rest/v1.3/companies/8089/users/1001", 405, 12, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
+		{"POST on /healthz", http.MethodPost, "/healthz", 405, 12, apierr.ReasonMethodNotAllowed, "GET, HEAD"},
+		{"unknown prefix", http.MethodGet, "/v2/companies/8089/users/1001", 404, 5, apierr.ReasonNotFound, ""},
+		{"collection", http.MethodGet, "/v1/companies/8089/users", 404, 5, apierr.ReasonNotFound, ""},
+		{"too deep", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001/avatar", 404, 5, apierr.ReasonNotFound, ""},
+		{"root", http.MethodGet, "/", 404, 5, apierr.ReasonNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,7 +139,7 @@ func TestBadPathParameter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fake.Reset()
 			rec, st := serve(t, h, tt.method, tt.path, tt.body)
-			if rec.Code != http.StatusBadRequest || st.reason() != service.ReasonInvalidRequest {
+			if rec.Code != http.StatusBadRequest || st.reason() != apierr.ReasonInvalidRequest {
 				t.Fatalf("HTTP %d reason %q: %s", rec.Code, st.reason(), rec.Body)
 			}
 			got := st.violations()
@@ -188,7 +189,7 @@ func TestAvatarInQueryRefused(t *testing.T) {
 				}
 				return
 			}
-			if rec.Code != http.StatusBadRequest || st.reason() != service.ReasonInvalidRequest {
+			if rec.Code != http.StatusBadRequest || st.reason() != apierr.ReasonInvalidRequest {
 				t.Fatalf("HTTP %d reason %q: %s", rec.Code, st.reason(), rec.Body)
 			}
 			if _, ok := st.violations()[tt.wantField]; !ok || len(st.violations()) != 1 {

@@ -17,7 +17,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // Strict input: what a route does not understand is refused, naming what
@@ -121,7 +121,7 @@ func mediaTypeError(r *http.Request, allowed ...string) error {
 			return nil
 		}
 	}
-	return &runtime.HTTPStatusError{HTTPStatus: http.StatusUnsupportedMediaType, Err: service.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
+	return &runtime.HTTPStatusError{HTTPStatus: http.StatusUnsupportedMediaType, Err: apierr.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
 		Field:       "Content-Type",
 		Description: fmt.Sprintf("content type %q is not accepted here: send %s (UTF-8)", printableName(ct), strings.Join(allowed, " or ")),
 		Reason:      "UNSUPPORTED_MEDIA_TYPE",

@@ -11,7 +11,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/stats"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/service/telemetry"
 )
@@ -36,7 +36,7 @@ func (cfg *Config) interceptors(log *slog.Logger, gate *stopGate, guard *decodeG
 	chain := []grpc.UnaryServerInterceptor{
 		recovery.UnaryServerInterceptor(recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
 			log.ErrorContext(ctx, "panic in handler", "panic", p)
-			return service.NewError(codes.Internal, service.ReasonInternal, "internal error", nil)
+			return apierr.New(codes.Internal, apierr.ReasonInternal, "internal error", nil)
 		})),
 		telemetry.AccessLog(log),
 		RetryPushback(), // pushback.go

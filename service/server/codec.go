@@ -12,7 +12,7 @@ import (
 	"google.golang.org/grpc/mem"
 	protov2 "google.golang.org/protobuf/proto"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // decodeGuard makes a malformed request message (bad wire format, a string
@@ -65,7 +65,7 @@ func (g *decodeGuard) take(v any) error {
 		return nil
 	}
 	// The decoder's own message is left out: it can quote request bytes.
-	return service.NewError(codes.InvalidArgument, service.ReasonInvalidRequest,
+	return apierr.New(codes.InvalidArgument, apierr.ReasonInvalidRequest,
 		"invalid request: the message is not valid protobuf (malformed wire format, or a string that is not UTF-8)", nil,
 		&errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{
 			Field: "request", Description: "not a valid protobuf encoding of the request message", Reason: "MALFORMED_MESSAGE",

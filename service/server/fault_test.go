@@ -14,6 +14,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
@@ -52,7 +53,7 @@ func TestFaults(t *testing.T) {
 			name:  "latency past the deadline",
 			setup: func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{Latency: time.Minute}) },
 			call:  get, timeout: 200 * time.Millisecond,
-			wantCode: codes.DeadlineExceeded, wantReason: service.ReasonDeadlineExceeded, wantSent: -1,
+			wantCode: codes.DeadlineExceeded, wantReason: apierr.ReasonDeadlineExceeded, wantSent: -1,
 		},
 		{
 			name: "burst of 503s is retried, then UNAVAILABLE",
@@ -63,7 +64,7 @@ func TestFaults(t *testing.T) {
 				}
 			},
 			call:     get,
-			wantCode: codes.Unavailable, wantReason: service.ReasonUpstreamUnavailable, wantSent: 4,
+			wantCode: codes.Unavailable, wantReason: apierr.ReasonUpstreamUnavailable, wantSent: 4,
 		},
 		{
 			name: "sustained 5xx opens the breaker: fail fast with RetryInfo",
@@ -74,7 +75,7 @@ func TestFaults(t *testing.T) {
 			},
 			call:     get,
 			then:     get,
-			wantCode: codes.Unavailable, wantReason: service.ReasonUpstreamCircuitOpen, wantRetry: true, wantSent: 4,
+			wantCode: codes.Unavailable, wantReason: apierr.ReasonUpstreamCircuitOpen, wantRetry: true, wantSent: 4,
 		},
 		{
 			name: "breaker probes and recovers on its own",
@@ -101,7 +102,7 @@ func TestFaults(t *testing.T) {
 			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
 			setup:    func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{DropRate: 1}) },
 			call:     get,
-			wantCode: codes.Unavailable, wantReason: service.ReasonUpstreamUnavailable, wantSent: 4,
+			wantCode: codes.Unavailable, wantReason: apierr.ReasonUpstreamUnavailable, wantSent: 4,
 		},
 		{
 			name:     "update dropped after being applied: not replayed, read back, OK",
@@ -117,7 +118,7 @@ func TestFaults(t *testing.T) {
 				s.emu.Script(procoretest.FaultDropAfterApply(), procoretest.FaultStatus(404, "application/json", `{"errors":"Not Found"}`, nil))
 			},
 			call:     update,
-			wantCode: codes.Unavailable, wantReason: service.ReasonUpstreamOutcomeUnknown, wantSent: 2,
+			wantCode: codes.Unavailable, wantReason: apierr.ReasonUpstreamOutcomeUnknown, wantSent: 2,
 		},
 		{
 			name:     "502 after apply: read back, OK",
@@ -138,7 +139,7 @@ func TestFaults(t *testing.T) {
 			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
 			setup:    func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{MalformedRate: 1}) },
 			call:     get,
-			wantCode: codes.Internal, wantReason: service.ReasonUpstreamBadResponse, wantSent: 4,
+			wantCode: codes.Internal, wantReason: apierr.ReasonUpstreamBadResponse, wantSent: 4,
 		},
 		{
 			name:     "malformed body on an update: read back, OK",

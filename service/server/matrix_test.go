@@ -14,6 +14,8 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -56,8 +58,8 @@ func (k procoreKind) options() []procoretest.Option {
 // for a caller listed with or without directory_admin.
 type fixedGrant struct{ admin bool }
 
-func (g fixedGrant) Authorize(context.Context, int64) (service.Grant, error) {
-	return service.Grant{DirectoryAdmin: g.admin}, nil
+func (g fixedGrant) Authorize(context.Context, int64) (auth.Grant, error) {
+	return auth.Grant{DirectoryAdmin: g.admin}, nil
 }
 
 // scenario is one update a caller tries, on a user of its own.
@@ -102,13 +104,13 @@ func expected(k procoreKind, passThrough, admin bool, sc scenario) (code codes.C
 	emailSent := !(passThrough && k.included)
 	switch {
 	case !passThrough && !admin && sc == adminChange:
-		return codes.PermissionDenied, service.ReasonAdminFieldNotAllowed, "user.add_to_new_projects"
+		return codes.PermissionDenied, apierr.ReasonAdminFieldNotAllowed, "user.add_to_new_projects"
 	case !k.partial && !emailSent:
-		return codes.InvalidArgument, service.ReasonUpstreamBadRequest, "user.email_address"
+		return codes.InvalidArgument, apierr.ReasonUpstreamBadRequest, "user.email_address"
 	case passThrough && !admin && sc == adminChange:
-		return codes.PermissionDenied, service.ReasonUpstreamPermissionDenied, "user.add_to_new_projects"
+		return codes.PermissionDenied, apierr.ReasonUpstreamPermissionDenied, "user.add_to_new_projects"
 	case sc == clearInt && !k.nullClears:
-		return codes.InvalidArgument, service.ReasonUpstreamValidation, "user.work_classification_id"
+		return codes.InvalidArgument, apierr.ReasonUpstreamValidation, "user.work_classification_id"
 	}
 	return codes.OK, "", ""
 }
@@ -300,7 +302,7 @@ func runMatrixCase(t *testing.T, k procoreKind, passThrough, admin bool, rt rout
 		if code != codes.OK {
 			// A Rails 403 names the field in its text only; the flat body
 			// names it in "fields", which ErrorInfo's "field" carries.
-			railsText := reason == service.ReasonUpstreamPermissionDenied && !k.published
+			railsText := reason == apierr.ReasonUpstreamPermissionDenied && !k.published
 			if field != "" && !railsText && !contains(got.fields, field) {
 				t.Errorf("%s: error names %v, want %s (%q)", sc, got.fields, field, got.message)
 			}

@@ -10,7 +10,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // RetryPushbackTrailer is the trailer with which a gRPC server steers the
@@ -58,7 +58,7 @@ func pushback(req any, err error) (string, bool) {
 		return "", false
 	}
 	for _, d := range st.Details() {
-		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetReason() == service.ReasonUpstreamOutcomeUnknown {
+		if ei, ok := d.(*errdetails.ErrorInfo); ok && ei.GetReason() == apierr.ReasonUpstreamOutcomeUnknown {
 			return "-1", true
 		}
 	}

@@ -208,7 +208,7 @@ func (s *Server) ServeREST(l net.Listener) error {
 //     connection gets UNAVAILABLE (SHUTTING_DOWN), nothing sent;
 //  2. calls in flight run to their upstream answer and get it, until ctx
 //     is done;
-//  3. then the calls still in flight are cancelled with service.ErrStopping:
+//  3. then the calls still in flight are cancelled with apierr.ErrStopping:
 //     each answers UNAVAILABLE (UPSTREAM_OUTCOME_UNKNOWN when its PATCH was
 //     sent), written while the transports are open, within the answer
 //     grace (Config.StopAnswerGrace);

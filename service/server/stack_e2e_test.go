@@ -18,6 +18,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/gateway"
 	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/service/servicetest"
@@ -198,22 +199,22 @@ func TestRESTErrors(t *testing.T) {
 		wantReason               string
 		wantViolation            string
 	}{
-		{"unknown user", http.MethodGet, "/v1/companies/8089/users/999", "", http.StatusNotFound, service.ReasonUpstreamNotFound, ""},
-		{"bad email", http.MethodPatch, "/v1/companies/8089/users/1001", `{"email_address":"nope"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "user.email_address"},
-		{"unknown json field", http.MethodPatch, "/v1/companies/8089/users/1001", `{"jobtitle":"x"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
-		{"data after the object", http.MethodPatch, "/v1/companies/8089/users/1001", `{"city":"x"}0`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
-		{"two objects", http.MethodPatch, "/v1/companies/8089/users/1001", `{"city":"x"} {"notes":"y"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
-		{"bad mask", http.MethodPatch, "/v1/companies/8089/users/1001?update_mask=nope", `{"city":"x"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "update_mask"},
-		{"procore body without user", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001", `{"city":"x"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "city"},
-		{"procore malformed json", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001", `{"user":`, http.StatusBadRequest, service.ReasonInvalidRequest, "body"},
-		{"procore bad flag", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001?run_configurable_validations=maybe", `{"user":{"city":"x"}}`, http.StatusBadRequest, service.ReasonInvalidRequest, "run_configurable_validations"},
-		{"upstream 422", http.MethodPatch, "/v1/companies/8089/users/1001", `{"last_name":"Okafor","email_address":"jun.tanaka@summitridge.example"}`, http.StatusBadRequest, service.ReasonUpstreamValidation, "user.email_address"},
-		{"non-integer id", http.MethodGet, "/v1/companies/8089/users/abc", "", http.StatusBadRequest, service.ReasonInvalidRequest, "id"},
-		{"non-integer company on the Procore route", http.MethodGet, "/rest/v1.3/companies/summit/users/1001", "", http.StatusBadRequest, service.ReasonInvalidRequest, "company_id"},
-		{"avatar in the query", http.MethodPatch, "/v1/companies/8089/users/1001?avatar.content=iVBORw0KGgo%3D", `{"city":"x"}`, http.StatusBadRequest, service.ReasonInvalidRequest, "avatar.content"},
-		{"wrong method on /v1", http.MethodDelete, "/v1/companies/8089/users/1001", "", http.StatusMethodNotAllowed, service.ReasonMethodNotAllowed, ""},
-		{"wrong method on the Procore route", http.MethodPost, "/rest/v1.3/companies/8089/users/1001", `{"user":{"city":"x"}}`, http.StatusMethodNotAllowed, service.ReasonMethodNotAllowed, ""},
-		{"unknown route", http.MethodGet, "/rest/v1.3/companies/8089/projects", "", http.StatusNotFound, service.ReasonNotFound, ""},
+		{"unknown user", http.MethodGet, "/v1/companies/8089/users/999", "", http.StatusNotFound, apierr.ReasonUpstreamNotFound, ""},
+		{"bad email", http.MethodPatch, "/v1/companies/8089/users/1001", `{"email_address":"nope"}`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "user.email_address"},
+		{"unknown json field", http.MethodPatch, "/v1/companies/8089/users/1001", `{"jobtitle":"x"}`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "body"},
+		{"data after the object", http.MethodPatch, "/v1/companies/8089/users/1001", `{"city":"x"}0`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "body"},
+		{"two objects", http.MethodPatch, "/v1/companies/8089/users/1001", `{"city":"x"} {"notes":"y"}`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "body"},
+		{"bad mask", http.MethodPatch, "/v1/companies/8089/users/1001?update_mask=nope", `{"city":"x"}`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "update_mask"},
+		{"procore body without user", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001", `{"city":"x"}`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "city"},
+		{"procore malformed json", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001", `{"user":`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "body"},
+		{"procore bad flag", http.MethodPatch, "/rest/v1.3/companies/8089/users/1001?run_configurable_validations=maybe", `{"user":{"city":"x"}}`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "run_configurable_validations"},
+		{"upstream 422", http.MethodPatch, "/v1/companies/8089/users/1001", `{"last_name":"Okafor","email_address":"jun.tanaka@summitridge.example"}`, http.StatusBadRequest, apierr.ReasonUpstreamValidation, "user.email_address"},
+		{"non-integer id", http.MethodGet, "/v1/companies/8089/users/abc", "", http.StatusBadRequest, apierr.ReasonInvalidRequest, "id"},
+		{"non-integer company on the Procore route", http.MethodGet, "/rest/v1.3/companies/summit/users/1001", "", http.StatusBadRequest, apierr.ReasonInvalidRequest, "company_id"},
+		{"avatar in the query", http.MethodPatch, "/v1/companies/8089/users/1001?avatar.content=iVBORw0KGgo%3D", `{"city":"x"}`, http.StatusBadRequest, apierr.ReasonInvalidRequest, "avatar.content"},
+		{"wrong method on /v1", http.MethodDelete, "/v1/companies/8089/users/1001", "", http.StatusMethodNotAllowed, apierr.ReasonMethodNotAllowed, ""},
+		{"wrong method on the Procore route", http.MethodPost, "/rest/v1.3/companies/8089/users/1001", `{"user":{"city":"x"}}`, http.StatusMethodNotAllowed, apierr.ReasonMethodNotAllowed, ""},
+		{"unknown route", http.MethodGet, "/rest/v1.3/companies/8089/projects", "", http.StatusNotFound, apierr.ReasonNotFound, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,10 +233,10 @@ func TestRESTErrors(t *testing.T) {
 					t.Errorf("BadRequest %v, want a violation on %s", d["BadRequest"], tt.wantViolation)
 				}
 			}
-			if tt.wantReason == service.ReasonInvalidRequest && len(s.patches(t)) != 0 {
+			if tt.wantReason == apierr.ReasonInvalidRequest && len(s.patches(t)) != 0 {
 				t.Errorf("invalid request reached Procore")
 			}
-			if tt.wantHTTP == http.StatusMethodNotAllowed || tt.wantHTTP == http.StatusNotFound && tt.wantReason == service.ReasonNotFound {
+			if tt.wantHTTP == http.StatusMethodNotAllowed || tt.wantHTTP == http.StatusNotFound && tt.wantReason == apierr.ReasonNotFound {
 				if n := len(s.emu.Requests()); n != 0 {
 					t.Errorf("a routing error sent %d requests to Procore", n)
 				}
@@ -303,9 +304,9 @@ func TestUpstreamFailures(t *testing.T) {
 	}{
 		{"503 is retried", []procoretest.Fault{procoretest.FaultStatus(503, "text/plain", "busy", http.Header{"Retry-After": {"0"}})}, codes.OK, "", 2},
 		{"429 is retried", []procoretest.Fault{procoretest.FaultStatus(429, "text/plain", "You have surpassed the max number of requests for an hour. Please wait until your limit resets.", http.Header{"Retry-After": {"0"}})}, codes.OK, "", 2},
-		{"502 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(502, "text/html", "<html>bad gateway</html>", nil)}, codes.Aborted, service.ReasonUpstreamNotApplied, 1},
+		{"502 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(502, "text/html", "<html>bad gateway</html>", nil)}, codes.Aborted, apierr.ReasonUpstreamNotApplied, 1},
 		{"dropped after apply is not replayed; read back: applied", []procoretest.Fault{procoretest.FaultDropAfterApply()}, codes.OK, "", 1},
-		{"500 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(500, "", "", nil)}, codes.Aborted, service.ReasonUpstreamNotApplied, 1},
+		{"500 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(500, "", "", nil)}, codes.Aborted, apierr.ReasonUpstreamNotApplied, 1},
 		{"500 after apply; read back: applied", []procoretest.Fault{procoretest.FaultApplyThenStatus(500)}, codes.OK, "", 1},
 		{"malformed 200; read back: applied", []procoretest.Fault{procoretest.FaultMalformed()}, codes.OK, "", 1},
 	}
@@ -526,8 +527,8 @@ func TestRESTProcoreGetPassThrough(t *testing.T) {
 		wantReason string
 		wantCalls  int
 	}{
-		{"no token", nil, http.StatusUnauthorized, service.ReasonMissingCredentials, 0},
-		{"unknown token", []string{"Authorization", "Bearer forged"}, http.StatusUnauthorized, service.ReasonUpstreamUnauthenticated, 1},
+		{"no token", nil, http.StatusUnauthorized, apierr.ReasonMissingCredentials, 0},
+		{"unknown token", []string{"Authorization", "Bearer forged"}, http.StatusUnauthorized, apierr.ReasonUpstreamUnauthenticated, 1},
 		{"token", []string{"Authorization", "Bearer " + field}, http.StatusOK, "", 1},
 	}
 	for _, tt := range tests {

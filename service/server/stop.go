@@ -9,14 +9,14 @@ import (
 	"google.golang.org/grpc/codes"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // stopGate is what lets a stopping server tell every caller the truth. It
 // refuses DirectoryService calls from the moment Shutdown starts, on any
 // connection (a call on a connection opened before the stop would
 // otherwise still be admitted), and at the shutdown deadline it cancels
-// the calls still in flight with service.ErrStopping as the cause, so each
+// the calls still in flight with apierr.ErrStopping as the cause, so each
 // answers UNAVAILABLE (UPSTREAM_OUTCOME_UNKNOWN when its PATCH was sent)
 // through its transport while the transport is still open, instead of
 // being cut off with a bare EOF.
@@ -34,8 +34,8 @@ func newStopGate() *stopGate {
 // close refuses calls from now on.
 func (g *stopGate) close() { g.closed.Store(true) }
 
-// abortInFlight cancels every call in flight with service.ErrStopping.
-func (g *stopGate) abortInFlight() { g.cancel(service.ErrStopping) }
+// abortInFlight cancels every call in flight with apierr.ErrStopping.
+func (g *stopGate) abortInFlight() { g.cancel(apierr.ErrStopping) }
 
 var directoryPrefix = "/" + directoryv1.DirectoryService_ServiceDesc.ServiceName + "/"
 
@@ -46,7 +46,7 @@ func (g *stopGate) interceptor(ctx context.Context, req any, info *grpc.UnarySer
 		return handler(ctx, req)
 	}
 	if g.closed.Load() {
-		return nil, service.NewError(codes.Unavailable, service.ReasonShuttingDown,
+		return nil, apierr.New(codes.Unavailable, apierr.ReasonShuttingDown,
 			"the server is stopping and admits no new calls; nothing was sent to Procore: retry", nil)
 	}
 	ctx, cancel := context.WithCancelCause(ctx)

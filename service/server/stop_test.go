@@ -16,6 +16,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
@@ -76,7 +77,7 @@ func TestShutdownNeverMisinforms(t *testing.T) {
 
 	r := <-res
 	st := status.Convert(r.err)
-	if st.Code() != codes.Unavailable || reasonOf(st) != service.ReasonUpstreamOutcomeUnknown {
+	if st.Code() != codes.Unavailable || reasonOf(st) != apierr.ReasonUpstreamOutcomeUnknown {
 		t.Fatalf("in flight at the deadline: %v (reason %q), want UNAVAILABLE UPSTREAM_OUTCOME_UNKNOWN", r.err, reasonOf(st))
 	}
 	if drained := <-stopped; drained {

@@ -6,7 +6,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // ReasonTooManyStreams: every one of the --max-watch-streams Health/Watch
@@ -34,7 +34,7 @@ func StreamCap(method string, max int) grpc.StreamServerInterceptor {
 		select {
 		case slots <- struct{}{}:
 		default:
-			return service.NewError(codes.ResourceExhausted, ReasonTooManyStreams,
+			return apierr.New(codes.ResourceExhausted, ReasonTooManyStreams,
 				fmt.Sprintf("too many %s streams open (at most %d at once): reuse one stream, or poll Check", method, max), nil)
 		}
 		defer func() { <-slots }()

@@ -17,6 +17,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -34,7 +35,7 @@ func verdict(code codes.Code, reason string) told {
 	switch {
 	case code == codes.OK:
 		return toldApplied
-	case reason == service.ReasonUpstreamOutcomeUnknown, code == codes.DeadlineExceeded:
+	case reason == apierr.ReasonUpstreamOutcomeUnknown, code == codes.DeadlineExceeded:
 		return toldUnknown
 	}
 	return toldNotApplied

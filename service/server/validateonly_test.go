@@ -18,6 +18,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -122,7 +123,7 @@ func TestValidateOnlyPreviewIsWhatIsSent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return result{u.GetJobTitle(), u.GetLastName(), strings.Join(md.Get(service.ProcoreRequestHeader), "")}
+			return result{u.GetJobTitle(), u.GetLastName(), strings.Join(md.Get(apierr.ProcoreRequestHeader), "")}
 		},
 		"REST /v1": func(t *testing.T, s *stack, validateOnly bool) result {
 			q := "?update_mask=job_title&run_configurable_validations=false"
@@ -204,7 +205,7 @@ func TestValidateOnlyRequiredFieldsAuto(t *testing.T) {
 		if _, err := s.client.UpdateCompanyUser(context.Background(), req, grpc.Header(&md)); err != nil {
 			t.Fatal(err)
 		}
-		return decodePreview(t, strings.Join(md.Get(service.ProcoreRequestHeader), ""))
+		return decodePreview(t, strings.Join(md.Get(apierr.ProcoreRequestHeader), ""))
 	}
 	p := preview()
 	if string(p.Request.Body) != `{"user":{"job_title":"Auto Lead"}}` || p.IfRefused == nil || !strings.Contains(p.Note, "auto") {
@@ -246,7 +247,7 @@ func TestValidateOnlyAndRequestID(t *testing.T) {
 			CompanyId: 8089, Id: 1001, User: &directoryv1.CompanyUser{City: ptr("Salem")},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"city"}}, RequestId: id, ValidateOnly: validateOnly,
 		}, grpc.Header(&md))
-		return strings.Join(md.Get(service.ProcoreRequestHeader), ""), err
+		return strings.Join(md.Get(apierr.ProcoreRequestHeader), ""), err
 	}
 	steps := []struct {
 		validateOnly bool
@@ -300,7 +301,7 @@ func TestValidateOnlyEdges(t *testing.T) {
 		if err != nil || u.GetLastName() != "Okafor" {
 			t.Fatalf("%v %v", u, err)
 		}
-		p := decodePreview(t, strings.Join(md.Get(service.ProcoreRequestHeader), ""))
+		p := decodePreview(t, strings.Join(md.Get(apierr.ProcoreRequestHeader), ""))
 		if p.Request != nil || p.Note == "" {
 			t.Fatalf("preview %+v, want no request and a note", p)
 		}
@@ -316,7 +317,7 @@ func TestValidateOnlyEdges(t *testing.T) {
 		if _, err := s.client.UpdateCompanyUser(context.Background(), req, grpc.Header(&md)); err != nil {
 			t.Fatal(err)
 		}
-		p := decodePreview(t, strings.Join(md.Get(service.ProcoreRequestHeader), ""))
+		p := decodePreview(t, strings.Join(md.Get(apierr.ProcoreRequestHeader), ""))
 		if methods(s.emu) != "GET" {
 			t.Fatalf("sent %q", methods(s.emu))
 		}
@@ -347,7 +348,7 @@ func TestValidateOnlyPreviewNotLogged(t *testing.T) {
 	}, grpc.Header(&md)); err != nil {
 		t.Fatal(err)
 	}
-	decodePreview(t, strings.Join(md.Get(service.ProcoreRequestHeader), ""))
+	decodePreview(t, strings.Join(md.Get(apierr.ProcoreRequestHeader), ""))
 	// The GET went through the upstream client, as any call's requests do:
 	// counted in the rate budget spent per call.
 	labels := map[string]string{"grpc_service": "procore.directory.v1.DirectoryService", "grpc_method": "UpdateCompanyUser"}
@@ -358,7 +359,7 @@ func TestValidateOnlyPreviewNotLogged(t *testing.T) {
 	if !strings.Contains(logs, `"msg":"call"`) {
 		t.Fatalf("no access log line:\n%s", logs)
 	}
-	for _, secret := range []string{"Quartermaster", mariaEmail, "Okafor", service.ProcoreRequestHeader} {
+	for _, secret := range []string{"Quartermaster", mariaEmail, "Okafor", apierr.ProcoreRequestHeader} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("logs contain %q:\n%s", secret, logs)
 		}

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/procore-directory/procore-directory/service/telemetry"
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
+
+	"github.com/procore-directory/procore-directory/service/telemetry"
 )
 
 // collector is a minimal OTLP/gRPC trace receiver.
