@@ -37,7 +37,7 @@
 # costs one PATCH upstream in every --required-fields mode.
 #
 # Pass-through auth, not client credentials: outside --dev, client
-# credentials need mutual TLS and a policy (README, Security), which would
+# credentials need mutual TLS and a policy (docs/security.md), which would
 # add a TLS handshake and record layer the bare phase does not pay. The
 # callers send the emulator's token for the seed's Directory Admin client.
 #

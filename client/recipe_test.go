@@ -58,7 +58,7 @@ func patchStatuses(emu *procoretest.Server) []int {
 	return out
 }
 
-// TestRecipe dials the real server with exactly the README's service config
+// TestRecipe dials the real server with exactly docs/api.md's service config
 // (serviceconfig.json, through grpc.WithDefaultServiceConfig). Procore
 // answers 503 to each of directoryd's own 4 attempts at the first call's
 // PATCH, so the first attempt ends UNAVAILABLE (UPSTREAM_UNAVAILABLE,
