@@ -72,6 +72,9 @@ func decodeSyncBody(contentType string, body []byte, maxItems int) ([]map[string
 	missing := func() *reply {
 		return withFlat(errorsReply(http.StatusBadRequest, map[string][]string{"updates": {"is missing"}}), reasonMissingParameter, "updates is missing", "updates")
 	}
+	notArray := func() *reply {
+		return withFlat(errorsReply(http.StatusBadRequest, map[string][]string{"updates": {"must be an array of objects"}}), reasonInvalidUpdates, "updates must be an array of objects", "updates")
+	}
 	if kind, _ := classify(contentType); kind != bodyJSON || len(bytes.TrimSpace(body)) == 0 {
 		return nil, missing()
 	}
@@ -82,8 +85,7 @@ func decodeSyncBody(contentType string, body []byte, maxItems int) ([]map[string
 		if _, wrongType := errors.AsType[*json.UnmarshalTypeError](err); !wrongType {
 			return nil, invalidJSONReply(err)
 		}
-		const msg = "updates must be an array of objects"
-		return nil, withFlat(errorsReply(http.StatusBadRequest, map[string][]string{"updates": {"must be an array of objects"}}), reasonInvalidUpdates, msg, "updates")
+		return nil, notArray()
 	}
 	// Rails' params.require(:updates) refuses an empty array as missing.
 	if len(top.Updates) == 0 {
@@ -96,8 +98,7 @@ func decodeSyncBody(contentType string, body []byte, maxItems int) ([]map[string
 	items := make([]map[string]json.RawMessage, len(top.Updates))
 	for i, raw := range top.Updates {
 		if err := json.Unmarshal(raw, &items[i]); err != nil || items[i] == nil {
-			const msg = "updates must be an array of objects"
-			return nil, withFlat(errorsReply(http.StatusBadRequest, map[string][]string{"updates": {"must be an array of objects"}}), reasonInvalidUpdates, msg, "updates")
+			return nil, notArray()
 		}
 	}
 	return items, nil
