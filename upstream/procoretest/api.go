@@ -243,7 +243,7 @@ func (e *Emulator) handleApp(r *http.Request, body []byte, half bool) *reply {
 
 func (e *Emulator) app(r *http.Request, body []byte, half bool) *reply {
 	rt, ok := matchRoute(r)
-	if !ok || (rt.action == actionSync && e.cfg.sync == SyncAbsent) {
+	if !ok || (rt.action == actionSync && e.syncMode() == SyncAbsent) {
 		return notFoundReply()
 	}
 	t, problem := e.lookupToken(r)

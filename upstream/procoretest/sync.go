@@ -35,7 +35,7 @@ type syncResult struct {
 // validates its fields, and applied or reported in errors. half processes
 // only the first half of the items (FaultApplyHalfThenStatus).
 func (e *Emulator) sync(rt route, client *OAuthClient, contentType string, body []byte, half bool) *reply {
-	if e.cfg.sync == SyncForbidden || !client.DirectoryAdmin {
+	if e.syncMode() == SyncForbidden || !client.DirectoryAdmin {
 		return withFlat(errorsReply(http.StatusForbidden, syncForbiddenText), reasonDirectoryAdminRequired, syncForbiddenText)
 	}
 	items, bad := decodeSyncBody(contentType, body, e.cfg.syncMaxItems)

@@ -549,3 +549,27 @@ func TestSyncOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestSetSync: the mode switches on a running emulator, request by request.
+func TestSetSync(t *testing.T) {
+	e := newEmu(t)
+	tok := mustToken(t, e, adminClient)
+	body := syncBody(map[string]any{"id": 1001})
+	for _, step := range []struct {
+		mode SyncMode
+		want int
+	}{{SyncForbidden, 403}, {SyncAbsent, 404}, {SyncAllowed, 200}} {
+		if err := e.SetSync(step.mode); err != nil {
+			t.Fatal(err)
+		}
+		if w := do(t, e, call{method: "PATCH", path: syncPath(summit), token: tok, body: body}); w.Code != step.want {
+			t.Errorf("%s: %d, want %d", step.mode, w.Code, step.want)
+		}
+	}
+	if err := e.SetSync("never"); err == nil {
+		t.Error("a bad mode was accepted")
+	}
+	if w := do(t, e, call{method: "PATCH", path: syncPath(summit), token: tok, body: body}); w.Code != 200 {
+		t.Errorf("a refused SetSync changed the mode: %d", w.Code)
+	}
+}
