@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
@@ -28,6 +29,10 @@ type config struct {
 	responseShape procoretest.ResponseShape
 	errorBody     procoretest.ErrorBody
 	nullClears    bool
+	sync          procoretest.SyncMode
+	syncOrder     procoretest.SyncOrder
+	syncAllFailed int
+	syncMaxItems  int
 }
 
 // parseConfig parses args (without the program name). Usage and errors go
@@ -55,6 +60,13 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	fs.TextVar(&c.errorBody, "error-body", procoretest.ErrorBodyRails,
 		`body of 400/401/403 answers: rails ({"errors": ...}, OAuth error, plain text) or flat (published {"code","message","fields","reason","error"})`)
 	fs.BoolVar(&c.nullClears, "null-clears", true, "a PATCH field sent as null clears it; false: 422 \"can't be null\"")
+	fs.TextVar(&c.sync, "sync", procoretest.SyncAllowed,
+		"PATCH .../users/sync: allowed (Directory Admin credentials only, as published), forbidden (403 for every credential) or absent (404)")
+	fs.TextVar(&c.syncOrder, "sync-order", procoretest.SyncOrderInput,
+		"order of a sync answer's entities and errors: input, reversed or shuffled (unpublished; a client must match by id)")
+	fs.IntVar(&c.syncAllFailed, "sync-all-failed-status", 200,
+		"status of a sync answer in which every item failed: 200 (published \"always 200\") or 422 (modelled alternative)")
+	fs.IntVar(&c.syncMaxItems, "sync-max-items", 1000, "most items one sync request may carry; more is a 400 for the whole request")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	if err := fs.Parse(args); err != nil {
 		return config{}, fmt.Errorf("parse flags: %w", err)
@@ -84,6 +96,12 @@ func parseConfig(args []string, errOut io.Writer) (config, error) {
 	if c.faults.Latency < 0 {
 		return config{}, errors.New("--latency must not be negative")
 	}
+	if c.syncAllFailed != http.StatusOK && c.syncAllFailed != http.StatusUnprocessableEntity {
+		return config{}, fmt.Errorf("--sync-all-failed-status %d: want 200 or 422", c.syncAllFailed)
+	}
+	if c.syncMaxItems <= 0 {
+		return config{}, errors.New("--sync-max-items must be positive")
+	}
 	return c, nil
 }
 
@@ -100,6 +118,10 @@ func (c config) options(logger *slog.Logger) []procoretest.Option {
 		procoretest.WithResponseShape(c.responseShape),
 		procoretest.WithErrorBody(c.errorBody),
 		procoretest.WithNullClears(c.nullClears),
+		procoretest.WithSync(c.sync),
+		procoretest.WithSyncOrder(c.syncOrder),
+		procoretest.WithSyncAllFailedStatus(c.syncAllFailed),
+		procoretest.WithSyncMaxItems(c.syncMaxItems),
 	}
 	if c.seedFile != "" {
 		opts = append(opts, procoretest.WithSeedFile(c.seedFile))

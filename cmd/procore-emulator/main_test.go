@@ -183,6 +183,49 @@ func TestBinaryContractModes(t *testing.T) {
 	}
 }
 
+// TestBinarySync starts the binary with each --sync mode and the sync
+// switches for the open questions, and checks each took effect over HTTP.
+func TestBinarySync(t *testing.T) {
+	bin := buildBinary(t)
+	const (
+		applied = `{"updates":[{"id":1002,"city":"Bend"},{"id":1001,"city":"Salem"}]}`
+		failing = `{"updates":[{"id":9999},{"id":9998}]}`
+	)
+	tests := []struct {
+		name     string
+		args     []string
+		client   [2]string // id, secret
+		body     string
+		wantCode int
+		want     string // substring of the answer
+	}{
+		{name: "default: admin syncs, input order", client: [2]string{"directory-admin-app", "admin-secret-4f2a"}, body: applied,
+			wantCode: 200, want: `{"entities":[{"id":1002,`},
+		{name: "default: non-admin refused", client: [2]string{"field-app", "field-secret-91c7"}, body: applied,
+			wantCode: 403, want: `{"errors":"You do not have permission to sync company users"}`},
+		{name: "forbidden: admin refused", args: []string{"--sync=forbidden"}, client: [2]string{"directory-admin-app", "admin-secret-4f2a"}, body: applied,
+			wantCode: 403, want: "You do not have permission"},
+		{name: "absent: 404", args: []string{"--sync=absent"}, client: [2]string{"directory-admin-app", "admin-secret-4f2a"}, body: applied,
+			wantCode: 404, want: `{"errors":"Not Found"}`},
+		{name: "reversed order", args: []string{"--sync-order=reversed"}, client: [2]string{"directory-admin-app", "admin-secret-4f2a"}, body: applied,
+			wantCode: 200, want: `{"entities":[{"id":1001,`},
+		{name: "all failed: 422", args: []string{"--sync-all-failed-status=422"}, client: [2]string{"directory-admin-app", "admin-secret-4f2a"}, body: failing,
+			wantCode: 422, want: `"errors":{"id":["Entity with this ID not found"]}`},
+		{name: "max items", args: []string{"--sync-max-items=1"}, client: [2]string{"directory-admin-app", "admin-secret-4f2a"}, body: applied,
+			wantCode: 400, want: `cannot hold more than 1 items`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, base, stderr := startBinary(t, bin, append([]string{"--addr", "127.0.0.1:0"}, tc.args...)...)
+			tok := fetchToken(t, base, tc.client[0], tc.client[1])
+			code, body := apiCall(t, "PATCH", base+"/rest/v1.3/companies/8089/users/sync", tok, "8089", tc.body)
+			if code != tc.wantCode || !strings.Contains(string(body), tc.want) {
+				t.Fatalf("%d %s; stderr: %s", code, body, stderr)
+			}
+		})
+	}
+}
+
 // TestBinarySharedFixture loads the shared fixture beside the checkout
 // through --seed, proving the emulator reads that file unchanged.
 func TestBinarySharedFixture(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,9 +27,10 @@ const (
 	actionShow   = "show"
 	actionIndex  = "index"
 	actionUpdate = "update"
+	actionSync   = "sync"
 )
 
-// matchRoute recognises the three directory routes; anything else is a
+// matchRoute recognises the four directory routes; anything else is a
 // routing error (404) answered before authentication, as Rails does.
 func matchRoute(r *http.Request) (route, bool) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/rest/v1.3/companies/")
@@ -49,6 +51,13 @@ func matchRoute(r *http.Request) (route, bool) {
 			return route{}, false
 		}
 		rt.action = actionIndex
+		return rt, true
+	}
+	if parts[2] == "sync" {
+		if r.Method != http.MethodPatch {
+			return route{}, false
+		}
+		rt.action = actionSync
 		return rt, true
 	}
 	uid, err := strconv.ParseInt(parts[2], 10, 64)
@@ -115,7 +124,8 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, reqID string
 		rep = errorsReply(http.StatusRequestEntityTooLarge, "Request body too large")
 	} else {
 		rec.fillBody(body)
-		rep = e.handleApp(r, body)
+		rep = e.handleApp(r, body, fault.Kind == FaultKindApplyHalfThenStatus)
+		rec.Applied = rep.applied
 	}
 	switch fault.Kind {
 	case FaultKindDropAfterApply:
@@ -124,7 +134,7 @@ func (e *Emulator) serveAPI(w http.ResponseWriter, r *http.Request, reqID string
 		return
 	case FaultKindMalformed:
 		rep = malformed(rep)
-	case FaultKindApplyThenStatus:
+	case FaultKindApplyThenStatus, FaultKindApplyHalfThenStatus:
 		rep = errorReply(fault.Status)
 	}
 	rec.Status = rep.status
@@ -221,17 +231,19 @@ func (rec *Request) fillBody(body []byte) {
 // handleApp is the Rails application: auth, rate limit, company header,
 // company, access, then the action. With ErrorBodyFlat its 400, 401 and
 // 403 answers are rewritten into the published flat shape here, in one place.
-func (e *Emulator) handleApp(r *http.Request, body []byte) *reply {
-	rep := e.app(r, body)
+// half is the FaultApplyHalfThenStatus fault: only the first half of a
+// sync's items is processed, and a single update is not applied.
+func (e *Emulator) handleApp(r *http.Request, body []byte, half bool) *reply {
+	rep := e.app(r, body, half)
 	if e.cfg.errorBody == ErrorBodyFlat {
 		return flatten(rep)
 	}
 	return rep
 }
 
-func (e *Emulator) app(r *http.Request, body []byte) *reply {
+func (e *Emulator) app(r *http.Request, body []byte, half bool) *reply {
 	rt, ok := matchRoute(r)
-	if !ok {
+	if !ok || (rt.action == actionSync && e.syncMode() == SyncAbsent) {
 		return notFoundReply()
 	}
 	t, problem := e.lookupToken(r)
@@ -239,12 +251,12 @@ func (e *Emulator) app(r *http.Request, body []byte) *reply {
 		return invalidTokenReply(problem)
 	}
 	st := t.take(e.now(), e.cfg.hourlyLimit, e.cfg.spikeLimit)
-	rep := e.authorized(r, rt, t, st, body)
+	rep := e.authorized(r, rt, t, st, body, half)
 	st.apply(rep.header())
 	return rep
 }
 
-func (e *Emulator) authorized(r *http.Request, rt route, t *token, st rateState, body []byte) *reply {
+func (e *Emulator) authorized(r *http.Request, rt route, t *token, st rateState, body []byte, half bool) *reply {
 	if st.exceeded {
 		return textReply(http.StatusTooManyRequests, rateLimitedText)
 	}
@@ -267,6 +279,9 @@ func (e *Emulator) authorized(r *http.Request, rt route, t *token, st rateState,
 		return withFlat(textReply(http.StatusForbidden, "App is not connected to this company"), reasonAppNotConnected, "App is not connected to this company")
 	}
 	switch rt.action {
+	case actionSync:
+		e.mu.RUnlock()
+		return e.sync(rt, t.client, r.Header.Get("Content-Type"), body, half)
 	case actionIndex:
 		defer e.mu.RUnlock()
 		return e.index(r, c)
@@ -283,28 +298,101 @@ func (e *Emulator) authorized(r *http.Request, rt route, t *token, st rateState,
 	if !exists {
 		return notFoundReply()
 	}
+	if half { // half of one item is none; the fault replaces the answer
+		return &reply{status: http.StatusInternalServerError}
+	}
 	return e.update(r, rt, t.client, body)
 }
 
-// index is GET .../users with page and per_page, Total and Per-Page headers.
+// index is GET .../users with page and per_page, the Total, Per-Page and
+// Link headers of Procore's pagination guide, and two filters:
+// filters[origin_id] (published) and filters[id][] (modelled: the
+// read-back of a sync chunk), both applied before paging.
 func (e *Emulator) index(r *http.Request, c *company) *reply {
 	q := r.URL.Query()
 	page := positiveInt(q.Get("page"), 1)
 	perPage := min(positiveInt(q.Get("per_page"), 100), 1000)
-	b := make([]byte, 0, 1024*min(perPage, len(c.order)+1))
+	ids := listFilter(c, q)
+	b := make([]byte, 0, 1024*min(perPage, len(ids)+1))
 	b = append(b, '[')
 	start := (page - 1) * perPage
-	for i := start; i < len(c.order) && i < start+perPage && start >= 0; i++ {
+	for i := start; i < len(ids) && i < start+perPage && start >= 0; i++ {
 		if i > start {
 			b = append(b, ',')
 		}
-		b = e.fields.renderUser(b, c, c.users[c.order[i]], viewList, ResponseShapeExtended)
+		b = e.fields.renderUser(b, c, c.users[ids[i]], viewList, ResponseShapeExtended)
 	}
 	b = append(b, ']')
 	rep := jsonReply(http.StatusOK, b)
-	rep.header().Set("Total", strconv.Itoa(len(c.order)))
+	rep.header().Set("Total", strconv.Itoa(len(ids)))
 	rep.header().Set("Per-Page", strconv.Itoa(perPage))
+	if link := pageLinks(r, page, perPage, len(ids)); link != "" {
+		rep.header().Set("Link", link)
+	}
 	return rep
+}
+
+// listFilter returns the ids of the company's users the index filters
+// keep, ascending. An id filter whose values are all malformed keeps no
+// user rather than every user.
+func listFilter(c *company, q url.Values) []int64 {
+	idVals, byID := q["filters[id][]"]
+	if more, ok := q["filters[id]"]; ok {
+		idVals, byID = append(idVals, more...), true
+	}
+	origin, byOrigin := q["filters[origin_id]"]
+	if !byID && !byOrigin {
+		return c.order
+	}
+	want := make(map[int64]bool, len(idVals))
+	for _, v := range idVals {
+		for part := range strings.SplitSeq(v, ",") {
+			if id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64); err == nil {
+				want[id] = true
+			}
+		}
+	}
+	var out []int64
+	for _, id := range c.order {
+		if byID && !want[id] {
+			continue
+		}
+		if byOrigin {
+			if o, _ := c.users[id].fields["origin_id"].(string); o == "" || !slices.Contains(origin, o) {
+				continue
+			}
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// pageLinks is the Link header of Procore's pagination guide: first and
+// prev from page 3 on (page 2 has first only: its prev is the first),
+// next and last before the last page; "" for a single page.
+func pageLinks(r *http.Request, page, perPage, total int) string {
+	last := max((total+perPage-1)/perPage, 1)
+	link := func(p int, rel string) string {
+		q := r.URL.Query()
+		q.Set("page", strconv.Itoa(p))
+		q.Set("per_page", strconv.Itoa(perPage))
+		u := url.URL{Scheme: "http", Host: r.Host, Path: r.URL.Path, RawQuery: q.Encode()}
+		if r.TLS != nil {
+			u.Scheme = "https"
+		}
+		return "<" + u.String() + `>; rel="` + rel + `"`
+	}
+	var parts []string
+	if page > 1 {
+		parts = append(parts, link(1, "first"))
+	}
+	if page > 2 {
+		parts = append(parts, link(min(page-1, last), "prev"))
+	}
+	if page < last {
+		parts = append(parts, link(last, "last"), link(page+1, "next"))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func positiveInt(s string, def int) int {
@@ -327,8 +415,7 @@ func decodeChanges(ft *fieldTable, contentType string, body []byte) (*changeSet,
 		var err error
 		cs, err = decodeJSONChanges(ft, body)
 		if err != nil {
-			msg := "There was a problem in the JSON you submitted: " + err.Error()
-			return nil, withFlat(errorsReply(http.StatusBadRequest, msg), reasonInvalidJSON, msg)
+			return nil, invalidJSONReply(err)
 		}
 	case bodyMultipart, bodyURLEncoded:
 		var f *parsedForm
@@ -348,4 +435,11 @@ func decodeChanges(ft *fieldTable, contentType string, body []byte) (*changeSet,
 		return nil, withFlat(errorsReply(http.StatusBadRequest, map[string][]string{"user": {"is missing"}}), reasonMissingParameter, "user is missing", "user")
 	}
 	return cs, nil
+}
+
+// invalidJSONReply is the 400 of a body that is not JSON, for the single
+// update and sync alike.
+func invalidJSONReply(err error) *reply {
+	msg := "There was a problem in the JSON you submitted: " + err.Error()
+	return withFlat(errorsReply(http.StatusBadRequest, msg), reasonInvalidJSON, msg)
 }

@@ -155,10 +155,17 @@ func decodeJSONChanges(ft *fieldTable, body []byte) (*changeSet, error) {
 		}
 		return nil, fmt.Errorf("parse JSON body: %w", err)
 	}
-	u := top.User
-	if u == nil {
+	if top.User == nil {
 		return nil, nil
 	}
+	return changesFromObject(ft, top.User), nil
+}
+
+// changesFromObject turns one decoded JSON object of user attributes (the
+// single update's "user", or one sync item) into a changeSet: the same
+// typing and null rules for both routes. Keys that are not writable fields
+// (id, errors, anything unknown) are ignored, as Rails strong parameters do.
+func changesFromObject(ft *fieldTable, u map[string]json.RawMessage) *changeSet {
 	cs := &changeSet{fields: make(map[string]change, len(u))}
 	for k, v := range u {
 		if k == "avatar" {
@@ -176,7 +183,7 @@ func decodeJSONChanges(ft *fieldTable, body []byte) (*changeSet, error) {
 		val, ok := decodeJSONValue(kind, v)
 		cs.fields[k] = change{value: val, invalid: !ok, null: ok && val == nil}
 	}
-	return cs, nil
+	return cs
 }
 
 // decodeFormChanges reads user[field] form fields and the user[avatar]

@@ -46,6 +46,8 @@ type Emulator struct {
 	log requestLog
 
 	stalls sync.WaitGroup // scripted FaultStall requests not yet processed
+
+	syncSwitch atomic.Pointer[SyncMode] // WithSync, then SetSync
 }
 
 // New builds an emulator without listening, for cmd/procore-emulator, for
@@ -86,6 +88,7 @@ func New(opts ...Option) (*Emulator, error) {
 		log:      requestLog{max: cfg.requestLogSize},
 	}
 	e.setDirectory(dir, clients)
+	e.syncSwitch.Store(&cfg.sync)
 	return e, nil
 }
 
@@ -235,3 +238,18 @@ func (e *Emulator) now() time.Time { return e.cfg.now() }
 // WaitStalls waits until every scripted FaultStall has been taken by a
 // request and processed: its late write is then in the store and the request log.
 func (e *Emulator) WaitStalls() { e.stalls.Wait() }
+
+// SetSync switches the sync endpoint's mode on a running emulator, so one
+// test can see a credential's sync refused and later allowed (or the
+// reverse) and check what a client remembers. It takes effect on the next
+// request and Reset keeps it, like the probabilistic faults; an invalid
+// mode is an error and changes nothing.
+func (e *Emulator) SetSync(m SyncMode) error {
+	if err := m.UnmarshalText([]byte(m)); err != nil {
+		return fmt.Errorf("procoretest: %w", err)
+	}
+	e.syncSwitch.Store(&m)
+	return nil
+}
+
+func (e *Emulator) syncMode() SyncMode { return *e.syncSwitch.Load() }

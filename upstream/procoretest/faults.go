@@ -69,6 +69,11 @@ const (
 	// and answers if it can: a request queued at Procore that applies after
 	// the client gave up.
 	FaultKindStall
+	// FaultKindApplyHalfThenStatus processes the first half (rounded down)
+	// of a sync request's items, applying the valid ones, leaves the rest
+	// untouched, and answers Status: a chunk Procore stopped working on
+	// midway. A request of one item (any single update) applies nothing.
+	FaultKindApplyHalfThenStatus
 )
 
 // Fault is one scripted, deterministic failure for Emulator.Script. Build it
@@ -102,10 +107,20 @@ func FaultDelay(d time.Duration) Fault { return Fault{Kind: FaultKindDelay, Dela
 // with invalid JSON.
 func FaultMalformed() Fault { return Fault{Kind: FaultKindMalformed} }
 
-// FaultApplyThenStatus applies the next request, then answers status with
-// the body shape errorReply gives it, as if the real answer were lost.
+// FaultApplyThenStatus applies the next request (for sync, every item of
+// it), then answers status with the body shape errorReply gives it, as if
+// the real answer were lost.
 func FaultApplyThenStatus(status int) Fault {
 	return Fault{Kind: FaultKindApplyThenStatus, Status: status}
+}
+
+// FaultApplyHalfThenStatus processes the first half (rounded down) of the
+// next request's sync items, then answers status with the body shape
+// errorReply gives it: the outcome of every item is unknown to the client,
+// and only a read-back tells the applied half from the rest. On a single
+// update it applies nothing (half of one item is none).
+func FaultApplyHalfThenStatus(status int) Fault {
+	return Fault{Kind: FaultKindApplyHalfThenStatus, Status: status}
 }
 
 // FaultStall reads the next request, waits d even if the client gives up,

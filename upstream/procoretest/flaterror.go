@@ -28,6 +28,10 @@ const (
 	reasonMissingParameter      = "missing_parameter"
 	reasonMissingRequiredFields = "missing_required_fields"
 	reasonAdminOnlyField        = "admin_only_field"
+	// Sync (modelled like the rest).
+	reasonDirectoryAdminRequired = "directory_admin_required"
+	reasonInvalidUpdates         = "invalid_updates"
+	reasonTooManyItems           = "too_many_items"
 )
 
 // withFlat attaches the flat meaning to a Rails reply and returns it.

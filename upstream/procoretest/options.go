@@ -3,6 +3,7 @@ package procoretest
 import (
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"time"
 )
@@ -27,6 +28,10 @@ type config struct {
 	responseShape  ResponseShape
 	errorBody      ErrorBody
 	nullClears     bool
+	sync           SyncMode
+	syncOrder      SyncOrder
+	syncAllFailed  int
+	syncMaxItems   int
 }
 
 func defaultConfig() config {
@@ -42,6 +47,10 @@ func defaultConfig() config {
 		responseShape:  ResponseShapePublished,
 		errorBody:      ErrorBodyRails,
 		nullClears:     true,
+		sync:           SyncAllowed,
+		syncOrder:      SyncOrderInput,
+		syncAllFailed:  http.StatusOK,
+		syncMaxItems:   1000,
 	}
 }
 
@@ -213,6 +222,58 @@ func WithErrorBody(b ErrorBody) Option {
 func WithNullClears(ok bool) Option {
 	return func(c *config) error {
 		c.nullClears = ok
+		return nil
+	}
+}
+
+// WithSync sets whether PATCH .../users/sync serves (default SyncAllowed);
+// see SyncMode. The other modes let a client's fallback to single updates
+// be tested.
+func WithSync(m SyncMode) Option {
+	return func(c *config) error {
+		if err := m.UnmarshalText([]byte(m)); err != nil {
+			return err
+		}
+		c.sync = m
+		return nil
+	}
+}
+
+// WithSyncOrder sets the order of a sync answer's entities and errors
+// (default SyncOrderInput); Procore publishes none, see SyncOrder.
+func WithSyncOrder(o SyncOrder) Option {
+	return func(c *config) error {
+		if err := o.UnmarshalText([]byte(o)); err != nil {
+			return err
+		}
+		c.syncOrder = o
+		return nil
+	}
+}
+
+// WithSyncAllFailedStatus sets the status of a sync answer in which every
+// item failed: 200 (the default; Procore's text says sync "will always
+// return an HTTP status of 200") or 422 (modelled alternative, with the same
+// body), because the published reference leaves it open.
+func WithSyncAllFailedStatus(code int) Option {
+	return func(c *config) error {
+		if err := validSyncAllFailedStatus(code); err != nil {
+			return err
+		}
+		c.syncAllFailed = code
+		return nil
+	}
+}
+
+// WithSyncMaxItems sets how many items one sync request may carry (default
+// 1,000, published); more is a 400 for the whole request (modelled). Tests
+// lower it to meet the limit without building a thousand items.
+func WithSyncMaxItems(n int) Option {
+	return func(c *config) error {
+		if n <= 0 {
+			return fmt.Errorf("sync max items %d: must be positive", n)
+		}
+		c.syncMaxItems = n
 		return nil
 	}
 }

@@ -13,6 +13,9 @@ type reply struct {
 	hdr    http.Header
 	body   []byte
 	flat   *flatError // set on application 400/401/403s, for ErrorBodyFlat
+	// applied lists the users a sync request wrote, in input order, for
+	// the request log (Request.Applied).
+	applied []int64
 }
 
 func (r *reply) header() http.Header {

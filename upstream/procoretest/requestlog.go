@@ -28,6 +28,11 @@ type Request struct {
 	// Status is the status answered; 0 when the connection was dropped.
 	Status    int    `json:"status"`
 	RequestID string `json:"request_id"`
+	// Applied lists, for a sync request, the ids of the users it wrote
+	// (updated or created), in the order of its items, even when a fault
+	// then lost or replaced the answer; nil for every other request. A
+	// test joins it with what the client reported.
+	Applied []int64 `json:"applied,omitempty"`
 }
 
 // RequestForm is a multipart body: form fields (name to value, the last

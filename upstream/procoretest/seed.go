@@ -82,7 +82,7 @@ func parseSeed(ft *fieldTable, data []byte) (*directory, []OAuthClient, error) {
 	if err := json.Unmarshal(data, &s); err != nil {
 		return nil, nil, fmt.Errorf("parse seed: %w", err)
 	}
-	dir := &directory{companies: make(map[int64]*company, len(s.Companies))}
+	dir := &directory{companies: make(map[int64]*company, len(s.Companies)), nextUserID: 1}
 	for _, sc := range s.Companies {
 		if _, dup := dir.companies[sc.ID]; dup {
 			return nil, nil, fmt.Errorf("seed: duplicate company %d", sc.ID)
@@ -106,6 +106,7 @@ func parseSeed(ft *fieldTable, data []byte) (*directory, []OAuthClient, error) {
 			}
 			c.users[u.id] = u
 			c.order = append(c.order, u.id)
+			dir.nextUserID = max(dir.nextUserID, u.id+1)
 		}
 		slices.Sort(c.order)
 		dir.companies[c.id] = c

@@ -9,6 +9,9 @@ import (
 // reference data. It is guarded by Emulator.mu.
 type directory struct {
 	companies map[int64]*company
+	// nextUserID is the id a sync create takes: above every seeded user of
+	// every company, as Procore's ids are unique across companies.
+	nextUserID int64
 }
 
 type company struct {

@@ -56,19 +56,11 @@ func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body [
 			}
 		}
 	}
-	next := u.clone()
-	for name, ch := range cs.fields {
-		if !ch.invalid {
-			next.fields[name] = ch.value
-		}
-	}
-	if errs := e.validate(c, u, next, cs, runConfigurable); len(errs) > 0 {
+	next, errs := e.changed(c, u, cs, runConfigurable)
+	if len(errs) > 0 {
 		return errorsReply(http.StatusUnprocessableEntity, errs)
 	}
 	now := e.now().UTC()
-	next.name = fullName(next.fields)
-	stamp := now.Format(time.RFC3339)
-	next.updatedAt = &stamp
 	switch {
 	case cs.avatar != nil:
 		next.avatar = cs.avatar.data
@@ -80,4 +72,24 @@ func (e *Emulator) update(r *http.Request, rt route, client *OAuthClient, body [
 	}
 	c.users[rt.userID] = next
 	return jsonReply(http.StatusOK, e.fields.renderUser(make([]byte, 0, 1536), c, next, viewUpdate, e.cfg.responseShape))
+}
+
+// changed is the record u would become with cs applied, validated as the
+// model would (every field error collected), with name and updated_at
+// derived; u itself is untouched. The single update and each sync item go
+// through it, so the two routes cannot validate a field differently.
+func (e *Emulator) changed(c *company, u *user, cs *changeSet, runConfigurable bool) (*user, fieldErrors) {
+	next := u.clone()
+	for name, ch := range cs.fields {
+		if !ch.invalid {
+			next.fields[name] = ch.value
+		}
+	}
+	if errs := e.validate(c, u, next, cs, runConfigurable); len(errs) > 0 {
+		return nil, errs
+	}
+	next.name = fullName(next.fields)
+	stamp := e.now().UTC().Format(time.RFC3339)
+	next.updatedAt = &stamp
+	return next, nil
 }
