@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptrace"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -49,7 +48,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim adm
 		out.health = attemptHealth(ctx, out, transportErr)
 		endAttemptSpan(span, out.status, transportErr)
 		callStatsFrom(ctx).record(out.status, reqID)
-		c.observers.attempt(ctx, AttemptInfo{Method: cl.method, Route: routeTemplate, StatusCode: out.status,
+		c.observers.attempt(ctx, AttemptInfo{Method: cl.method, Route: cl.route, StatusCode: out.status,
 			Attempt: n, Duration: time.Since(start), CredentialID: cred.ID})
 	}()
 	// written is set once the whole request reached the connection: from
@@ -180,33 +179,6 @@ func (c *Client) transportFailure(ctx context.Context, cl *call, err error, writ
 	return outcome{err: e, verdict: retry}
 }
 
-func (c *Client) newRequest(ctx context.Context, cl *call, cred Credential) (*http.Request, error) {
-	var body io.ReadCloser
-	if cl.body != nil {
-		var err error
-		if body, err = cl.body.open(); err != nil {
-			return nil, err
-		}
-	}
-	req, err := http.NewRequestWithContext(ctx, cl.method, c.url(cl), body)
-	if err != nil {
-		if body != nil {
-			body.Close()
-		}
-		return nil, err
-	}
-	if cl.body != nil {
-		req.ContentLength = cl.body.length()
-		req.GetBody = cl.body.open
-		req.Header.Set("Content-Type", cl.body.contentType())
-	}
-	req.Header.Set("Authorization", "Bearer "+cred.Token)
-	req.Header.Set("Procore-Company-Id", strconv.FormatInt(cl.companyID, 10))
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	return req, nil
-}
-
 // drainLimit bounds how much of an unread body is discarded to let the
 // connection be reused; beyond it, closing is cheaper.
 const drainLimit = 64 << 10
@@ -219,9 +191,8 @@ func (c *Client) readBody(resp *http.Response) (body []byte, tooBig bool, err er
 	}()
 	limited := io.LimitReader(resp.Body, c.maxResponseBytes+1)
 	if n := resp.ContentLength; n > 0 && n <= c.maxResponseBytes {
-		// The declared length in one allocation (io.ReadAll grows from
-		// 512 bytes, four times for a user); MinRead spare, so that
-		// ReadFrom reads the end without growing.
+		// The declared length in one allocation, with MinRead spare so
+		// that ReadFrom reads the end without growing.
 		var buf bytes.Buffer
 		buf.Grow(int(n) + bytes.MinRead)
 		_, err = buf.ReadFrom(limited)
@@ -251,7 +222,7 @@ func (c *Client) logAttempt(ctx context.Context, cl *call, cred Credential, n, s
 	}
 	attrs := []slog.Attr{
 		slog.String("method", cl.method),
-		slog.String("route", routeTemplate),
+		slog.String("route", cl.route),
 		slog.Int("status", status),
 		slog.Int("attempt", n),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),

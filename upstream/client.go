@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,16 +14,6 @@ import (
 
 	"github.com/procore-directory/procore-directory/upstream/admission"
 )
-
-// Operation names, as Error.Op reports them.
-const (
-	opGet    = "get company user"
-	opUpdate = "update company user"
-)
-
-// routeTemplate is what logs show instead of the concrete path, so log
-// cardinality stays low and ids stay out of aggregated metrics.
-const routeTemplate = "/rest/v1.3/companies/{company_id}/users/{id}"
 
 // Client calls Procore's company-user endpoints. It is safe for concurrent
 // use; create one per upstream and share it, since it holds the connection
@@ -132,72 +121,26 @@ type UpdateRequest struct {
 // GetCompanyUser reads a company user (GET, retried on any transient
 // failure).
 func (c *Client) GetCompanyUser(ctx context.Context, companyID, userID int64) (*User, error) {
-	if err := checkIDs(companyID, userID); err != nil {
-		return nil, &Error{Op: opGet, Kind: KindInvalidRequest, Message: err.Error()}
+	cl, e := buildGet(companyID, userID)
+	if e != nil {
+		return nil, e
 	}
-	return c.do(ctx, &call{op: opGet, method: http.MethodGet, companyID: companyID, userID: userID})
+	return c.do(ctx, &cl)
 }
 
 // UpdateCompanyUser sends req.Patch (and the avatar) and returns the
 // updated user. It is replayed only when Procore certainly did not apply
-// it; see KindOutcomeUnknown.
+// it; see KindOutcomeUnknown. PreviewUpdate describes the same request.
 func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*User, error) {
-	if err := checkIDs(req.CompanyID, req.UserID); err != nil {
-		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
+	cl, e := buildUpdate(req, c.writable)
+	if e != nil {
+		return nil, e
 	}
-	if err := req.Patch.validate(c.writable); err != nil {
-		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
-	}
-	cl := &call{op: opUpdate, method: http.MethodPatch, companyID: req.CompanyID, userID: req.UserID, query: updateQuery(req)}
-	if req.Avatar != nil {
-		mb, err := newMultipartBody(&req.Patch, req.Avatar)
-		if err != nil {
-			return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: "cannot encode the multipart body", Err: err}
-		}
-		cl.body = mb
-	} else {
-		cl.body = newJSONBody(&req.Patch)
-	}
-	return c.do(ctx, cl)
+	return c.do(ctx, &cl)
 }
 
 // RateLimit returns the rate-limit state last seen for a credential ID
 // (for metrics and health reporting).
 func (c *Client) RateLimit(credentialID string) RateLimit {
 	return c.limits.Admission(credentialID, c.now()).Snapshot()
-}
-
-func checkIDs(companyID, userID int64) error {
-	if companyID <= 0 || userID <= 0 {
-		return fmt.Errorf("company id and user id must be positive")
-	}
-	return nil
-}
-
-// call is one logical operation, which may take several attempts.
-type call struct {
-	op        string
-	method    string
-	companyID int64
-	userID    int64
-	query     string
-	body      requestBody // nil for GET
-}
-
-// idempotent reports whether any failure may be retried.
-func (cl *call) idempotent() bool { return cl.method == http.MethodGet }
-
-func (c *Client) url(cl *call) string {
-	var b strings.Builder
-	b.Grow(len(c.base) + 64)
-	b.WriteString(c.base)
-	b.WriteString("/rest/v1.3/companies/")
-	b.WriteString(strconv.FormatInt(cl.companyID, 10))
-	b.WriteString("/users/")
-	b.WriteString(strconv.FormatInt(cl.userID, 10))
-	if cl.query != "" {
-		b.WriteString("?")
-		b.WriteString(cl.query)
-	}
-	return b.String()
 }

@@ -11,7 +11,7 @@ import (
 // response. Procore's headers are a few KiB (rate limits, request id,
 // cookies); Go's own default is 10 MiB, which lets a broken or hostile
 // upstream (or anything between) make every request in flight hold
-// megabytes: 64 concurrent 8 MiB headers took the process to 1 GB.
+// megabytes (BENCHMARKS.md, "upstream").
 const DefaultMaxResponseHeaderBytes = 64 << 10
 
 // HTTPClientOption configures NewHTTPClient.

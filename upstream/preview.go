@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"encoding/json"
-	"net/http"
 	"strconv"
 	"unicode/utf8"
 )
@@ -47,36 +46,40 @@ type PreviewFile struct {
 }
 
 // PreviewUpdate returns the request UpdateCompanyUser would send for req,
-// or the same *Error it would fail with before sending anything.
+// or the same *Error it would fail with before sending anything: both take
+// the request from one builder (buildUpdate), and the preview only
+// describes what it built.
 func PreviewUpdate(req UpdateRequest) (*RequestPreview, error) {
-	if err := checkIDs(req.CompanyID, req.UserID); err != nil {
-		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
+	cl, e := buildUpdate(req, writableKinds())
+	if e != nil {
+		return nil, e
 	}
-	if err := req.Patch.validate(writableKinds()); err != nil {
-		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: err.Error()}
-	}
+	return previewOf(&cl), nil
+}
+
+// previewOf describes a built call: its method, path, query, company
+// header and body, as the call loop would send them.
+func previewOf(cl *call) *RequestPreview {
 	p := &RequestPreview{
-		Method:    http.MethodPatch,
-		Path:      requestPath(req.CompanyID, req.UserID),
-		Query:     updateQuery(req),
-		CompanyID: strconv.FormatInt(req.CompanyID, 10),
+		Method:    cl.method,
+		Path:      cl.path(),
+		Query:     cl.query,
+		CompanyID: strconv.FormatInt(cl.companyID, 10),
 	}
-	if req.Avatar == nil {
-		p.ContentType = "application/json"
-		p.Body = req.Patch.AppendJSON(nil)
-		return p, nil
+	switch b := cl.body.(type) {
+	case jsonBody:
+		p.ContentType = b.contentType()
+		p.Body = json.RawMessage(b)
+	case *multipartBody:
+		p.ContentType = "multipart/form-data"
+		p.Form = &PreviewForm{Fields: make(map[string]string, len(b.entries))}
+		for _, e := range b.entries {
+			p.Form.Fields[formName(e.field)] = e.value.formValue()
+		}
+		p.Form.Files = []PreviewFile{{Field: formName(avatarField), Filename: b.avatar.FileName,
+			ContentType: b.avatar.ContentType, Size: int64(len(b.avatar.Data))}}
 	}
-	mb, err := newMultipartBody(&req.Patch, req.Avatar)
-	if err != nil {
-		return nil, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: "cannot encode the multipart body", Err: err}
-	}
-	p.ContentType = "multipart/form-data"
-	p.Form = &PreviewForm{Fields: make(map[string]string, len(mb.entries))}
-	for _, e := range mb.entries {
-		p.Form.Fields["user["+e.field+"]"] = e.value.formValue()
-	}
-	p.Form.Files = []PreviewFile{{Field: "user[avatar]", Filename: mb.avatar.FileName, ContentType: mb.avatar.ContentType, Size: int64(len(mb.avatar.Data))}}
-	return p, nil
+	return p
 }
 
 // ASCIIJSON returns v as JSON with every non-ASCII character escaped
@@ -107,17 +110,4 @@ func ASCIIJSON(v any) ([]byte, error) {
 func appendU(dst []byte, r rune) []byte {
 	const hex = "0123456789abcdef"
 	return append(dst, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
-}
-
-// requestPath is the path of a company user's resource.
-func requestPath(companyID, userID int64) string {
-	return "/rest/v1.3/companies/" + strconv.FormatInt(companyID, 10) + "/users/" + strconv.FormatInt(userID, 10)
-}
-
-// updateQuery is an update's query string.
-func updateQuery(req UpdateRequest) string {
-	if v := req.RunConfigurableValidations; v != nil {
-		return "run_configurable_validations=" + strconv.FormatBool(*v)
-	}
-	return ""
 }

@@ -47,11 +47,11 @@ func (c *Client) startAttemptSpan(ctx context.Context, cl *call, cred Credential
 	if c.tracer == nil {
 		return ctx, noop.Span{}
 	}
-	return c.tracer.Start(ctx, cl.method+" "+routeTemplate,
+	return c.tracer.Start(ctx, cl.method+" "+cl.route,
 		trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(
 			attribute.String("http.request.method", cl.method),
-			attribute.String("url.template", routeTemplate),
+			attribute.String("url.template", cl.route),
 			attribute.String("server.address", c.host),
 			attribute.Int("http.request.resend_count", n-1),
 			attribute.String("procore.credential_id", cred.ID),
