@@ -25,7 +25,7 @@ const (
 
 // outcome is the result of one attempt.
 type outcome struct {
-	user       *User
+	answer     answer
 	err        *Error
 	verdict    verdict
 	retryAfter time.Duration     // the least wait before a retry can succeed
@@ -83,7 +83,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim adm
 		prev := lim.Snapshot()
 		rl, reported = RateLimit{Limit: prev.Limit, Remaining: 0, Reset: now.Add(retryAfter), Known: true}, true
 	}
-	body, tooBig, readErr := c.readBody(resp)
+	body, tooBig, readErr := c.readBody(resp, c.bodyCap(cl))
 	lim.Release(rl, reported, true)
 	if reported {
 		c.observers.rateLimit(cred.ID, rl)
@@ -101,7 +101,10 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim adm
 		RequestID: resp.Header.Get("X-Request-Id"), Body: body,
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return c.success(ctx, cl, e, body, tooBig, readErr)
+		return c.success(ctx, cl, e, body, tooBig, readErr, cred.Token)
+	}
+	if a, ok := syncRefusalAnswer(cl, resp.StatusCode, body, tooBig, cred.Token); ok {
+		return outcome{answer: a}
 	}
 	d := parseErrorBody(body)
 	e.Kind = KindStatus
@@ -132,7 +135,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim adm
 
 // success decodes a 2xx answer. A GET whose body is unreadable is retried;
 // a PATCH's is not, and its outcome is unknown.
-func (c *Client) success(ctx context.Context, cl *call, e *Error, body []byte, tooBig bool, readErr error) outcome {
+func (c *Client) success(ctx context.Context, cl *call, e *Error, body []byte, tooBig bool, readErr error, token string) outcome {
 	var cause error
 	switch {
 	case readErr != nil:
@@ -141,11 +144,11 @@ func (c *Client) success(ctx context.Context, cl *call, e *Error, body []byte, t
 			cause = ctx.Err()
 		}
 	case tooBig:
-		cause = fmt.Errorf("response body exceeds %d bytes", c.maxResponseBytes)
+		cause = fmt.Errorf("response body exceeds %d bytes", c.bodyCap(cl))
 	default:
-		u, err := decodeUser(body)
+		a, err := decodeAnswer(cl, body, token)
 		if err == nil {
-			return outcome{user: u}
+			return outcome{answer: a}
 		}
 		cause = err
 	}
@@ -159,6 +162,22 @@ func (c *Client) success(ctx context.Context, cl *call, e *Error, body []byte, t
 		return outcome{err: e}
 	}
 	return outcome{err: e, verdict: retry}
+}
+
+// answer is what a successful call decoded: a user, or a sync's answer.
+type answer struct {
+	user *User
+	sync *syncAnswer
+}
+
+// decodeAnswer decodes a 2xx body as the call expects it.
+func decodeAnswer(cl *call, body []byte, token string) (answer, error) {
+	if cl.answer == answerSync {
+		s, err := decodeSyncAnswer(body, token)
+		return answer{sync: s}, err
+	}
+	u, err := decodeUser(body)
+	return answer{user: u}, err
 }
 
 // transportFailure classifies an error from the HTTP client: no response.
@@ -184,13 +203,13 @@ func (c *Client) transportFailure(ctx context.Context, cl *call, err error, writ
 const drainLimit = 64 << 10
 
 // readBody reads up to the cap, then drains (bounded) and closes.
-func (c *Client) readBody(resp *http.Response) (body []byte, tooBig bool, err error) {
+func (c *Client) readBody(resp *http.Response, limit int64) (body []byte, tooBig bool, err error) {
 	defer func() {
 		_, _ = io.CopyN(io.Discard, resp.Body, drainLimit)
 		_ = resp.Body.Close()
 	}()
-	limited := io.LimitReader(resp.Body, c.maxResponseBytes+1)
-	if n := resp.ContentLength; n > 0 && n <= c.maxResponseBytes {
+	limited := io.LimitReader(resp.Body, limit+1)
+	if n := resp.ContentLength; n > 0 && n <= limit {
 		// The declared length in one allocation, with MinRead spare so
 		// that ReadFrom reads the end without growing.
 		var buf bytes.Buffer
@@ -200,8 +219,8 @@ func (c *Client) readBody(resp *http.Response) (body []byte, tooBig bool, err er
 	} else {
 		body, err = io.ReadAll(limited)
 	}
-	if int64(len(body)) > c.maxResponseBytes {
-		body, tooBig = body[:c.maxResponseBytes], true
+	if int64(len(body)) > limit {
+		body, tooBig = body[:limit], true
 	}
 	return body, tooBig, err
 }

@@ -12,38 +12,38 @@ import (
 // do runs a call: a concurrency slot for the whole of it, then for each
 // attempt the credential, rate-limit admission and the breaker, and the
 // retry policy, bounded by the attempt budget and ctx's deadline.
-func (c *Client) do(ctx context.Context, cl *call) (*User, error) {
+func (c *Client) do(ctx context.Context, cl *call) (answer, error) {
 	start := time.Now()
 	var attempts, status int
-	var u *User
+	var a answer
 	e := c.admit(ctx, cl)
 	if e == nil {
-		u, e = c.run(ctx, cl, &attempts, &status)
+		a, e = c.run(ctx, cl, &attempts, &status)
 		c.slots.Release()
 	}
 	if len(c.observers) > 0 {
-		info := CallInfo{Method: cl.method, Route: routeTemplate, StatusCode: status, Attempts: attempts, Duration: time.Since(start)}
+		info := CallInfo{Method: cl.method, Route: cl.route, StatusCode: status, Attempts: attempts, Duration: time.Since(start)}
 		if e != nil {
 			info.Kind = e.Kind
 		}
 		c.observers.call(ctx, info)
 	}
 	if e != nil {
-		return nil, e // never a typed nil in the error interface
+		return answer{}, e // never a typed nil in the error interface
 	}
-	return u, nil
+	return a, nil
 }
 
 // run is do's loop; it keeps the attempt count and last status where do's
 // observers read them.
-func (c *Client) run(ctx context.Context, cl *call, attempts, lastStatus *int) (*User, *Error) {
+func (c *Client) run(ctx context.Context, cl *call, attempts, lastStatus *int) (answer, *Error) {
 	var (
 		last      *Error
 		refreshed bool
 	)
-	fail := func(e *Error) (*User, *Error) {
+	fail := func(e *Error) (answer, *Error) {
 		e.Attempts = *attempts
-		return nil, e
+		return answer{}, e
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -90,7 +90,7 @@ func (c *Client) run(ctx context.Context, cl *call, attempts, lastStatus *int) (
 			if out.err != nil {
 				return fail(out.err)
 			}
-			return out.user, nil
+			return out.answer, nil
 		case refresh:
 			r, ok := c.tokens.(Refresher)
 			if !ok || refreshed {

@@ -40,8 +40,10 @@ type Client struct {
 	breakerCfg BreakerConfig
 	breaker    *admission.Breaker // nil: disabled
 
-	// writable is each writable field's JSON type (see Fields).
+	// writable is each writable field's JSON type (see Fields); syncable
+	// holds the writable fields a sync item may carry.
 	writable map[string]ValueKind
+	syncable map[string]bool
 
 	// Operations: observers and tracing.
 	observers  observers
@@ -83,6 +85,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		host:             u.Hostname(),
 		breakerCfg:       DefaultBreakerConfig(),
 		writable:         writableKinds(),
+		syncable:         syncableFields(),
 	}
 	for _, o := range opts {
 		o(c)
@@ -125,7 +128,8 @@ func (c *Client) GetCompanyUser(ctx context.Context, companyID, userID int64) (*
 	if e != nil {
 		return nil, e
 	}
-	return c.do(ctx, &cl)
+	a, err := c.do(ctx, &cl)
+	return a.user, err
 }
 
 // UpdateCompanyUser sends req.Patch (and the avatar) and returns the
@@ -136,7 +140,8 @@ func (c *Client) UpdateCompanyUser(ctx context.Context, req UpdateRequest) (*Use
 	if e != nil {
 		return nil, e
 	}
-	return c.do(ctx, &cl)
+	a, err := c.do(ctx, &cl)
+	return a.user, err
 }
 
 // RateLimit returns the rate-limit state last seen for a credential ID

@@ -87,7 +87,8 @@ type FieldError struct {
 // Its Error text is safe to log: it never contains a token, a secret, the
 // raw body, an e-mail address or a phone number.
 type Error struct {
-	// Op is the operation: "get company user" or "update company user".
+	// Op is the operation: "get company user", "update company user" or
+	// "sync company users".
 	Op string
 	// Kind classifies the failure.
 	Kind ErrorKind

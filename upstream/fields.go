@@ -22,6 +22,10 @@ type Field struct {
 	// Required fields are required by Procore in every update
 	// (last_name, email_address).
 	Required bool
+	// Syncable fields are the writable fields an item of Procore's sync
+	// (users/sync) may carry: all but add_to_new_projects, which the
+	// sync's schema lacks, so an update setting it needs the single PATCH.
+	Syncable bool
 
 	index int // of the User field holding the value
 }
@@ -73,16 +77,20 @@ func Fields() []Field {
 			panic("upstream: jsonUser." + sf.Name + " has no User field") // caught by the tests
 		}
 		f := Field{Name: sf.Tag.Get("json"), Kind: kind, index: uf.Index[0]}
+		noSync := false
 		for flag := range strings.SplitSeq(sf.Tag.Get("procore"), ",") {
 			switch flag {
 			case "writable":
 				f.Writable = true
+			case "nosync":
+				noSync = true
 			case "admin":
 				f.AdminOnly = true
 			case "required":
 				f.Required = true
 			}
 		}
+		f.Syncable = f.Writable && !noSync
 		fields = append(fields, f)
 	}
 	return fields
@@ -114,6 +122,18 @@ func WritableFields() []string {
 		}
 	}
 	return names
+}
+
+// syncableFields is the set of fields a sync item may carry (see
+// Field.Syncable); a Client builds it once.
+func syncableFields() map[string]bool {
+	set := make(map[string]bool, 26)
+	for _, f := range Fields() {
+		if f.Syncable {
+			set[f.Name] = true
+		}
+	}
+	return set
 }
 
 // writableKinds maps each writable field to its JSON type, for

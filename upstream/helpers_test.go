@@ -1,6 +1,7 @@
 package upstream
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -28,12 +29,14 @@ type fakeProcore struct {
 }
 
 // newFake starts a server calling handle with the request number (1-based)
-// after recording the request and reading its body.
+// after recording the request and reading its body (which r.Body then
+// reads again).
 func newFake(t testing.TB, handle func(w http.ResponseWriter, r *http.Request, n int)) *fakeProcore {
 	t.Helper()
 	f := &fakeProcore{}
 	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body)) // the handler may read it too
 		f.mu.Lock()
 		f.reqs = append(f.reqs, seen{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body, ContentLength: r.ContentLength, TransferEncoding: r.TransferEncoding, At: time.Now()})
 		n := len(f.reqs)

@@ -16,8 +16,8 @@ import (
 type Observer interface {
 	// ObserveAttempt is called after each HTTP request to Procore.
 	ObserveAttempt(ctx context.Context, a AttemptInfo)
-	// ObserveCall is called once per GetCompanyUser or UpdateCompanyUser,
-	// after its last attempt.
+	// ObserveCall is called once per GetCompanyUser, UpdateCompanyUser or
+	// SyncCompanyUsers, after its last attempt.
 	ObserveCall(ctx context.Context, c CallInfo)
 	// ObserveRateLimit is called whenever a response reports a
 	// credential's rate-limit state.

@@ -84,6 +84,14 @@ func (p *Patch) Value(field string) (Value, bool) {
 // tests can compare bytes.
 func (p *Patch) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"user":{`...)
+	dst = p.appendMembers(dst)
+	return append(dst, "}}"...)
+}
+
+// appendMembers appends the patch's members, `"field":value` separated by
+// commas, keys sorted, cleared fields as null: the one encoding of a
+// field, which the single update's body and a sync item share.
+func (p *Patch) appendMembers(dst []byte) []byte {
 	for i, e := range p.entries {
 		if i > 0 {
 			dst = append(dst, ',')
@@ -92,7 +100,7 @@ func (p *Patch) AppendJSON(dst []byte) []byte {
 		dst = append(dst, ':')
 		dst = e.value.appendJSON(dst)
 	}
-	return append(dst, "}}"...)
+	return dst
 }
 
 // validate checks every field against the writable fields and their

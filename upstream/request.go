@@ -13,6 +13,7 @@ import (
 const (
 	opGet    = "get company user"
 	opUpdate = "update company user"
+	opSync   = "sync company users"
 )
 
 // routeTemplate is what logs show instead of the concrete path, so log
@@ -30,9 +31,24 @@ type call struct {
 	route     string
 	companyID int64
 	userID    int64
-	query     string
-	body      requestBody // nil for GET
+	// action, when set, names the path's last segment in place of userID
+	// (users/sync).
+	action string
+	query  string
+	body   requestBody // nil for GET
+	// answer says how a 2xx body decodes.
+	answer answerKind
+	// maxBody caps the answer's body; 0 is the client's cap.
+	maxBody int64
 }
+
+// answerKind says what a call's 2xx body holds.
+type answerKind uint8
+
+const (
+	answerUser answerKind = iota // a user (show, update)
+	answerSync                   // a sync's entities and errors
+)
 
 // idempotent reports whether any failure may be retried.
 func (cl *call) idempotent() bool { return cl.method == http.MethodGet }
@@ -51,14 +67,8 @@ func buildGet(companyID, userID int64) (call, *Error) {
 // refuses an update before anything is sent happens here. The call is
 // returned by value so that it stays on the caller's stack.
 func buildUpdate(req UpdateRequest, writable map[string]ValueKind) (call, *Error) {
-	invalid := func(msg string, err error) (call, *Error) {
-		return call{}, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: msg, Err: err}
-	}
-	if err := checkIDs(req.CompanyID, req.UserID); err != nil {
-		return invalid(err.Error(), nil)
-	}
-	if err := req.Patch.validate(writable); err != nil {
-		return invalid(err.Error(), nil)
+	if e := checkUpdate(opUpdate, req, writable); e != nil {
+		return call{}, e
 	}
 	cl := call{op: opUpdate, method: http.MethodPatch, route: routeTemplate,
 		companyID: req.CompanyID, userID: req.UserID, query: updateQuery(req)}
@@ -68,10 +78,23 @@ func buildUpdate(req UpdateRequest, writable map[string]ValueKind) (call, *Error
 	}
 	mb, err := newMultipartBody(&req.Patch, req.Avatar)
 	if err != nil {
-		return invalid("cannot encode the multipart body", err)
+		return call{}, &Error{Op: opUpdate, Kind: KindInvalidRequest, Message: "cannot encode the multipart body", Err: err}
 	}
 	cl.body = mb
 	return cl, nil
+}
+
+// checkUpdate refuses an update that must not be sent: ids that are not
+// positive, a field that is not writable or a value of the wrong type. The
+// single update and a sync item share it, so they refuse the same updates.
+func checkUpdate(op string, req UpdateRequest, writable map[string]ValueKind) *Error {
+	if err := checkIDs(req.CompanyID, req.UserID); err != nil {
+		return &Error{Op: op, Kind: KindInvalidRequest, Message: err.Error()}
+	}
+	if err := req.Patch.validate(writable); err != nil {
+		return &Error{Op: op, Kind: KindInvalidRequest, Message: err.Error()}
+	}
+	return nil
 }
 
 func checkIDs(companyID, userID int64) error {
@@ -94,7 +117,19 @@ func (cl *call) writePath(b *strings.Builder) {
 	b.WriteString("/rest/v1.3/companies/")
 	b.WriteString(strconv.FormatInt(cl.companyID, 10))
 	b.WriteString("/users/")
+	if cl.action != "" {
+		b.WriteString(cl.action)
+		return
+	}
 	b.WriteString(strconv.FormatInt(cl.userID, 10))
+}
+
+// bodyCap is how much of the call's answer is read.
+func (c *Client) bodyCap(cl *call) int64 {
+	if cl.maxBody > 0 {
+		return cl.maxBody
+	}
+	return c.maxResponseBytes
 }
 
 // path is the call's path, without the base URL (for a preview).

@@ -18,9 +18,10 @@ import (
 
 // jsonUser is the JSON shape of Procore's user, and the one place its
 // member names are written: the struct tags. The procore tag marks the
-// members an update may write (and which of those are admin-only or
-// required); Fields derives the field table from it. The flexible types
-// absorb the type disagreements the contract warns about.
+// members an update may write (and which of those are admin-only,
+// required, or not in Procore's sync: nosync); Fields derives the field
+// table from it. The flexible types absorb the type disagreements the
+// contract warns about.
 type jsonUser struct {
 	ID                          flexibleInt  `json:"id"`
 	Name                        *string      `json:"name"`
@@ -49,7 +50,7 @@ type jsonUser struct {
 	DefaultPermissionTemplateID flexibleInt  `json:"default_permission_template_id" procore:"writable,admin"`
 	CompanyPermissionTemplateID flexibleInt  `json:"company_permission_template_id" procore:"writable,admin"`
 	WorkClassificationID        flexibleInt  `json:"work_classification_id" procore:"writable"`
-	AddToNewProjects            *bool        `json:"add_to_new_projects" procore:"writable,admin"`
+	AddToNewProjects            *bool        `json:"add_to_new_projects" procore:"writable,admin,nosync"`
 	Vendor                      *jsonRef     `json:"vendor"`
 	PermissionTemplate          *jsonRef     `json:"permission_template"`
 	CompanyPermissionTemplate   *jsonRef     `json:"company_permission_template"`
