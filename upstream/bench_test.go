@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"net/http"
+	"strconv"
 	"testing"
 )
 
@@ -49,4 +50,41 @@ func BenchmarkDecodeUser(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkSyncCompanyUsers is one full sync (MaxSyncItems items, each the
+// patch of BenchmarkUpdateCompanyUser) answered with an entity per item
+// as big as the emulator's user; ns/item compares with
+// BenchmarkUpdateCompanyUser's ns/op.
+func BenchmarkSyncCompanyUsers(b *testing.B) {
+	var answer []byte
+	answer = append(answer, `{"entities":[`...)
+	for i := range MaxSyncItems {
+		if i > 0 {
+			answer = append(answer, ',')
+		}
+		answer = append(answer, `{"id":`+strconv.Itoa(i+1)+emulatorUserJSON[len(`{"id":1001`):]...)
+	}
+	answer = append(answer, `],"errors":[]}`...)
+	f := newFake(b, func(w http.ResponseWriter, r *http.Request, n int) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(answer)
+	})
+	c, _, ctx := newTestClient(b, f.URL)
+	items := make([]SyncItem, MaxSyncItems)
+	for i := range items {
+		it, err := c.NewSyncItem(UpdateRequest{CompanyID: 8089, UserID: int64(i + 1), Patch: *benchPatch()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		items[i] = it
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		res, err := c.SyncCompanyUsers(ctx, 8089, items)
+		if err != nil || res.Items[MaxSyncItems-1].Status != SyncApplied {
+			b.Fatal(res.Unmatched, err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*MaxSyncItems), "ns/item")
 }

@@ -95,7 +95,7 @@ func buildSync(companyID int64, items []SyncItem) (call, *Error) {
 			return invalid("item %d: user %d is named twice", i, it.userID)
 		}
 		seen[it.userID] = struct{}{}
-		size += len(it.json) + 1
+		size += len(it.encoded) + 1
 	}
 	body := make([]byte, 0, size)
 	body = append(body, `{"updates":[`...)
@@ -103,7 +103,7 @@ func buildSync(companyID int64, items []SyncItem) (call, *Error) {
 		if i > 0 {
 			body = append(body, ',')
 		}
-		body = append(body, it.json...)
+		body = append(body, it.encoded...)
 	}
 	body = append(body, "]}"...)
 	return call{op: opSync, method: http.MethodPatch, route: syncRouteTemplate, companyID: companyID,

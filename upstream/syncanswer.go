@@ -88,29 +88,29 @@ type syncFailure struct {
 }
 
 // decodeSyncAnswer reads {"entities": [users], "errors": [attributes plus
-// "errors": {field: [messages]}]}. An entry without a readable id counts
-// as unmatched, so the items it may stand for stay SyncMissing; a body
-// that is not such an object is an error.
+// "errors": {field: [messages]}]}, each entity decoded in place as a user
+// is. An entry without an id counts as unmatched, so the items it may
+// stand for stay SyncMissing; a body that is not such an object, or an
+// entity that is not a user, is an error (the outcome unknown).
 func decodeSyncAnswer(body []byte, token string) (*syncAnswer, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, errors.New("decode sync answer: body is not a JSON object")
 	}
 	var w struct {
-		Entities []jsontext.Value `json:"entities"`
+		Entities []jsonUser       `json:"entities"`
 		Errors   []jsontext.Value `json:"errors"`
 	}
 	if err := json.Unmarshal(trimmed, &w, userJSONOptions()); err != nil {
 		return nil, fmt.Errorf("decode sync answer: %w", decodeError(err))
 	}
 	s := &syncAnswer{entities: make([]*User, 0, len(w.Entities)), failures: make([]syncFailure, 0, len(w.Errors))}
-	for _, raw := range w.Entities {
-		u, err := decodeUser(raw)
-		if err != nil {
+	for k := range w.Entities {
+		if w.Entities[k].ID.v == nil {
 			s.unmatched++
 			continue
 		}
-		s.entities = append(s.entities, u)
+		s.entities = append(s.entities, w.Entities[k].user())
 	}
 	for _, raw := range w.Errors {
 		f, ok := decodeSyncFailure(raw, token)

@@ -11,8 +11,8 @@ import "strconv"
 type SyncItem struct {
 	companyID int64
 	userID    int64
-	// json is the item as sent: {"id":N,"field":value,...}.
-	json []byte
+	// encoded is the item as sent: {"id":N,"field":value,...}.
+	encoded []byte
 }
 
 // UserID is the id of the user the item changes, by which the sync's
@@ -56,7 +56,7 @@ func (c *Client) NewSyncItem(req UpdateRequest) (SyncItem, error) {
 	if f := c.unsyncable(&req); f != "" {
 		return SyncItem{}, &NotSyncableError{UserID: req.UserID, Field: f}
 	}
-	return SyncItem{companyID: req.CompanyID, userID: req.UserID, json: appendSyncItem(nil, req.UserID, &req.Patch)}, nil
+	return SyncItem{companyID: req.CompanyID, userID: req.UserID, encoded: appendSyncItem(nil, req.UserID, &req.Patch)}, nil
 }
 
 // unsyncable names the first thing in req that a sync item cannot carry,
