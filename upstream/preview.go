@@ -6,10 +6,10 @@ import (
 	"unicode/utf8"
 )
 
-// RequestPreview describes the request UpdateCompanyUser would send for an
-// UpdateRequest, without sending it: a validate_only update (AIP-163) shows
-// it to the caller, so "what would this send to Procore?" has an exact
-// answer. It is built by the same code that builds the real request (the
+// RequestPreview describes the request UpdateCompanyUser (PreviewUpdate)
+// or SyncCompanyUsers (PreviewSync) would send, without sending it: a
+// validate_only update (AIP-163) shows it to the caller, so "what would
+// this send to Procore?" has an exact answer. It is built by the same code that builds the real request (the
 // query, the JSON body's bytes, the form fields), and its JSON shape is the
 // emulator's request log (procoretest.Request), so a test can compare the
 // two field by field.
