@@ -1,7 +1,9 @@
 package upstream
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
 	"testing"
 )
 
@@ -48,5 +50,33 @@ func TestPatchApplyTo(t *testing.T) {
 	}
 	if *u.JobTitle != "Old" || u.City == nil {
 		t.Fatal("ApplyTo changed its argument")
+	}
+}
+
+// TestPreviewIsWhatIsSent: the preview of an update is the request
+// UpdateCompanyUser sends: method, path, query, company header, content
+// type and body bytes.
+func TestPreviewIsWhatIsSent(t *testing.T) {
+	f := newFake(t, func(w http.ResponseWriter, r *http.Request, n int) { writeUser(w) })
+	c, _, ctx := newTestClient(t, f.URL)
+	no := false
+	req := patchReq()
+	req.RunConfigurableValidations = &no
+	req.Patch.Clear("notes")
+	p, err := PreviewUpdate(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateCompanyUser(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	sent := f.requests()[0]
+	if p.Method != sent.Method || p.Path != sent.Path || p.Query != sent.Query ||
+		p.CompanyID != sent.Header.Get("Procore-Company-Id") || p.ContentType != sent.Header.Get("Content-Type") ||
+		!bytes.Equal(p.Body, sent.Body) {
+		t.Fatalf("preview %+v\nsent %s %s?%s %s", p, sent.Method, sent.Path, sent.Query, sent.Body)
+	}
+	if _, err := PreviewUpdate(UpdateRequest{CompanyID: 1}); asError(t, err).Kind != KindInvalidRequest {
+		t.Fatalf("invalid request previewed: %v", err)
 	}
 }

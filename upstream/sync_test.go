@@ -453,7 +453,7 @@ func TestSyncOutcomeUnknownNotRetried(t *testing.T) {
 			c, _, ctx := newTestClient(t, f.URL)
 			if tt.timeout {
 				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, 300*time.Millisecond)
+				ctx, cancel = context.WithTimeout(ctx, time.Second) // ample to send; then the handler holds the answer
 				defer cancel()
 			}
 			_, err := c.SyncCompanyUsers(ctx, 8089, syncItems(t, c, 1, 2))
