@@ -103,7 +103,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim adm
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return c.success(ctx, cl, e, body, tooBig, readErr, cred.Token)
 	}
-	if a, ok := syncRefusalAnswer(cl, resp.StatusCode, body, tooBig, cred.Token); ok {
+	if a, ok := failedSyncAnswer(cl, resp.StatusCode, body, tooBig, cred.Token); ok {
 		return outcome{answer: a}
 	}
 	d := parseErrorBody(body)

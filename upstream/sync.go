@@ -140,10 +140,10 @@ func syncRefusal(status int) error {
 	return nil
 }
 
-// syncRefusalAnswer reads a sync's 400 or 422 whose body is a sync answer
+// failedSyncAnswer reads a sync's 400 or 422 whose body is a sync answer
 // (entities and errors), as Procore may answer when every item failed:
 // the per-item outcomes are then known, and better than one status.
-func syncRefusalAnswer(cl *call, status int, body []byte, tooBig bool, token string) (answer, bool) {
+func failedSyncAnswer(cl *call, status int, body []byte, tooBig bool, token string) (answer, bool) {
 	if cl.answer != answerSync || tooBig || (status != http.StatusBadRequest && status != http.StatusUnprocessableEntity) {
 		return answer{}, false
 	}
