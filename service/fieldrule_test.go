@@ -12,8 +12,8 @@ import (
 // TestRefusedForMissing: only Procore's refusal of a body for a field it
 // left out, which was certainly not applied, makes auto mode send again.
 func TestRefusedForMissing(t *testing.T) {
-	rules := newProcoreRules()
-	both := rules.required // last_name and email_address, both left out
+	rule := newFieldRule()
+	both := rule.required // last_name and email_address, both left out
 	var lastOnly []upstream.Field
 	for _, f := range both {
 		if f.Name == "last_name" {
