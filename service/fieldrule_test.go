@@ -4,8 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/servicetest"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -53,20 +59,72 @@ func TestRefusedForMissing(t *testing.T) {
 	}
 }
 
-// TestPartialBodyMemoryBound: the in-process memory remembers companies up
-// to its bound and nothing past it.
-func TestPartialBodyMemoryBound(t *testing.T) {
-	ctx := context.Background()
-	m := NewPartialBodyMemory(2)
-	for _, id := range []int64{1, 2, 3} {
-		if m.RefusesPartial(ctx, id) {
-			t.Fatalf("company %d known before it refused", id)
-		}
-		m.RememberRefusesPartial(ctx, id)
+// TestRequiredFieldsModes: how each mode completes a mask without
+// last_name/email_address.
+func TestRequiredFieldsModes(t *testing.T) {
+	tests := []struct {
+		mode      RequiredFieldsMode
+		wantBody  string
+		wantGets  int
+		wantError codes.Code
+	}{
+		{RequiredFieldsFill, `{"user":{"email_address":"maria.okafor@summitridge.example","job_title":"PM","last_name":"Okafor"}}`, 1, codes.OK},
+		{RequiredFieldsMaskedOnly, `{"user":{"job_title":"PM"}}`, 0, codes.OK},
+		{RequiredFieldsReject, ``, 0, codes.InvalidArgument},
 	}
-	for id, want := range map[int64]bool{1: true, 2: true, 3: false, 4: false} {
-		if got := m.RefusesPartial(ctx, id); got != want {
-			t.Errorf("company %d: RefusesPartial = %v, want %v", id, got, want)
-		}
+	for _, tt := range tests {
+		t.Run(tt.mode.String(), func(t *testing.T) {
+			fake := &servicetest.Upstream{Current: servicetest.SeedUser()}
+			svc, err := New(fake, WithRequiredFields(tt.mode))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = svc.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
+				CompanyId: 8089, Id: 1001, User: &directoryv1.CompanyUser{JobTitle: ptr("PM")},
+			})
+			if status.Code(err) != tt.wantError {
+				t.Fatalf("err %v, want %v", err, tt.wantError)
+			}
+			gets, updates := fake.Calls()
+			if gets != tt.wantGets {
+				t.Errorf("%d gets, want %d", gets, tt.wantGets)
+			}
+			if tt.wantBody == "" {
+				if updates != 0 {
+					t.Errorf("PATCH sent")
+				}
+				return
+			}
+			if got := string(fake.Updates()[0].Patch.AppendJSON(nil)); got != tt.wantBody {
+				t.Errorf("body %s\nwant %s", got, tt.wantBody)
+			}
+		})
+	}
+}
+
+// TestFillReadFailure: in fill mode a failed read of the current record
+// fails the update, and nothing is written; in auto mode, when Procore
+// refused the partial body, the refused PATCH is the only one.
+func TestFillReadFailure(t *testing.T) {
+	for _, tc := range []struct {
+		mode        RequiredFieldsMode
+		wantUpdates int
+	}{
+		{mode: RequiredFieldsFill, wantUpdates: 0},
+		{mode: RequiredFieldsAuto, wantUpdates: 1},
+	} {
+		t.Run(tc.mode.String(), func(t *testing.T) {
+			fake := &servicetest.Upstream{RefusePartial: true, GetErr: &upstream.Error{Kind: upstream.KindStatus, StatusCode: http.StatusNotFound, Message: "Not Found"}}
+			svc, _ := New(fake, WithRequiredFields(tc.mode))
+			_, err := svc.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
+				CompanyId: 8089, Id: 9, User: &directoryv1.CompanyUser{JobTitle: ptr("PM")},
+			})
+			if status.Code(err) != codes.NotFound {
+				t.Fatalf("err %v, want NOT_FOUND", err)
+			}
+			if _, u := fake.Calls(); u != tc.wantUpdates {
+				t.Errorf("%d PATCHes after the read failed, want %d", u, tc.wantUpdates)
+			}
+		})
 	}
 }
