@@ -47,29 +47,14 @@ const (
 
 // String returns the mode's flag spelling.
 func (m RequiredFieldsMode) String() string {
-	switch m {
-	case RequiredFieldsFill:
-		return "fill"
-	case RequiredFieldsMaskedOnly:
-		return "masked-only"
-	case RequiredFieldsReject:
-		return "reject"
-	case RequiredFieldsAuto:
-		return "auto"
-	default:
-		return fmt.Sprintf("RequiredFieldsMode(%d)", int(m))
-	}
+	return flagSpelling(int(m), "RequiredFieldsMode", "fill", "masked-only", "reject", "auto")
 }
 
 // ParseRequiredFieldsMode parses the flag spelling: auto, fill, masked-only
 // or reject.
 func ParseRequiredFieldsMode(s string) (RequiredFieldsMode, error) {
-	for _, m := range []RequiredFieldsMode{RequiredFieldsAuto, RequiredFieldsFill, RequiredFieldsMaskedOnly, RequiredFieldsReject} {
-		if s == m.String() {
-			return m, nil
-		}
-	}
-	return 0, fmt.Errorf("required-fields mode %q: want auto, fill, masked-only or reject", s)
+	return parseFlag(s, "required-fields mode", "auto, fill, masked-only or reject",
+		RequiredFieldsAuto, RequiredFieldsFill, RequiredFieldsMaskedOnly, RequiredFieldsReject)
 }
 
 // WithRequiredFields sets what an update does when its mask leaves out
@@ -100,24 +85,33 @@ const (
 
 // String returns the flag spelling.
 func (a AdminFields) String() string {
-	switch a {
-	case AdminFieldsChanged:
-		return "changed"
-	case AdminFieldsIncluded:
-		return "included"
-	default:
-		return fmt.Sprintf("AdminFields(%d)", int(a))
-	}
+	return flagSpelling(int(a), "AdminFields", "changed", "included")
 }
 
 // ParseAdminFields parses the flag spelling: changed or included.
 func ParseAdminFields(s string) (AdminFields, error) {
-	for _, a := range []AdminFields{AdminFieldsChanged, AdminFieldsIncluded} {
-		if s == a.String() {
-			return a, nil
+	return parseFlag(s, "admin fields", "changed or included", AdminFieldsChanged, AdminFieldsIncluded)
+}
+
+// flagSpelling is the flag spelling of the value v of an enumeration typ
+// whose constants, from 0, are spelt names.
+func flagSpelling(v int, typ string, names ...string) string {
+	if v >= 0 && v < len(names) {
+		return names[v]
+	}
+	return fmt.Sprintf("%s(%d)", typ, v)
+}
+
+// parseFlag returns the one of values spelt s, or an error naming what is
+// parsed and the spellings wanted.
+func parseFlag[T fmt.Stringer](s, what, want string, values ...T) (T, error) {
+	for _, v := range values {
+		if s == v.String() {
+			return v, nil
 		}
 	}
-	return 0, fmt.Errorf("admin fields %q: want changed or included", s)
+	var zero T
+	return zero, fmt.Errorf("%s %q: want %s", what, s, want)
 }
 
 // WithAdminFields says how Procore reads its admin-only rule; the default
