@@ -247,9 +247,8 @@ func (r *fieldRule) plan(ctx context.Context, u *update, cleared []string, found
 			plan.adminOnly = append(plan.adminOnly, f.Name)
 		}
 	}
-	found = append(found[:len(found):len(found)], violations...)
 	for _, f := range r.required {
-		if _, sent := u.patch.Value(f.Name); sent {
+		if _, sent := u.patch.Value(f.Name); sent { // cleared ones too: refused above
 			continue
 		}
 		withhold := r.adminFields == AdminFieldsIncluded && !r.adminCredential && f.AdminOnly

@@ -102,6 +102,9 @@ func TestUpdateInvalidArgument(t *testing.T) {
 			r.Avatar = &directoryv1.AvatarUpload{Content: pngBytes, FileName: "../a.png", ContentType: "image/png"}
 		}, []string{"avatar.file_name"}},
 		{"reject mode without required", RequiredFieldsReject, func(r *directoryv1.UpdateCompanyUserRequest) {}, []string{"update_mask", "update_mask"}},
+		{"reject mode clears last_name", RequiredFieldsReject, func(r *directoryv1.UpdateCompanyUserRequest) { r.UpdateMask = mask("last_name") }, []string{"user.last_name"}},
+		{"reject mode clears last_name, leaves out email", RequiredFieldsReject, func(r *directoryv1.UpdateCompanyUserRequest) { r.UpdateMask = mask("last_name", "job_title") }, []string{"user.last_name", "update_mask"}},
+		{"auto mode clears email", RequiredFieldsAuto, func(r *directoryv1.UpdateCompanyUserRequest) { r.UpdateMask = mask("email_address", "job_title") }, []string{"user.email_address"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
