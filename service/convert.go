@@ -22,8 +22,7 @@ import (
 // A pair is two Go struct fields of the same type (*string, *int64, *bool
 // or int64), copied as they are: the message shares the decoded record's
 // pointers, as a hand-written conversion would, where protoreflect's Set
-// would box and copy every value (28 more allocations per call, measured
-// with BenchmarkUpdateHandler).
+// would box and copy every value (BENCHMARKS.md, "service core").
 type userConverter struct {
 	scalars []scalarPair
 }

@@ -16,15 +16,28 @@ import (
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
+// Messages of the mapped errors, after the operation's name: what happened
+// to the update, and what the caller can do.
+const (
+	msgNoCredentials          = "no Procore credentials: send `authorization: Bearer <Procore access token>`"
+	msgWaitStopping           = "the server is stopping; nothing was sent to Procore: retry"
+	msgWaitDeadline           = "the caller's deadline ran out while waiting for another update of this user; nothing was sent"
+	msgStoppedOutcomeUnknown  = "the server stopped before Procore answered, so the update may or may not have been applied. Read the user back (GetCompanyUser) before deciding to retry"
+	msgDeadline               = "the caller's deadline ran out before Procore answered"
+	msgDeadlineOutcomeUnknown = "the update may or may not have been applied: read the user back before retrying"
+	msgOutcomeUnknown         = "Procore's answer was lost, so the update may or may not have been applied; it was not retried. Read the user back (GetCompanyUser) before deciding to retry"
+	msgRedirect               = "Procore answered with a redirect, which is never followed (check the upstream URL)"
+)
+
 // fromWait maps the failure of a wait that is not Procore's (a user's
 // lock, another call's answer, the idempotency store): the end of ctx, or
 // the store being unreachable. Nothing was sent upstream.
 func fromWait(ctx context.Context, op string, err error) error {
 	switch {
 	case apierr.Stopping(ctx):
-		return apierr.New(codes.Unavailable, apierr.ReasonShuttingDown, op+": the server is stopping; nothing was sent to Procore: retry", nil)
+		return apierr.New(codes.Unavailable, apierr.ReasonShuttingDown, op+": "+msgWaitStopping, nil)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return apierr.New(codes.DeadlineExceeded, apierr.ReasonDeadlineExceeded, op+": the caller's deadline ran out while waiting for another update of this user; nothing was sent", nil)
+		return apierr.New(codes.DeadlineExceeded, apierr.ReasonDeadlineExceeded, op+": "+msgWaitDeadline, nil)
 	case errors.Is(ctx.Err(), context.Canceled):
 		return apierr.New(codes.Canceled, apierr.ReasonCanceled, op+": canceled by the caller", nil)
 	}
@@ -51,22 +64,22 @@ func fromUpstream(ctx context.Context, op string, err error) error {
 	}
 	outcomeUnknown := hasUpstream && uerr.Kind == upstream.KindOutcomeUnknown
 	if outcomeUnknown {
-		meta["outcome"] = "unknown"
+		meta["outcome"] = apierr.OutcomeUnknown
 	}
 
 	switch {
 	case errors.Is(err, upstream.ErrNoToken):
 		return apierr.New(codes.Unauthenticated, apierr.ReasonMissingCredentials,
-			"no Procore credentials: send `authorization: Bearer <Procore access token>`", nil)
+			msgNoCredentials, nil)
 	case apierr.Stopping(ctx) && outcomeUnknown:
 		return apierr.New(codes.Unavailable, apierr.ReasonUpstreamOutcomeUnknown,
-			op+": the server stopped before Procore answered, so the update may or may not have been applied. Read the user back (GetCompanyUser) before deciding to retry", meta)
+			op+": "+msgStoppedOutcomeUnknown, meta)
 	case apierr.Stopping(ctx):
 		return apierr.New(codes.Unavailable, apierr.ReasonShuttingDown, op+": the server is stopping; nothing was applied: retry", meta)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		msg := op + ": the caller's deadline ran out before Procore answered"
+		msg := op + ": " + msgDeadline
 		if outcomeUnknown {
-			msg += "; the update may or may not have been applied: read the user back before retrying"
+			msg += "; " + msgDeadlineOutcomeUnknown
 		}
 		return apierr.New(codes.DeadlineExceeded, apierr.ReasonDeadlineExceeded, msg, meta)
 	case errors.Is(ctx.Err(), context.Canceled):
@@ -79,7 +92,7 @@ func fromUpstream(ctx context.Context, op string, err error) error {
 	switch uerr.Kind {
 	case upstream.KindOutcomeUnknown:
 		return apierr.New(codes.Unavailable, apierr.ReasonUpstreamOutcomeUnknown,
-			op+": Procore's answer was lost, so the update may or may not have been applied; it was not retried. Read the user back (GetCompanyUser) before deciding to retry", meta)
+			op+": "+msgOutcomeUnknown, meta)
 	case upstream.KindRateLimited:
 		return rateLimited(msg, uerr, meta)
 	case upstream.KindUnavailable:
@@ -133,7 +146,7 @@ func fromStatus(msg string, uerr *upstream.Error, meta map[string]string) error 
 		return apierr.New(codes.Internal, apierr.ReasonUpstreamInternal, msg, meta)
 	case code >= 300 && code < 400:
 		return apierr.New(codes.Internal, apierr.ReasonUpstreamRedirect,
-			msg+": Procore answered with a redirect, which is never followed (check the upstream URL)", meta)
+			msg+": "+msgRedirect, meta)
 	default:
 		return apierr.New(codes.Unknown, apierr.ReasonUpstreamUnexpected, msg, meta)
 	}
@@ -183,7 +196,3 @@ func fieldErrors(uerr *upstream.Error) *errdetails.BadRequest {
 	}
 	return br
 }
-
-func joinFields(fields []string) string { return strings.Join(fields, ",") }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -133,11 +133,15 @@ func fingerprint(req *directoryv1.UpdateCompanyUserRequest) []byte {
 	return sum[:]
 }
 
+// msgRequestIDReused is the violation of a request_id reused for another
+// request.
+const msgRequestIDReused = "this request_id was already used with a different request: use a new UUID for a new request"
+
 // requestIDReused is INVALID_ARGUMENT naming request_id.
 func requestIDReused() error {
 	return apierr.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
 		Field:       "request_id",
-		Description: "this request_id was already used with a different request: use a new UUID for a new request",
+		Description: msgRequestIDReused,
 		Reason:      "REQUEST_ID_REUSED",
 	}})
 }

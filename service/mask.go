@@ -41,9 +41,8 @@ func (s *fieldSet) add(i int)     { *s |= 1 << uint(i) }
 func (s fieldSet) has(i int) bool { return s&(1<<uint(i)) != 0 }
 func (s fieldSet) len() int       { return bits.OnesCount64(uint64(s)) }
 
-// newUserFields reads the CompanyUser descriptor. It fails if a writable
-// field has a kind buildPatch cannot send, so that a proto change cannot make
-// the service silently drop a field.
+// newUserFields reads the CompanyUser descriptor. Which kinds a writable
+// field may have is the translation's to say (newClearing, patch.go).
 func newUserFields() (*userFields, error) {
 	desc := (&directoryv1.CompanyUser{}).ProtoReflect().Descriptor()
 	uf := &userFields{desc: desc, outputOnly: map[protoreflect.Name]bool{}}
@@ -53,11 +52,6 @@ func newUserFields() (*userFields, error) {
 		if hasBehavior(fd, annotations.FieldBehavior_OUTPUT_ONLY) {
 			uf.outputOnly[fd.Name()] = true
 			continue
-		}
-		switch fd.Kind() {
-		case protoreflect.StringKind, protoreflect.Int64Kind, protoreflect.BoolKind:
-		default:
-			return nil, fmt.Errorf("service: writable field %s has kind %v, which the upstream patch cannot carry", fd.Name(), fd.Kind())
 		}
 		uf.writable = append(uf.writable, fd)
 	}

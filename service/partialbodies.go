@@ -70,7 +70,7 @@ func (m *localPartialBodies) RememberRefusesPartial(_ context.Context, companyID
 func WithPartialBodyMemory(m PartialBodyMemory) Option {
 	return func(s *Service) {
 		if m != nil {
-			s.partial = m
+			s.rule.partial = m
 		}
 	}
 }

@@ -1,13 +1,29 @@
-// Package service implements procore.directory.v1.DirectoryService: the
-// update pipeline (plan, authorize, complete the required fields, send,
-// convert), AIP-134 update masks, validation, the FieldMask-to-PATCH
-// translation and the mapping of Procore's answers to gRPC statuses with
-// standard error details.
+// Package service implements procore.directory.v1.DirectoryService. Its one
+// job is the update pipeline: from an UpdateCompanyUserRequest to the one
+// Procore PATCH that changes exactly the masked fields, and from Procore's
+// answer back to a CompanyUser or a gRPC status with standard error
+// details. UpdateCompanyUser (update.go) is the table of contents; each
+// step it names lives in a file named for it:
+//
+//	update.go        UpdateCompanyUser, plan and write, in order
+//	mask.go          the update mask (AIP-134, AIP-161)
+//	validate.go      the request's own rules (protovalidate, ISO codes, avatar)
+//	patch.go         the mask-to-PATCH translation and its clear values
+//	fieldrule.go     Procore's required and admin-only fields: the plan, and the fill
+//	partialbodies.go what --required-fields=auto learned per company
+//	idempotency.go   request_id: claim and release (AIP-155)
+//	lock.go          the per-user write lock
+//	authorize.go     the caller's company and the admin-only fields
+//	send.go          the PATCH, auto mode's second attempt, the read-back of an unknown outcome
+//	validateonly.go  the send step of a validate_only update (AIP-163)
+//	convert.go       Procore's user to CompanyUser
+//	errors.go        Procore's and the waits' failures to gRPC statuses
 //
 // It is the core every transport shares, so it must not import net/http,
-// Prometheus, OpenTelemetry or YAML: the gateway, telemetry, caller
-// authentication and the policy file live in the sub-packages, and the
-// Procore client behind the Upstream interface.
+// Prometheus, OpenTelemetry or YAML itself, nor the packages that build on
+// it: service/gateway, service/server and service/telemetry (which
+// implements Observer without importing this package). The error
+// vocabulary is service/apierr's; Procore is behind the Upstream interface.
 package service
 
 import (
@@ -32,6 +48,26 @@ type Upstream interface {
 	UpdateCompanyUser(ctx context.Context, req upstream.UpdateRequest) (*upstream.User, error)
 }
 
+// Observer hears the service's decisions that metrics count: how read-back
+// reconciliation ended, and idempotent replays. It is an interface so that
+// this package stays free of Prometheus (service/telemetry implements it).
+// Its methods must be cheap and safe for concurrent use.
+type Observer interface {
+	// Reconciled is called once per PATCH whose outcome was unknown, with
+	// apierr.OutcomeApplied, apierr.OutcomeNotApplied or
+	// apierr.OutcomeUnknown.
+	Reconciled(result string)
+	// IdempotentReplay is called when a repeated request_id is answered
+	// with the first call's answer, nothing sent upstream.
+	IdempotentReplay()
+}
+
+// nopObserver is the default Observer.
+type nopObserver struct{}
+
+func (nopObserver) Reconciled(string) {}
+func (nopObserver) IdempotentReplay() {}
+
 // Service implements DirectoryService over an Upstream.
 type Service struct {
 	directoryv1.UnimplementedDirectoryServiceServer
@@ -39,13 +75,12 @@ type Service struct {
 	upstream Upstream
 	fields   *userFields
 	conv     *userConverter
-	procore  procoreRules
 	clears   clearing
 	validate *validator
-	required RequiredFieldsMode
-	partial  PartialBodyMemory // what auto mode learned (partialbodies.go)
+	rule     fieldRule                 // required and admin-only fields (fieldrule.go)
+	byName   map[string]upstream.Field // every Procore field, to compare a read-back (send.go)
 	log      *slog.Logger
-	authz    Authorizer // nil: no authorization (authz.go)
+	authz    Authorizer // nil: no authorization (authorize.go)
 	locks    state.Locker
 	idem     state.IdempotencyStore // nil: request_id is ignored
 	scope    func(context.Context) string
@@ -54,12 +89,6 @@ type Service struct {
 
 // Option configures a Service.
 type Option func(*Service)
-
-// WithRequiredFields sets what an update does when its mask leaves out
-// last_name or email_address; the default is RequiredFieldsAuto.
-func WithRequiredFields(m RequiredFieldsMode) Option {
-	return func(s *Service) { s.required = m }
-}
 
 // WithSubdivisionChecker replaces the ISO 3166 checks of country_code and
 // state_code (by default *upstream.ISO3166, the data the emulator uses too).
@@ -95,6 +124,15 @@ func WithIdempotencyScope(f func(context.Context) string) Option {
 	}
 }
 
+// WithObserver sets the Observer; the default counts nothing.
+func WithObserver(o Observer) Option {
+	return func(s *Service) {
+		if o != nil {
+			s.observer = o
+		}
+	}
+}
+
 // New returns a Service that calls up.
 func New(up Upstream, opts ...Option) (*Service, error) {
 	if up == nil {
@@ -116,25 +154,30 @@ func New(up Upstream, opts ...Option) (*Service, error) {
 		upstream: up,
 		fields:   fields,
 		conv:     conv,
-		procore:  newProcoreRules(),
 		validate: &validator{rules: rules, countries: upstream.NewISO3166()},
-		required: RequiredFieldsAuto,
-		partial:  NewPartialBodyMemory(0),
+		rule:     newFieldRule(),
+		byName:   make(map[string]upstream.Field),
 		log:      slog.New(slog.DiscardHandler),
 		locks:    state.NewMemoryLocker(),
 		scope:    defaultScope,
 		observer: nopObserver{},
 	}
-	s.clears = newClearing(fields, s.validate)
+	for _, f := range upstream.Fields() {
+		s.byName[f.Name] = f
+	}
+	if s.clears, err = newClearing(fields, s.validate); err != nil {
+		return nil, err
+	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.rule.authorizes = s.authz != nil
 	if s.idem == nil {
 		if s.idem, err = state.NewMemoryStore(); err != nil {
 			return nil, fmt.Errorf("service: %w", err)
 		}
 	}
-	if _, err := ParseRequiredFieldsMode(s.required.String()); err != nil {
+	if _, err := ParseRequiredFieldsMode(s.rule.mode.String()); err != nil {
 		return nil, fmt.Errorf("service: %w", err)
 	}
 	return s, nil
@@ -153,50 +196,4 @@ func (s *Service) GetCompanyUser(ctx context.Context, req *directoryv1.GetCompan
 		return nil, fromUpstream(ctx, opGet, err)
 	}
 	return s.conv.toProto(u), nil
-}
-
-// UpdateCompanyUser implements AIP-134 Update: it sends Procore a PATCH that
-// changes exactly the masked fields, then returns the updated user. It is
-// one straight pipeline: plan, claim the request_id (a repeat is answered
-// here), then, under the user's lock, authorize, complete the required
-// fields, send (and reconcile an unknown outcome), convert; release the
-// request_id with the answer.
-func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
-	u, err := s.plan(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	replay, claimed, err := s.claim(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	if replay != nil {
-		return replay.user, replay.err
-	}
-	var user *directoryv1.CompanyUser
-	if claimed {
-		defer func() { s.release(ctx, u, user, err) }()
-	}
-	user, err = s.write(ctx, u)
-	return user, err
-}
-
-// write is the part of the pipeline that holds the user's lock.
-func (s *Service) write(ctx context.Context, u *update) (*directoryv1.CompanyUser, error) {
-	unlock, err := s.lockUser(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	if err := s.authorize(ctx, u); err != nil {
-		return nil, err
-	}
-	if err := s.completeRequired(ctx, u); err != nil {
-		return nil, err
-	}
-	user, err := s.send(ctx, u)
-	if err != nil {
-		return nil, err
-	}
-	return s.conv.toProto(user), nil
 }

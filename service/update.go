@@ -16,17 +16,19 @@ const (
 	opUpdate = "update company user"
 )
 
+// msgUserRequired is the violation of an update without a user.
+const msgUserRequired = "user is required: it carries the new values"
+
 // update is one UpdateCompanyUser call on its way through the pipeline:
-// the request, the patch planned from it, which required fields the
-// configured mode fills, and the current record once some step has read it
-// (so authorization and filling share a single GET).
+// the request, the patch planned from it, what the field rule decided, and
+// the current record once some step has read it (so authorization and the
+// fill share a single GET).
 type update struct {
 	req   *directoryv1.UpdateCompanyUserRequest
 	patch upstream.Patch
-	// required is what the required-fields rule decided: the fields to
-	// fill, to fill if Procore refuses the body, and to withhold
-	// (RequiredFieldsMode.rule).
-	required requiredPlan
+	// plan is what the field rule decided about Procore's required and
+	// admin-only fields (fieldrule.go).
+	plan fieldPlan
 	// current is the record as read from Procore, nil until read.
 	current *upstream.User
 	// idemKey is the idempotency store's key (caller scope and
@@ -34,12 +36,40 @@ type update struct {
 	idemKey string
 }
 
-// plan validates an update request and works out the patch to send, before
-// anything goes upstream. Every problem comes back as one INVALID_ARGUMENT.
+// UpdateCompanyUser implements AIP-134 Update: it sends Procore a PATCH that
+// changes exactly the masked fields, then returns the updated user. It is
+// one straight pipeline: plan, claim the request_id (a repeat is answered
+// here), then, under the user's lock (write), authorize, complete the
+// required fields, send (and reconcile an unknown outcome), convert;
+// release the request_id with the answer.
+func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
+	u, err := s.plan(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	replay, claimed, err := s.claim(ctx, u) // idempotency.go
+	if err != nil {
+		return nil, err
+	}
+	if replay != nil {
+		return replay.user, replay.err
+	}
+	var user *directoryv1.CompanyUser
+	if claimed {
+		defer func() { s.release(ctx, u, user, err) }() // idempotency.go
+	}
+	user, err = s.write(ctx, u)
+	return user, err
+}
+
+// plan validates an update request and works out what to send, before
+// anything goes upstream: the mask's fields (mask.go), the request's rules
+// (validate.go), the patch (patch.go) and the field rule's plan
+// (fieldrule.go). Every problem comes back as one INVALID_ARGUMENT.
 func (s *Service) plan(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*update, error) {
 	if req.GetUser() == nil {
 		return nil, apierr.InvalidArgument([]*errdetails.BadRequest_FieldViolation{{
-			Field: "user", Description: "user is required: it carries the new values", Reason: "REQUIRED",
+			Field: "user", Description: msgUserRequired, Reason: "REQUIRED",
 		}})
 	}
 	fields, violations := s.fields.resolveMask(req.GetUpdateMask(), req.GetUser())
@@ -48,14 +78,34 @@ func (s *Service) plan(ctx context.Context, req *directoryv1.UpdateCompanyUserRe
 	}
 	violations = s.validate.validateUpdate(req, fields)
 	u := &update{req: req}
-	u.patch, violations = buildPatch(req.GetUser(), fields, s.procore, s.clears, violations)
-	var required []*errdetails.BadRequest_FieldViolation
-	u.required, required = s.required.rule(s.procore, &u.patch, u.writes(), violations,
-		func() bool { return s.partial.RefusesPartial(ctx, req.GetCompanyId()) })
-	if violations = append(violations, required...); len(violations) > 0 {
+	var cleared []string
+	u.patch, cleared = buildPatch(req.GetUser(), fields, s.clears)
+	var refused []*errdetails.BadRequest_FieldViolation
+	u.plan, refused = s.rule.plan(ctx, u, cleared, violations)
+	if violations = append(violations, refused...); len(violations) > 0 {
 		return nil, apierr.InvalidArgument(violations)
 	}
 	return u, nil
+}
+
+// write is the part of the pipeline that holds the user's lock.
+func (s *Service) write(ctx context.Context, u *update) (*directoryv1.CompanyUser, error) {
+	unlock, err := s.lockUser(ctx, u) // lock.go
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if err := s.authorize(ctx, u); err != nil { // authorize.go
+		return nil, err
+	}
+	if err := s.completeRequired(ctx, u); err != nil { // fieldrule.go
+		return nil, err
+	}
+	user, err := s.send(ctx, u) // send.go (validateonly.go for validate_only)
+	if err != nil {
+		return nil, err
+	}
+	return s.conv.toProto(user), nil // convert.go
 }
 
 // writes reports whether the update sends Procore anything: some field, or
@@ -78,65 +128,8 @@ func (s *Service) currentRecord(ctx context.Context, u *update) (*upstream.User,
 	return cur, nil
 }
 
-// completeRequired copies the required fields the mode fills from the
-// current record into the patch, unchanged. A field the record does not
-// have is left out (sending null would clear it).
-func (s *Service) completeRequired(ctx context.Context, u *update) error {
-	if len(u.required.fill) == 0 || !u.writes() {
-		return nil
-	}
-	cur, err := s.currentRecord(ctx, u)
-	if err != nil {
-		return err
-	}
-	for _, f := range u.required.fill {
-		if v := f.Value(cur); !v.IsNull() {
-			u.patch.Set(f.Name, v)
-		}
-	}
-	return nil
-}
-
-// send writes the patch to Procore and returns the record it answers with.
-// An update that writes nothing (an empty user without a mask, or a mask of
-// output-only fields) answers with the current record, as an update that
-// changes nothing would, without writing anything. In auto mode, a body
-// Procore refuses for a required field left out is completed and sent once
-// more, and the company remembered.
-func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
-	if u.req.GetValidateOnly() {
-		return s.validateOnly(ctx, u) // validateonly.go: described, not sent
-	}
-	if !u.writes() {
-		return s.currentRecord(ctx, u)
-	}
-	user, err := s.patch(ctx, u)
-	if refusedForMissing(err, u.required.onRefusal) {
-		s.partial.RememberRefusesPartial(ctx, u.req.GetCompanyId())
-		u.required.fill, u.required.onRefusal = u.required.onRefusal, nil
-		u.patch = u.patch.Clone() // the refused request keeps its body
-		if err := s.completeRequired(ctx, u); err != nil {
-			return nil, err
-		}
-		user, err = s.patch(ctx, u)
-	}
-	if err != nil {
-		// A definite failure maps as it is; an unknown outcome is read back
-		// (reconcile.go). A refusal for a withheld field says why it was not
-		// sent.
-		user, err = s.reconcile(ctx, u, err)
-		return user, explainWithheld(err, u.required.withheld)
-	}
-	return user, nil
-}
-
-// patch sends one PATCH of the update as planned so far.
-func (s *Service) patch(ctx context.Context, u *update) (*upstream.User, error) {
-	return s.upstream.UpdateCompanyUser(ctx, u.request())
-}
-
 // request is the upstream request of the update as planned so far: what
-// patch sends, and what a validate_only update describes.
+// send sends, and what a validate_only update describes.
 func (u *update) request() upstream.UpdateRequest {
 	return upstream.UpdateRequest{
 		CompanyID:                  u.req.GetCompanyId(),

@@ -25,8 +25,8 @@ type procoreRequestPreview struct {
 	Note string `json:"note,omitempty"`
 }
 
-// validateOnly is the send step of a validate_only update: everything before
-// it (validation, the mask, authorization, the required-fields rule and its
+// validateOnly is the send step of a validate_only update: everything
+// before it (validation, the mask, authorization, the field rule and its
 // fill) has run as for a real update, and here, instead of the PATCH, the
 // current record is read (one GET, through the same admission and rate
 // budget as any call), the patch is applied to it in memory, and the
@@ -37,32 +37,29 @@ func (s *Service) validateOnly(ctx context.Context, u *update) (*upstream.User, 
 		return nil, err
 	}
 	preview := procoreRequestPreview{}
-	var notes []string
 	if !u.writes() {
-		notes = append(notes, "the update writes no field: nothing would be sent to Procore, and the answer is the current record")
-		return cur, s.setPreview(ctx, preview, notes)
+		return cur, s.setPreview(ctx, preview, []string{noteWritesNothing})
 	}
 	if preview.Request, err = upstream.PreviewUpdate(u.request()); err != nil {
 		return nil, fromUpstream(ctx, opUpdate, err)
 	}
-	if len(u.required.onRefusal) > 0 {
+	if len(u.plan.onRefusal) > 0 {
 		filled := *u
 		filled.patch = u.patch.Clone()
-		filled.required.fill = u.required.onRefusal
+		filled.plan = u.plan.ifRefused()
 		if err := s.completeRequired(ctx, &filled); err != nil {
 			return nil, err
 		}
 		if preview.IfRefused, err = upstream.PreviewUpdate(filled.request()); err != nil {
 			return nil, fromUpstream(ctx, opUpdate, err)
 		}
-		notes = append(notes, "--required-fields=auto: Procore is sent only the masked fields; a validate_only cannot learn whether it accepts a body without "+
-			fieldNames(u.required.onRefusal)+", so if_refused is the request that would follow a refusal (those fields unchanged from the current record)")
 	}
-	if len(u.required.withheld) > 0 {
-		notes = append(notes, fieldNames(u.required.withheld)+" is not sent (--admin-fields=included): a Procore that requires it in every body would refuse the update")
-	}
-	return u.patch.ApplyTo(cur), s.setPreview(ctx, preview, notes)
+	return u.patch.ApplyTo(cur), s.setPreview(ctx, preview, u.plan.notes())
 }
+
+// noteWritesNothing is the preview's note for an update that writes no
+// field.
+const noteWritesNothing = "the update writes no field: nothing would be sent to Procore, and the answer is the current record"
 
 // setPreview sends the preview as response header metadata. A transport
 // that cannot carry it fails the call: a validate_only answer without its
@@ -77,13 +74,4 @@ func (s *Service) setPreview(ctx context.Context, p procoreRequestPreview, notes
 		return apierr.New(codes.Internal, apierr.ReasonInternal, opUpdate+": cannot return the request preview: "+err.Error(), nil)
 	}
 	return nil
-}
-
-// fieldNames lists fields for a note: "last_name and email_address".
-func fieldNames(fields []upstream.Field) string {
-	names := make([]string, len(fields))
-	for i, f := range fields {
-		names[i] = f.Name
-	}
-	return strings.Join(names, " and ")
 }

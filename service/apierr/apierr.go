@@ -82,6 +82,21 @@ const (
 	ReasonNotFound = "NOT_FOUND"
 )
 
+// Outcomes of an update whose Procore answer was lost: the values of the
+// ErrorInfo metadata key "outcome" (UPSTREAM_OUTCOME_UNKNOWN says unknown,
+// UPSTREAM_NOT_APPLIED not_applied), and the results with which the core
+// reports each read-back to its observer (the metric's "result" label),
+// applied being the one that answers OK.
+const (
+	// OutcomeApplied: the read-back shows every sent value: OK.
+	OutcomeApplied = "applied"
+	// OutcomeNotApplied: some value differs: ABORTED, UPSTREAM_NOT_APPLIED.
+	OutcomeNotApplied = "not_applied"
+	// OutcomeUnknown: no read-back (an avatar, no time left, the read
+	// failed): UPSTREAM_OUTCOME_UNKNOWN.
+	OutcomeUnknown = "unknown"
+)
+
 // ErrStopping is the cause with which a stopping server cancels the calls
 // still in flight at its shutdown deadline (context.WithCancelCause). The
 // service then answers UNAVAILABLE, with UPSTREAM_OUTCOME_UNKNOWN when a

@@ -3,19 +3,19 @@ package telemetry
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
 // outcomes counts what the service did about updates whose outcome was in
 // doubt: how each read-back reconciliation ended, and how many repeated
-// request_ids were answered from the idempotency store. It implements
-// service.Observer, so the core stays free of Prometheus.
+// request_ids were answered from the idempotency store. It implements the
+// core's Observer (service.Observer), so the core stays free of Prometheus;
+// this package does not import the core, and service/server, which hands
+// Metrics to service.WithObserver, is where the compiler checks that it does.
 type outcomes struct {
 	reconciliations *prometheus.CounterVec
 	replays         prometheus.Counter
 }
-
-var _ service.Observer = outcomes{}
 
 func newOutcomes() outcomes {
 	o := outcomes{
@@ -28,7 +28,7 @@ func newOutcomes() outcomes {
 			Help: "Updates answered with the first answer of their request_id, nothing sent to Procore.",
 		}),
 	}
-	for _, r := range []string{service.ReconcileApplied, service.ReconcileNotApplied, service.ReconcileUnknown} {
+	for _, r := range []string{apierr.OutcomeApplied, apierr.OutcomeNotApplied, apierr.OutcomeUnknown} {
 		o.reconciliations.WithLabelValues(r) // exported at 0 from the start
 	}
 	return o

@@ -15,8 +15,8 @@ import (
 // directoryd's credential rather than the caller's and so cannot enforce
 // the caller's rights itself. It returns a gRPC status error
 // (PERMISSION_DENIED, UNAUTHENTICATED) to refuse; auth.Policy is the
-// file-based one. Which fields need a auth.Grant.DirectoryAdmin is Procore's
-// rule, and this package applies it (authorize).
+// file-based one. Which fields need an auth.Grant.DirectoryAdmin is
+// Procore's rule, and this package applies it (fieldRule.plan, authorize).
 type Authorizer interface {
 	Authorize(ctx context.Context, companyID int64) (auth.Grant, error)
 }
@@ -42,9 +42,9 @@ func (s *Service) authorizeRead(ctx context.Context, companyID int64) error {
 
 // authorize is the update pipeline's authorization step, whole: the
 // caller's company, then, for a caller without directory-admin rights, the
-// admin-only fields the patch sends. email_address passes only unchanged,
-// which takes the current record (read once, and shared with the
-// required-fields step).
+// admin-only fields the plan says the patch sends. Those Procore also
+// requires (email_address) pass only unchanged, which takes the current
+// record (read once, and shared with the fill).
 func (s *Service) authorize(ctx context.Context, u *update) error {
 	if s.authz == nil {
 		return nil
@@ -53,28 +53,30 @@ func (s *Service) authorize(ctx context.Context, u *update) error {
 	if err != nil || grant.DirectoryAdmin {
 		return err
 	}
-	var denied []string
-	for _, f := range s.procore.adminOnly {
-		if _, sent := u.patch.Value(f); sent && f != fieldEmailAddress {
-			denied = append(denied, f)
-		}
+	if len(u.plan.adminOnly) > 0 {
+		return adminFieldDenied(u.plan.adminOnly)
 	}
-	if len(denied) > 0 {
-		return adminFieldDenied(denied)
-	}
-	email, sent := u.patch.Value(fieldEmailAddress)
-	if !sent {
+	if len(u.plan.adminUnchanged) == 0 {
 		return nil
 	}
 	cur, err := s.currentRecord(ctx, u)
 	if err != nil {
 		return err
 	}
-	if cur.EmailAddress != nil && !email.IsNull() && email.Str() == *cur.EmailAddress {
-		return nil
+	var changed []string
+	for _, f := range u.plan.adminUnchanged {
+		if sent, _ := u.patch.Value(f.Name); sent.IsNull() || sent != f.Value(cur) {
+			changed = append(changed, f.Name)
+		}
 	}
-	return adminFieldDenied([]string{fieldEmailAddress})
+	if len(changed) > 0 {
+		return adminFieldDenied(changed)
+	}
+	return nil
 }
+
+// msgAdminFieldDenied follows the names of the fields refused.
+const msgAdminFieldDenied = " may be changed only by callers with directory-admin rights in the authorization policy"
 
 // adminFieldDenied names the fields, never their values.
 func adminFieldDenied(fields []string) error {
@@ -83,6 +85,6 @@ func adminFieldDenied(fields []string) error {
 		names[i] = "user." + f
 	}
 	return apierr.New(codes.PermissionDenied, apierr.ReasonAdminFieldNotAllowed,
-		"permission denied: "+strings.Join(names, ", ")+" may be changed only by callers with directory-admin rights in the authorization policy",
+		"permission denied: "+strings.Join(names, ", ")+msgAdminFieldDenied,
 		map[string]string{"field": names[0], "fields": strings.Join(names, ",")})
 }

@@ -1,11 +1,47 @@
 package service
 
 import (
+	"fmt"
+
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/upstream"
 )
+
+// buildPatch is the mask-to-PATCH translation: each masked field set in
+// user is sent with its value, each masked field not set is cleared
+// (AIP-134: a masked field absent from the resource is reset) with its
+// clear value (clearing, below), and nothing else is sent. CompanyUser's
+// writable fields carry Procore's names, so a field's proto name is its
+// Procore name.
+//
+// cleared names the masked fields it clears, in field order: the field
+// rule refuses a mask that clears a field Procore requires
+// (fieldRule.plan), which this translation does not know.
+func buildPatch(user *directoryv1.CompanyUser, fields []protoreflect.FieldDescriptor, clears clearing) (patch upstream.Patch, cleared []string) {
+	patch.Grow(len(fields))
+	m := user.ProtoReflect()
+	for _, fd := range fields {
+		name := string(fd.Name())
+		if !m.Has(fd) {
+			patch.Set(name, clears.value(fd))
+			cleared = append(cleared, name)
+			continue
+		}
+		v := m.Get(fd)
+		switch fd.Kind() {
+		case protoreflect.StringKind:
+			patch.SetString(name, v.String())
+		case protoreflect.Int64Kind:
+			patch.SetInt(name, v.Int())
+		case protoreflect.BoolKind:
+			patch.SetBool(name, v.Bool())
+		}
+		// newClearing refuses any other kind, so no masked field is dropped.
+	}
+	return patch, cleared
+}
 
 // clearing is the value an update sends to clear each writable field: a
 // masked field that the request's user does not set (AIP-134). Procore's
@@ -27,9 +63,11 @@ import (
 // field is cleared by the same reasoning without an entry here.
 type clearing map[protoreflect.Name]upstream.Value
 
-// newClearing works out the clear value of every writable field.
-// acceptsEmpty reports whether the proto's rules accept "" for a field.
-func newClearing(fields *userFields, v *validator) clearing {
+// newClearing works out the clear value of every writable field. It fails
+// if a writable field has a kind the patch cannot carry (neither string,
+// int64 nor bool), so that a proto change cannot make the service silently
+// drop a field.
+func newClearing(fields *userFields, v *validator) (clearing, error) {
 	c := make(clearing, len(fields.writable))
 	for _, fd := range fields.writable {
 		switch fd.Kind() {
@@ -41,11 +79,13 @@ func newClearing(fields *userFields, v *validator) clearing {
 			} else {
 				c[fd.Name()] = upstream.NullValue()
 			}
-		default:
+		case protoreflect.Int64Kind:
 			c[fd.Name()] = upstream.NullValue()
+		default:
+			return nil, fmt.Errorf("service: writable field %s has kind %v, which the upstream patch cannot carry", fd.Name(), fd.Kind())
 		}
 	}
-	return c
+	return c, nil
 }
 
 // value returns the clear value of a writable field.

@@ -3,6 +3,8 @@ package service
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -12,16 +14,41 @@ import (
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
-// Reconciliation results, as Observer.Reconciled hears them.
-const (
-	// ReconcileApplied: the read-back shows every sent value: OK.
-	ReconcileApplied = "applied"
-	// ReconcileNotApplied: some value differs: ABORTED, UPSTREAM_NOT_APPLIED.
-	ReconcileNotApplied = "not_applied"
-	// ReconcileUnknown: no read-back (an avatar, no time left, the read
-	// failed): UPSTREAM_OUTCOME_UNKNOWN as before.
-	ReconcileUnknown = "unknown"
-)
+// send is the step that writes: it sends the patch to Procore and returns
+// the record it answers with. An update that writes nothing (an empty user
+// without a mask, or a mask of output-only fields) answers with the
+// current record, as an update that changes nothing would, without writing
+// anything. A body Procore refuses for a required field the plan left to
+// fill on refusal (auto mode) is completed and sent once more; an unknown
+// outcome is read back (reconcile).
+func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
+	if u.req.GetValidateOnly() {
+		return s.validateOnly(ctx, u) // validateonly.go: described, not sent
+	}
+	if !u.writes() {
+		return s.currentRecord(ctx, u)
+	}
+	user, err := s.patch(ctx, u)
+	if s.rule.refused(ctx, u, err) {
+		u.patch = u.patch.Clone() // the refused request keeps its body
+		if err := s.completeRequired(ctx, u); err != nil {
+			return nil, err
+		}
+		user, err = s.patch(ctx, u)
+	}
+	if err != nil {
+		// A definite failure maps as it is; an unknown outcome is read
+		// back. A refusal for a withheld field says why it was not sent.
+		user, err = s.reconcile(ctx, u, err)
+		return user, u.plan.explain(err)
+	}
+	return user, nil
+}
+
+// patch sends one PATCH of the update as planned so far.
+func (s *Service) patch(ctx context.Context, u *update) (*upstream.User, error) {
+	return s.upstream.UpdateCompanyUser(ctx, u.request())
+}
 
 // notAppliedRetryDelay is the RetryInfo of UPSTREAM_NOT_APPLIED: the
 // failure was Procore's and transient, a retry is safe at once; a short
@@ -47,19 +74,19 @@ func (s *Service) reconcile(ctx context.Context, u *update, patchErr error) (*up
 		return nil, fromUpstream(ctx, opUpdate, patchErr)
 	}
 	if u.req.GetAvatar() != nil || ctx.Err() != nil {
-		s.observer.Reconciled(ReconcileUnknown)
+		s.observer.Reconciled(apierr.OutcomeUnknown)
 		return nil, fromUpstream(ctx, opUpdate, patchErr)
 	}
 	cur, err := s.upstream.GetCompanyUser(ctx, u.req.GetCompanyId(), u.req.GetId())
 	if err != nil {
-		s.observer.Reconciled(ReconcileUnknown)
+		s.observer.Reconciled(apierr.OutcomeUnknown)
 		return nil, fromUpstream(ctx, opUpdate, patchErr)
 	}
 	if differs := s.unapplied(u, cur); len(differs) > 0 {
-		s.observer.Reconciled(ReconcileNotApplied)
+		s.observer.Reconciled(apierr.OutcomeNotApplied)
 		return nil, notApplied(uerr, differs)
 	}
-	s.observer.Reconciled(ReconcileApplied)
+	s.observer.Reconciled(apierr.OutcomeApplied)
 	return cur, nil
 }
 
@@ -69,7 +96,7 @@ func (s *Service) unapplied(u *update, cur *upstream.User) []string {
 	var out []string
 	for _, name := range u.patch.Fields() {
 		want, _ := u.patch.Value(name)
-		f, ok := s.procore.byName[name]
+		f, ok := s.byName[name]
 		if !ok {
 			out = append(out, name) // cannot compare: do not claim it applied
 			continue
@@ -83,17 +110,18 @@ func (s *Service) unapplied(u *update, cur *upstream.User) []string {
 	return out
 }
 
+// msgNotApplied is UPSTREAM_NOT_APPLIED's message, after the operation.
+const msgNotApplied = "Procore's answer was lost, and reading the user back shows the update was not applied; it is safe to retry"
+
 // notApplied is ABORTED: the read-back proved the PATCH was not applied,
 // so a retry is safe. It names the fields, never their values.
 func notApplied(uerr *upstream.Error, fields []string) error {
-	meta := map[string]string{"outcome": "not_applied", "fields_differing": joinFields(fields)}
+	meta := map[string]string{"outcome": apierr.OutcomeNotApplied, "fields_differing": strings.Join(fields, ",")}
 	if uerr.StatusCode != 0 {
-		meta["upstream_status"] = itoa(uerr.StatusCode)
+		meta["upstream_status"] = strconv.Itoa(uerr.StatusCode)
 	}
 	if uerr.RequestID != "" {
 		meta["upstream_request_id"] = uerr.RequestID
 	}
-	return apierr.New(codes.Aborted, apierr.ReasonUpstreamNotApplied,
-		opUpdate+": Procore's answer was lost, and reading the user back shows the update was not applied; it is safe to retry",
-		meta, &errdetails.RetryInfo{RetryDelay: durationpb.New(notAppliedRetryDelay)})
+	return apierr.New(codes.Aborted, apierr.ReasonUpstreamNotApplied, opUpdate+": "+msgNotApplied, meta, &errdetails.RetryInfo{RetryDelay: durationpb.New(notAppliedRetryDelay)})
 }

@@ -14,7 +14,7 @@ import (
 
 // BenchmarkUpdateHandler is UpdateCompanyUser without any I/O: mask
 // resolution, validation, the patch, and the conversion of the answer (the
-// update of service/bench_test.go, masked-only).
+// update of service/server/bench_test.go, masked-only).
 func BenchmarkUpdateHandler(b *testing.B) {
 	now := time.Date(2026, 11, 29, 3, 32, 46, 0, time.UTC)
 	svc, err := New(&servicetest.Upstream{Discard: true, Current: &upstream.User{
