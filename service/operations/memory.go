@@ -152,6 +152,9 @@ func (s *MemoryStore) Wait(ctx context.Context, scope, name string) (*longrunnin
 		if op.GetDone() {
 			return op, nil
 		}
+		if s.cfg.blocking != nil {
+			s.cfg.blocking()
+		}
 		select {
 		case <-changed:
 		case <-ctx.Done():

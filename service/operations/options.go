@@ -10,6 +10,9 @@ type storeConfig struct {
 	now       func() time.Time
 	poll      time.Duration
 	prefix    string
+	// blocking, when set, is called each time Wait is about to block
+	// (after its subscription and read): tests synchronise on it.
+	blocking func()
 }
 
 func newStoreConfig(opts []StoreOption) storeConfig {

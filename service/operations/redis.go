@@ -259,6 +259,9 @@ func (s *RedisStore) Wait(ctx context.Context, scope, name string) (*longrunning
 		if op.GetDone() {
 			return op, nil
 		}
+		if s.cfg.blocking != nil {
+			s.cfg.blocking()
+		}
 		select {
 		case <-wake:
 		case <-tick.C:
