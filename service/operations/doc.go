@@ -9,6 +9,14 @@
 // Store's Create, Update and CancelRequested; this package knows nothing of
 // what the operation does, its metadata or its response.
 //
+// Wiring: register the Server with longrunningpb.RegisterOperationsServer
+// on the gRPC server, and its REST routes with gen/google/longrunning's
+// RegisterOperationsHandlerServer (or ...HandlerClient) on a
+// runtime.ServeMux built with runtime.WithStrictDeepWildcardMatching():
+// without it operations.proto's `GET /v1/{name=operations/**}` also matches
+// `GET /v1/operations` (an empty `**`) and, registered after ListOperations,
+// takes it.
+//
 // It must not import the service core (service), the server, the gateway or
 // upstream: they import it. It imports service/apierr for its errors.
 package operations
