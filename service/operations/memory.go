@@ -73,7 +73,7 @@ func (s *MemoryStore) sweep() {
 }
 
 // Create implements Store.
-func (s *MemoryStore) Create(_ context.Context, n New) (*longrunningpb.Operation, bool, error) {
+func (s *MemoryStore) Create(_ context.Context, n CreateRequest) (*longrunningpb.Operation, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep()

@@ -96,7 +96,7 @@ func (s *RedisStore) atomically(ctx context.Context, fn func(*redis.Tx) error, k
 }
 
 // Create implements Store.
-func (s *RedisStore) Create(ctx context.Context, n New) (*longrunningpb.Operation, bool, error) {
+func (s *RedisStore) Create(ctx context.Context, n CreateRequest) (*longrunningpb.Operation, bool, error) {
 	name := newName()
 	id, _ := operationID(name)
 	op := &longrunningpb.Operation{Name: name, Metadata: n.Metadata}

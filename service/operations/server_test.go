@@ -90,12 +90,12 @@ func TestServer(t *testing.T) {
 		// Two replicas: the operations are made through one and served by the other.
 		client := serve(t, r.b, mark, WithMaxWait(time.Minute))
 		ctx := context.Background()
-		running := mustCreate(t, r.a, New{Scope: "caller:alice", Metadata: counter(1)})
-		done := mustCreate(t, r.a, New{Scope: "caller:alice", Metadata: counter(1)})
+		running := mustCreate(t, r.a, CreateRequest{Scope: "caller:alice", Metadata: counter(1)})
+		done := mustCreate(t, r.a, CreateRequest{Scope: "caller:alice", Metadata: counter(1)})
 		if _, err := r.a.Update(ctx, done.GetName(), finish); err != nil {
 			t.Fatal(err)
 		}
-		_ = mustCreate(t, r.a, New{Scope: "caller:bob"})
+		_ = mustCreate(t, r.a, CreateRequest{Scope: "caller:bob"})
 		unknown := "operations/00000000-0000-0000-0000-000000000000"
 
 		tests := []struct {
@@ -239,7 +239,7 @@ func TestRESTRoutes(t *testing.T) {
 	}
 	web := httptest.NewServer(mux)
 	defer web.Close()
-	op := mustCreate(t, store, New{Scope: "caller:alice"})
+	op := mustCreate(t, store, CreateRequest{Scope: "caller:alice"})
 	id := strings.TrimPrefix(op.GetName(), "operations/")
 
 	call := func(method, path, body string) (int, map[string]any) {

@@ -27,8 +27,8 @@ var (
 	ErrInvalidPageToken = errors.New("invalid page token")
 )
 
-// New describes an operation to create.
-type New struct {
+// CreateRequest describes an operation to create.
+type CreateRequest struct {
 	// Scope is the caller the operation belongs to: only calls in the same
 	// scope see it. The Server's WithScope function gives it.
 	Scope string
@@ -54,7 +54,7 @@ type Store interface {
 	// returns it with created true; or, when n.RequestID was already used in
 	// n.Scope by an operation still kept, returns that one with created
 	// false (or ErrRequestIDReused when the fingerprints differ).
-	Create(ctx context.Context, n New) (op *longrunningpb.Operation, created bool, err error)
+	Create(ctx context.Context, n CreateRequest) (op *longrunningpb.Operation, created bool, err error)
 	// Get returns the operation's current state.
 	Get(ctx context.Context, scope, name string) (*longrunningpb.Operation, error)
 	// List returns up to pageSize operations of the scope, newest first,

@@ -110,7 +110,7 @@ func counterOf(t *testing.T, op *longrunningpb.Operation) int64 {
 	return v.Value
 }
 
-func mustCreate(t *testing.T, s Store, n New) *longrunningpb.Operation {
+func mustCreate(t *testing.T, s Store, n CreateRequest) *longrunningpb.Operation {
 	t.Helper()
 	op, created, err := s.Create(context.Background(), n)
 	if err != nil || !created {
@@ -128,7 +128,7 @@ func finish(op *longrunningpb.Operation) error {
 func TestCreateGetAcrossReplicas(t *testing.T) {
 	forEach(t, func(t *testing.T, r replicas) {
 		ctx := context.Background()
-		op := mustCreate(t, r.a, New{Scope: "alice", Metadata: counter(1)})
+		op := mustCreate(t, r.a, CreateRequest{Scope: "alice", Metadata: counter(1)})
 		if _, ok := operationID(op.GetName()); !ok || op.GetDone() {
 			t.Fatalf("created %v: want a running operations/{uuid}", op)
 		}
@@ -159,19 +159,19 @@ func TestCreateGetAcrossReplicas(t *testing.T) {
 func TestCreateDedupesRequestID(t *testing.T) {
 	forEach(t, func(t *testing.T, r replicas) {
 		ctx := context.Background()
-		first := mustCreate(t, r.a, New{Scope: "alice", RequestID: "rid-1", Fingerprint: "f1"})
+		first := mustCreate(t, r.a, CreateRequest{Scope: "alice", RequestID: "rid-1", Fingerprint: "f1"})
 		tests := []struct {
 			name        string
-			n           New
+			n           CreateRequest
 			wantSame    bool
 			wantCreated bool
 			wantErr     error
 		}{
-			{"same scope, id and request", New{Scope: "alice", RequestID: "rid-1", Fingerprint: "f1"}, true, false, nil},
-			{"same id, another request", New{Scope: "alice", RequestID: "rid-1", Fingerprint: "f2"}, false, false, ErrRequestIDReused},
-			{"same id, another scope", New{Scope: "bob", RequestID: "rid-1", Fingerprint: "f1"}, false, true, nil},
-			{"another id", New{Scope: "alice", RequestID: "rid-2", Fingerprint: "f1"}, false, true, nil},
-			{"no id", New{Scope: "alice", Fingerprint: "f1"}, false, true, nil},
+			{"same scope, id and request", CreateRequest{Scope: "alice", RequestID: "rid-1", Fingerprint: "f1"}, true, false, nil},
+			{"same id, another request", CreateRequest{Scope: "alice", RequestID: "rid-1", Fingerprint: "f2"}, false, false, ErrRequestIDReused},
+			{"same id, another scope", CreateRequest{Scope: "bob", RequestID: "rid-1", Fingerprint: "f1"}, false, true, nil},
+			{"another id", CreateRequest{Scope: "alice", RequestID: "rid-2", Fingerprint: "f1"}, false, true, nil},
+			{"no id", CreateRequest{Scope: "alice", Fingerprint: "f1"}, false, true, nil},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -190,7 +190,7 @@ func TestCreateDedupesRequestID(t *testing.T) {
 func TestUpdateIsAtomicAcrossReplicas(t *testing.T) {
 	forEach(t, func(t *testing.T, r replicas) {
 		ctx := context.Background()
-		op := mustCreate(t, r.a, New{Scope: "alice", Metadata: counter(0)})
+		op := mustCreate(t, r.a, CreateRequest{Scope: "alice", Metadata: counter(0)})
 		const perReplica = 25
 		var wg sync.WaitGroup
 		errs := make(chan error, 2*perReplica)
@@ -230,7 +230,7 @@ func TestUpdate(t *testing.T) {
 	boom := errors.New("boom")
 	forEach(t, func(t *testing.T, r replicas) {
 		ctx := context.Background()
-		op := mustCreate(t, r.a, New{Scope: "alice", Metadata: counter(7)})
+		op := mustCreate(t, r.a, CreateRequest{Scope: "alice", Metadata: counter(7)})
 		tests := []struct {
 			name        string
 			opName      string
@@ -268,7 +268,7 @@ func TestWaitWakesOnUpdateFromAnotherReplica(t *testing.T) {
 	forEach(t, func(t *testing.T, r replicas) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		op := mustCreate(t, r.a, New{Scope: "alice"})
+		op := mustCreate(t, r.a, CreateRequest{Scope: "alice"})
 		type result struct {
 			op  *longrunningpb.Operation
 			err error
@@ -298,8 +298,8 @@ func TestWaitWakesOnUpdateFromAnotherReplica(t *testing.T) {
 
 func TestWait(t *testing.T) {
 	forEach(t, func(t *testing.T, r replicas) {
-		running := mustCreate(t, r.a, New{Scope: "alice", Metadata: counter(3)})
-		done := mustCreate(t, r.a, New{Scope: "alice"})
+		running := mustCreate(t, r.a, CreateRequest{Scope: "alice", Metadata: counter(3)})
+		done := mustCreate(t, r.a, CreateRequest{Scope: "alice"})
 		if _, err := r.a.Update(context.Background(), done.GetName(), finish); err != nil {
 			t.Fatal(err)
 		}
@@ -333,8 +333,8 @@ func TestCancel(t *testing.T) {
 	mark := func(op *longrunningpb.Operation) error { op.Metadata = counter(-1); return nil }
 	forEach(t, func(t *testing.T, r replicas) {
 		ctx := context.Background()
-		running := mustCreate(t, r.a, New{Scope: "alice", Metadata: counter(1)})
-		done := mustCreate(t, r.a, New{Scope: "alice", Metadata: counter(1)})
+		running := mustCreate(t, r.a, CreateRequest{Scope: "alice", Metadata: counter(1)})
+		done := mustCreate(t, r.a, CreateRequest{Scope: "alice", Metadata: counter(1)})
 		if _, err := r.a.Update(ctx, done.GetName(), finish); err != nil {
 			t.Fatal(err)
 		}
@@ -373,8 +373,8 @@ func TestCancel(t *testing.T) {
 func TestDelete(t *testing.T) {
 	forEach(t, func(t *testing.T, r replicas) {
 		ctx := context.Background()
-		running := mustCreate(t, r.a, New{Scope: "alice"})
-		done := mustCreate(t, r.a, New{Scope: "alice", RequestID: "rid", Fingerprint: "f"})
+		running := mustCreate(t, r.a, CreateRequest{Scope: "alice"})
+		done := mustCreate(t, r.a, CreateRequest{Scope: "alice", RequestID: "rid", Fingerprint: "f"})
 		if _, err := r.a.Update(ctx, done.GetName(), finish); err != nil {
 			t.Fatal(err)
 		}
@@ -398,7 +398,7 @@ func TestDelete(t *testing.T) {
 			t.Errorf("Get after Delete = %v, want ErrNotFound", err)
 		}
 		// The request_id is free again: the same request starts anew.
-		again := mustCreate(t, r.a, New{Scope: "alice", RequestID: "rid", Fingerprint: "f"})
+		again := mustCreate(t, r.a, CreateRequest{Scope: "alice", RequestID: "rid", Fingerprint: "f"})
 		if again.GetName() == done.GetName() {
 			t.Error("Create after Delete returned the deleted operation")
 		}
@@ -408,8 +408,8 @@ func TestDelete(t *testing.T) {
 func TestRetention(t *testing.T) {
 	forEach(t, func(t *testing.T, r replicas) {
 		ctx := context.Background()
-		running := mustCreate(t, r.a, New{Scope: "alice"})
-		done := mustCreate(t, r.a, New{Scope: "alice", RequestID: "rid", Fingerprint: "f"})
+		running := mustCreate(t, r.a, CreateRequest{Scope: "alice"})
+		done := mustCreate(t, r.a, CreateRequest{Scope: "alice", RequestID: "rid", Fingerprint: "f"})
 		r.clock.Advance(10 * time.Minute) // retention counts from done, not from creation
 		if _, err := r.a.Update(ctx, done.GetName(), finish); err != nil {
 			t.Fatal(err)
@@ -446,7 +446,7 @@ func TestRetention(t *testing.T) {
 				}
 			})
 		}
-		again := mustCreate(t, r.a, New{Scope: "alice", RequestID: "rid", Fingerprint: "f"})
+		again := mustCreate(t, r.a, CreateRequest{Scope: "alice", RequestID: "rid", Fingerprint: "f"})
 		if again.GetName() == done.GetName() {
 			t.Error("the request_id of an expired operation still dedupes")
 		}
@@ -458,8 +458,8 @@ func TestListPages(t *testing.T) {
 		ctx := context.Background()
 		var alice []string // oldest first
 		for i := range 7 {
-			alice = append(alice, mustCreate(t, r.a, New{Scope: "alice", Metadata: counter(int64(i))}).GetName())
-			mustCreate(t, r.b, New{Scope: fmt.Sprintf("bob%d", i%2)})
+			alice = append(alice, mustCreate(t, r.a, CreateRequest{Scope: "alice", Metadata: counter(int64(i))}).GetName())
+			mustCreate(t, r.b, CreateRequest{Scope: fmt.Sprintf("bob%d", i%2)})
 			r.clock.Advance(time.Millisecond)
 		}
 		if _, err := r.a.Update(ctx, alice[3], finish); err != nil {
