@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.2
 	buf.build/go/protovalidate v1.4.0
+	cloud.google.com/go/longrunning v1.5.0
 	github.com/biter777/countries v1.7.5
 	github.com/go-json-experiment/json v1.27.2
 	github.com/google/uuid v1.6.0

@@ -6,9 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/tools.sh
+# Our API's Go code (this template empties gen/ first), then the gateway of
+# google.longrunning.Operations over the longrunningpb Go types, then the
+# OpenAPI document of both (one merged file needs both in one input).
 .tools/bin/buf generate
+.tools/bin/buf generate --template buf.gen.longrunning.yaml
+.tools/bin/buf generate --template buf.gen.openapi.yaml \
+  --path proto/procore --path .tools/proto/google/longrunning/operations.proto
 # The descriptors with their comments (protoc-gen-go strips them), so server
-# reflection can show the API's documentation in `grpcurl describe`.
+# reflection can show the API's documentation in `grpcurl describe`. The
+# image includes the imports, so google/longrunning/operations.proto (and
+# with it google.longrunning.Operations) is in it.
 mkdir -p gen/descriptor
 .tools/bin/buf build --path proto/procore -o gen/descriptor/directory.binpb
 cat >gen/descriptor/descriptor.go <<'GO'

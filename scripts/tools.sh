@@ -59,20 +59,26 @@ install_gen() {
   go_tool protoc-gen-openapiv2 github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2 "$GRPC_GATEWAY_VERSION"
 
   # Third-party .proto files, fetched from package registries into .tools/proto (ignored).
-  local PROTO="$TOOLS/proto"
-  if ! stamp proto "$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION" || [ ! -d "$PROTO/google/api" ]; then
+  # The stamp names the set of files too, so adding one refreshes every checkout.
+  local PROTO="$TOOLS/proto" GOOGLE_PROTOS="api/annotations api/http api/field_behavior api/client api/launch_stage longrunning/operations rpc/status"
+  local proto_stamp="$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION-$(echo "$GOOGLE_PROTOS" | cksum | cut -d' ' -f1)"
+  if ! stamp proto "$proto_stamp" || [ ! -d "$PROTO/google/api" ]; then
     rm -rf "$PROTO" && mkdir -p "$PROTO/google" "$PROTO/buf"
-    # Only the files our protos import (and what those import), so buf compiles nothing else.
-    mkdir -p "$PROTO/google/api"
-    for f in annotations http field_behavior client launch_stage; do
-      cp "$TOOLS/npm/node_modules/google-proto-files/google/api/$f.proto" "$PROTO/google/api/"
+    # Only the files our protos import (and what those import), so buf
+    # compiles nothing else. google/longrunning/operations.proto is compiled
+    # for its HTTP bindings (the gateway's and OpenAPI's operation routes)
+    # and the descriptor set; its Go types come from
+    # cloud.google.com/go/longrunning/autogen/longrunningpb.
+    for f in $GOOGLE_PROTOS; do
+      mkdir -p "$PROTO/google/$(dirname "$f")"
+      cp "$TOOLS/npm/node_modules/google-proto-files/google/$f.proto" "$PROTO/google/$f.proto"
     done
     moddir() { GOFLAGS=-mod=mod go mod download -json "$1" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p'; }
     cp -r "$(moddir "github.com/bufbuild/protovalidate@$PROTOVALIDATE_PROTO_VERSION")/proto/protovalidate/buf/validate" "$PROTO/buf/validate"
     mkdir -p "$PROTO/protoc-gen-openapiv2/options"
     cp "$(moddir "github.com/grpc-ecosystem/grpc-gateway/v2@$GRPC_GATEWAY_VERSION")"/protoc-gen-openapiv2/options/*.proto "$PROTO/protoc-gen-openapiv2/options/"
     chmod -R u+w "$PROTO"
-    mark proto "$GOOGLE_PROTO_FILES_VERSION-$PROTOVALIDATE_PROTO_VERSION"
+    mark proto "$proto_stamp"
   fi
 }
 

@@ -63,6 +63,9 @@ func run(swaggerPath, descriptorsPath, openapi3Path string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", descriptorsPath, err)
 	}
+	if err := expandResourcePaths(v2); err != nil {
+		return fmt.Errorf("%s: %w", swaggerPath, err)
+	}
 	if err := fixV2(v2, api); err != nil {
 		return fmt.Errorf("%s: %w", swaggerPath, err)
 	}

@@ -8,6 +8,7 @@ package directoryv1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	longrunningpb "cloud.google.com/go/longrunning/autogen/longrunningpb"
 	_ "github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-openapiv2/options"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -283,11 +284,120 @@ func (x *AvatarUpload) GetContentType() string {
 	return ""
 }
 
+// BatchUpdateCompanyUsersRequest changes many users of one company in one
+// long-running operation (AIP-234 through AIP-151).
+//
+// The whole batch is checked before anything is sent: every item goes
+// through the validation, mask resolution and authorization of the single
+// UpdateCompanyUser, and one bad item refuses the call with nothing sent
+// (INVALID_ARGUMENT with BadRequest field paths such as
+// `requests[3].user.email_address`, or PERMISSION_DENIED naming the index).
+// Once accepted, the items are applied with partial success: the operation
+// reports each failed item in BatchUpdateCompanyUsersMetadata.failed_requests.
+type BatchUpdateCompanyUsersRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The Procore company that owns the directory: the parent of every user
+	// in `requests`.
+	CompanyId int64 `protobuf:"varint,1,opt,name=company_id,json=companyId,proto3" json:"company_id,omitempty"`
+	// The updates, one per user, each as UpdateCompanyUser takes it (`id`,
+	// `user`, `update_mask`, `run_configurable_validations`, `avatar`). An
+	// item's `company_id` is either unset or equal to the batch's
+	// `company_id`; an item's `request_id` and `validate_only` must be unset
+	// (the batch's own fields govern). A user may appear only once.
+	//
+	// At most 10,000 items by default (the server's `--max-batch-items`).
+	// Procore receives them in chunks of at most 1,000 users per request
+	// through its company users sync endpoint; items sync cannot carry (an
+	// avatar, `add_to_new_projects`) are sent as single PATCHes inside the same
+	// operation.
+	//
+	// The items are validated one by one by the server, with the single
+	// update's rules and the batch's `company_id` standing in for an unset
+	// item `company_id`, so that errors name the item's index; the rules here
+	// cover the list itself.
+	Requests []*UpdateCompanyUserRequest `protobuf:"bytes,2,rep,name=requests,proto3" json:"requests,omitempty"`
+	// An idempotency key (AIP-155): a UUID the caller makes up for this batch
+	// and sends again, unchanged, with every retry of it. A repeat under the
+	// same id gets the same operation (its current state) and starts nothing
+	// new; the same id with a different request is INVALID_ARGUMENT. Ids are
+	// kept as long as the operation (`--operation-retention`, 24 hours by
+	// default, after it is done).
+	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// When true, the batch is checked but not made (AIP-163): every item runs
+	// through validation, mask resolution and authorization, and nothing is
+	// sent to Procore. The answer is an operation that is already done, with
+	// an empty response and the metadata's counts; the `x-procore-request`
+	// response metadata (over REST, the `X-Procore-Request` header) holds, as
+	// JSON, the Procore requests the batch would send. A validate_only request
+	// is never recorded under its request_id.
+	ValidateOnly  bool `protobuf:"varint,4,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchUpdateCompanyUsersRequest) Reset() {
+	*x = BatchUpdateCompanyUsersRequest{}
+	mi := &file_procore_directory_v1_directory_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchUpdateCompanyUsersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchUpdateCompanyUsersRequest) ProtoMessage() {}
+
+func (x *BatchUpdateCompanyUsersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_procore_directory_v1_directory_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchUpdateCompanyUsersRequest.ProtoReflect.Descriptor instead.
+func (*BatchUpdateCompanyUsersRequest) Descriptor() ([]byte, []int) {
+	return file_procore_directory_v1_directory_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *BatchUpdateCompanyUsersRequest) GetCompanyId() int64 {
+	if x != nil {
+		return x.CompanyId
+	}
+	return 0
+}
+
+func (x *BatchUpdateCompanyUsersRequest) GetRequests() []*UpdateCompanyUserRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+func (x *BatchUpdateCompanyUsersRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *BatchUpdateCompanyUsersRequest) GetValidateOnly() bool {
+	if x != nil {
+		return x.ValidateOnly
+	}
+	return false
+}
+
 var File_procore_directory_v1_directory_service_proto protoreflect.FileDescriptor
 
 const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"\n" +
-	",procore/directory/v1/directory_service.proto\x12\x14procore.directory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a google/protobuf/field_mask.proto\x1a'procore/directory/v1/company_user.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"^\n" +
+	",procore/directory/v1/directory_service.proto\x12\x14procore.directory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a#google/longrunning/operations.proto\x1a google/protobuf/field_mask.proto\x1a'procore/directory/v1/company_user.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"^\n" +
 	"\x15GetCompanyUserRequest\x12)\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\x03B\n" +
@@ -313,10 +423,21 @@ const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"\acontent\x18\x01 \x01(\fB\x0f\xe0A\x02\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x05R\acontent\x12?\n" +
 	"\tfile_name\x18\x02 \x01(\tB\"\xe0A\x02\xbaH\x1cr\x1a\x10\x01\x18\xff\x012\x13^[^/\\\\\\x00-\\x1f\"]+$R\bfileName\x12M\n" +
 	"\fcontent_type\x18\x03 \x01(\tB*\xe0A\x02\xbaH$r\"R\n" +
-	"image/jpegR\timage/pngR\timage/gifR\vcontentType2\x98\x03\n" +
+	"image/jpegR\timage/pngR\timage/gifR\vcontentType\"\x82\x02\n" +
+	"\x1eBatchUpdateCompanyUsersRequest\x12)\n" +
+	"\n" +
+	"company_id\x18\x01 \x01(\x03B\n" +
+	"\xe0A\x02\xbaH\x04\"\x02 \x00R\tcompanyId\x12\\\n" +
+	"\brequests\x18\x02 \x03(\v2..procore.directory.v1.UpdateCompanyUserRequestB\x10\xe0A\x02\xbaH\n" +
+	"\x92\x01\a\b\x01\"\x03\xd8\x01\x03R\brequests\x12-\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tB\x0e\xe0A\x01\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12(\n" +
+	"\rvalidate_only\x18\x04 \x01(\bB\x03\xe0A\x01R\fvalidateOnly2\x9e\x05\n" +
 	"\x10DirectoryService\x12\x9f\x01\n" +
 	"\x0eGetCompanyUser\x12+.procore.directory.v1.GetCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"=\xdaA\rcompany_id,id\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/users/{id}\x12\xe1\x01\n" +
-	"\x11UpdateCompanyUser\x12..procore.directory.v1.UpdateCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"y\xdaA\x10user,update_mask\x82\xd3\xe4\x93\x02`:\x04userZ1:\x01*2,/rest/v1.3/companies/{company_id}/users/{id}2%/v1/companies/{company_id}/users/{id}B\x9c\x04\x92A\xc3\x03\x12\xc6\x01\n" +
+	"\x11UpdateCompanyUser\x12..procore.directory.v1.UpdateCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"y\xdaA\x10user,update_mask\x82\xd3\xe4\x93\x02`:\x04userZ1:\x01*2,/rest/v1.3/companies/{company_id}/users/{id}2%/v1/companies/{company_id}/users/{id}\x12\x83\x02\n" +
+	"\x17BatchUpdateCompanyUsers\x124.procore.directory.v1.BatchUpdateCompanyUsersRequest\x1a\x1d.google.longrunning.Operation\"\x92\x01\xcaAB\n" +
+	"\x1fBatchUpdateCompanyUsersResponse\x12\x1fBatchUpdateCompanyUsersMetadata\xdaA\x13company_id,requests\x82\xd3\xe4\x93\x021:\x01*\",/v1/companies/{company_id}/users:batchUpdateB\x9c\x04\x92A\xc3\x03\x12\xc6\x01\n" +
 	"\x11procore-directory\x12\xac\x01Reads and updates Procore company users (Procore API v1.3, Core > Directory) through one typed API. Updates take a field mask and change exactly the masked fields upstream.2\x02v12\x10application/json:\x10application/jsonZ\xc5\x01\n" +
 	"\xc2\x01\n" +
 	"\x06bearer\x12\xb7\x01\b\x02\x12\xa1\x01In pass-through mode, `Bearer <Procore access token>`: the token is forwarded to Procore. In client-credentials mode the service uses its own Procore credential.\x1a\rAuthorization \x02b\f\n" +
@@ -336,27 +457,32 @@ func file_procore_directory_v1_directory_service_proto_rawDescGZIP() []byte {
 	return file_procore_directory_v1_directory_service_proto_rawDescData
 }
 
-var file_procore_directory_v1_directory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_procore_directory_v1_directory_service_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_procore_directory_v1_directory_service_proto_goTypes = []any{
-	(*GetCompanyUserRequest)(nil),    // 0: procore.directory.v1.GetCompanyUserRequest
-	(*UpdateCompanyUserRequest)(nil), // 1: procore.directory.v1.UpdateCompanyUserRequest
-	(*AvatarUpload)(nil),             // 2: procore.directory.v1.AvatarUpload
-	(*CompanyUser)(nil),              // 3: procore.directory.v1.CompanyUser
-	(*fieldmaskpb.FieldMask)(nil),    // 4: google.protobuf.FieldMask
+	(*GetCompanyUserRequest)(nil),          // 0: procore.directory.v1.GetCompanyUserRequest
+	(*UpdateCompanyUserRequest)(nil),       // 1: procore.directory.v1.UpdateCompanyUserRequest
+	(*AvatarUpload)(nil),                   // 2: procore.directory.v1.AvatarUpload
+	(*BatchUpdateCompanyUsersRequest)(nil), // 3: procore.directory.v1.BatchUpdateCompanyUsersRequest
+	(*CompanyUser)(nil),                    // 4: procore.directory.v1.CompanyUser
+	(*fieldmaskpb.FieldMask)(nil),          // 5: google.protobuf.FieldMask
+	(*longrunningpb.Operation)(nil),        // 6: google.longrunning.Operation
 }
 var file_procore_directory_v1_directory_service_proto_depIdxs = []int32{
-	3, // 0: procore.directory.v1.UpdateCompanyUserRequest.user:type_name -> procore.directory.v1.CompanyUser
-	4, // 1: procore.directory.v1.UpdateCompanyUserRequest.update_mask:type_name -> google.protobuf.FieldMask
+	4, // 0: procore.directory.v1.UpdateCompanyUserRequest.user:type_name -> procore.directory.v1.CompanyUser
+	5, // 1: procore.directory.v1.UpdateCompanyUserRequest.update_mask:type_name -> google.protobuf.FieldMask
 	2, // 2: procore.directory.v1.UpdateCompanyUserRequest.avatar:type_name -> procore.directory.v1.AvatarUpload
-	0, // 3: procore.directory.v1.DirectoryService.GetCompanyUser:input_type -> procore.directory.v1.GetCompanyUserRequest
-	1, // 4: procore.directory.v1.DirectoryService.UpdateCompanyUser:input_type -> procore.directory.v1.UpdateCompanyUserRequest
-	3, // 5: procore.directory.v1.DirectoryService.GetCompanyUser:output_type -> procore.directory.v1.CompanyUser
-	3, // 6: procore.directory.v1.DirectoryService.UpdateCompanyUser:output_type -> procore.directory.v1.CompanyUser
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	1, // 3: procore.directory.v1.BatchUpdateCompanyUsersRequest.requests:type_name -> procore.directory.v1.UpdateCompanyUserRequest
+	0, // 4: procore.directory.v1.DirectoryService.GetCompanyUser:input_type -> procore.directory.v1.GetCompanyUserRequest
+	1, // 5: procore.directory.v1.DirectoryService.UpdateCompanyUser:input_type -> procore.directory.v1.UpdateCompanyUserRequest
+	3, // 6: procore.directory.v1.DirectoryService.BatchUpdateCompanyUsers:input_type -> procore.directory.v1.BatchUpdateCompanyUsersRequest
+	4, // 7: procore.directory.v1.DirectoryService.GetCompanyUser:output_type -> procore.directory.v1.CompanyUser
+	4, // 8: procore.directory.v1.DirectoryService.UpdateCompanyUser:output_type -> procore.directory.v1.CompanyUser
+	6, // 9: procore.directory.v1.DirectoryService.BatchUpdateCompanyUsers:output_type -> google.longrunning.Operation
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_procore_directory_v1_directory_service_proto_init() }
@@ -372,7 +498,7 @@ func file_procore_directory_v1_directory_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_procore_directory_v1_directory_service_proto_rawDesc), len(file_procore_directory_v1_directory_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -7,6 +7,7 @@
 package directoryv1
 
 import (
+	longrunningpb "cloud.google.com/go/longrunning/autogen/longrunningpb"
 	context "context"
 	grpc "google.golang.org/grpc"
 	codes "google.golang.org/grpc/codes"
@@ -19,8 +20,9 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DirectoryService_GetCompanyUser_FullMethodName    = "/procore.directory.v1.DirectoryService/GetCompanyUser"
-	DirectoryService_UpdateCompanyUser_FullMethodName = "/procore.directory.v1.DirectoryService/UpdateCompanyUser"
+	DirectoryService_GetCompanyUser_FullMethodName          = "/procore.directory.v1.DirectoryService/GetCompanyUser"
+	DirectoryService_UpdateCompanyUser_FullMethodName       = "/procore.directory.v1.DirectoryService/UpdateCompanyUser"
+	DirectoryService_BatchUpdateCompanyUsers_FullMethodName = "/procore.directory.v1.DirectoryService/BatchUpdateCompanyUsers"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -53,6 +55,22 @@ type DirectoryServiceClient interface {
 	// takes Procore's own body, `{"user": {...}}`, so a caller of Procore only
 	// changes its base URL.
 	UpdateCompanyUser(ctx context.Context, in *UpdateCompanyUserRequest, opts ...grpc.CallOption) (*CompanyUser, error)
+	// Updates many users of one company in one long-running operation
+	// (AIP-234 batch update, AIP-151 operation), through Procore's company
+	// users sync endpoint: up to 1,000 users per Procore request instead of
+	// one request per user.
+	//
+	// The whole batch is validated and authorized before anything is sent
+	// (one bad item refuses the call). The returned operation, named
+	// `operations/{id}`, is read, awaited, cancelled and deleted with
+	// google.longrunning.Operations (over REST, `/v1/operations/{id}`); only
+	// its caller sees it. Its metadata (BatchUpdateCompanyUsersMetadata) tells
+	// the progress and every failed item; when done, its response
+	// (BatchUpdateCompanyUsersResponse) holds the updated users, or, when no
+	// item succeeded, its error is ABORTED and the failures are in the
+	// metadata. Batch work takes Procore's rate budget only after the single
+	// calls waiting for it.
+	BatchUpdateCompanyUsers(ctx context.Context, in *BatchUpdateCompanyUsersRequest, opts ...grpc.CallOption) (*longrunningpb.Operation, error)
 }
 
 type directoryServiceClient struct {
@@ -77,6 +95,16 @@ func (c *directoryServiceClient) UpdateCompanyUser(ctx context.Context, in *Upda
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CompanyUser)
 	err := c.cc.Invoke(ctx, DirectoryService_UpdateCompanyUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) BatchUpdateCompanyUsers(ctx context.Context, in *BatchUpdateCompanyUsersRequest, opts ...grpc.CallOption) (*longrunningpb.Operation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(longrunningpb.Operation)
+	err := c.cc.Invoke(ctx, DirectoryService_BatchUpdateCompanyUsers_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +141,22 @@ type DirectoryServiceServer interface {
 	// takes Procore's own body, `{"user": {...}}`, so a caller of Procore only
 	// changes its base URL.
 	UpdateCompanyUser(context.Context, *UpdateCompanyUserRequest) (*CompanyUser, error)
+	// Updates many users of one company in one long-running operation
+	// (AIP-234 batch update, AIP-151 operation), through Procore's company
+	// users sync endpoint: up to 1,000 users per Procore request instead of
+	// one request per user.
+	//
+	// The whole batch is validated and authorized before anything is sent
+	// (one bad item refuses the call). The returned operation, named
+	// `operations/{id}`, is read, awaited, cancelled and deleted with
+	// google.longrunning.Operations (over REST, `/v1/operations/{id}`); only
+	// its caller sees it. Its metadata (BatchUpdateCompanyUsersMetadata) tells
+	// the progress and every failed item; when done, its response
+	// (BatchUpdateCompanyUsersResponse) holds the updated users, or, when no
+	// item succeeded, its error is ABORTED and the failures are in the
+	// metadata. Batch work takes Procore's rate budget only after the single
+	// calls waiting for it.
+	BatchUpdateCompanyUsers(context.Context, *BatchUpdateCompanyUsersRequest) (*longrunningpb.Operation, error)
 	mustEmbedUnimplementedDirectoryServiceServer()
 }
 
@@ -128,6 +172,9 @@ func (UnimplementedDirectoryServiceServer) GetCompanyUser(context.Context, *GetC
 }
 func (UnimplementedDirectoryServiceServer) UpdateCompanyUser(context.Context, *UpdateCompanyUserRequest) (*CompanyUser, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateCompanyUser not implemented")
+}
+func (UnimplementedDirectoryServiceServer) BatchUpdateCompanyUsers(context.Context, *BatchUpdateCompanyUsersRequest) (*longrunningpb.Operation, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchUpdateCompanyUsers not implemented")
 }
 func (UnimplementedDirectoryServiceServer) mustEmbedUnimplementedDirectoryServiceServer() {}
 func (UnimplementedDirectoryServiceServer) testEmbeddedByValue()                          {}
@@ -186,6 +233,24 @@ func _DirectoryService_UpdateCompanyUser_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_BatchUpdateCompanyUsers_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchUpdateCompanyUsersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).BatchUpdateCompanyUsers(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_BatchUpdateCompanyUsers_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).BatchUpdateCompanyUsers(ctx, req.(*BatchUpdateCompanyUsersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DirectoryService_ServiceDesc is the grpc.ServiceDesc for DirectoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -200,6 +265,10 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateCompanyUser",
 			Handler:    _DirectoryService_UpdateCompanyUser_Handler,
+		},
+		{
+			MethodName: "BatchUpdateCompanyUsers",
+			Handler:    _DirectoryService_BatchUpdateCompanyUsers_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
