@@ -313,10 +313,10 @@ const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"\acontent\x18\x01 \x01(\fB\x0f\xe0A\x02\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x05R\acontent\x12?\n" +
 	"\tfile_name\x18\x02 \x01(\tB\"\xe0A\x02\xbaH\x1cr\x1a\x10\x01\x18\xff\x012\x13^[^/\\\\\\x00-\\x1f\"]+$R\bfileName\x12M\n" +
 	"\fcontent_type\x18\x03 \x01(\tB*\xe0A\x02\xbaH$r\"R\n" +
-	"image/jpegR\timage/pngR\timage/gifR\vcontentType2\x98\x03\n" +
+	"image/jpegR\timage/pngR\timage/gifR\vcontentType2\xe5\x02\n" +
 	"\x10DirectoryService\x12\x9f\x01\n" +
-	"\x0eGetCompanyUser\x12+.procore.directory.v1.GetCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"=\xdaA\rcompany_id,id\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/users/{id}\x12\xe1\x01\n" +
-	"\x11UpdateCompanyUser\x12..procore.directory.v1.UpdateCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"y\xdaA\x10user,update_mask\x82\xd3\xe4\x93\x02`:\x04userZ1:\x01*2,/rest/v1.3/companies/{company_id}/users/{id}2%/v1/companies/{company_id}/users/{id}B\x9c\x04\x92A\xc3\x03\x12\xc6\x01\n" +
+	"\x0eGetCompanyUser\x12+.procore.directory.v1.GetCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"=\xdaA\rcompany_id,id\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/users/{id}\x12\xae\x01\n" +
+	"\x11UpdateCompanyUser\x12..procore.directory.v1.UpdateCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"F\xdaA\x10user,update_mask\x82\xd3\xe4\x93\x02-:\x04user2%/v1/companies/{company_id}/users/{id}B\x9c\x04\x92A\xc3\x03\x12\xc6\x01\n" +
 	"\x11procore-directory\x12\xac\x01Reads and updates Procore company users (Procore API v1.3, Core > Directory) through one typed API. Updates take a field mask and change exactly the masked fields upstream.2\x02v12\x10application/json:\x10application/jsonZ\xc5\x01\n" +
 	"\xc2\x01\n" +
 	"\x06bearer\x12\xb7\x01\b\x02\x12\xa1\x01In pass-through mode, `Bearer <Procore access token>`: the token is forwarded to Procore. In client-credentials mode the service uses its own Procore credential.\x1a\rAuthorization \x02b\f\n" +
