@@ -24,10 +24,6 @@ import (
 	"github.com/procore-directory/procore-directory/service/apierr"
 )
 
-// procoreMediaTypes are the bodies the Procore-compatible PATCH takes, as
-// Procore does.
-var procoreMediaTypes = []string{"application/json", "multipart/form-data"}
-
 // decodeProcoreUpdate builds the UpdateCompanyUserRequest of a Procore
 // PATCH: a JSON body `{"user": {...}}` or a multipart/form-data body of
 // `user[<field>]` fields and a `user[avatar]` file, and the query
@@ -47,7 +43,7 @@ var procoreMediaTypes = []string{"application/json", "multipart/form-data"}
 // The error is a 415 for a media type Procore does not take, or
 // INVALID_ARGUMENT naming everything wrong.
 func decodeProcoreUpdate(r *http.Request, params map[string]string) (*directoryv1.UpdateCompanyUserRequest, error) {
-	if err := mediaTypeError(r, procoreMediaTypes...); err != nil {
+	if err := mediaTypeError(r, "application/json", "multipart/form-data"); err != nil { // Procore's two bodies
 		return nil, err
 	}
 	req := &directoryv1.UpdateCompanyUserRequest{}

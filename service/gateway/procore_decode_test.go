@@ -17,8 +17,8 @@ import (
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 )
 
-// userDescriptor is the message type of the Procore body's "user".
-func userDescriptor() *directoryv1.CompanyUser { return &directoryv1.CompanyUser{} }
+// newUser is an empty message of the Procore body's "user" type.
+func newUser() *directoryv1.CompanyUser { return &directoryv1.CompanyUser{} }
 
 // TestScanProcoreJSONInfersTheV1Mask: the mask the one-pass scan infers
 // from the user object is the mask grpc-gateway infers on /v1
@@ -42,7 +42,7 @@ func FuzzScanProcoreJSON(f *testing.F) {
 		f.Add(body)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		got, v := scanProcoreJSON([]byte(body), userDescriptor().ProtoReflect().Descriptor())
+		got, v := scanProcoreJSON([]byte(body), newUser().ProtoReflect().Descriptor())
 		if want := jsonViolation([]byte(body), ""); !proto.Equal(v, want) && len(bytes.TrimSpace([]byte(body))) > 0 {
 			t.Fatalf("%q: verdict %v, /v1's check says %v", body, v, want)
 		}
@@ -57,7 +57,7 @@ func FuzzScanProcoreJSON(f *testing.F) {
 // strict input's rules is the one /v1's check gives, field for field.
 func TestScanProcoreJSONStrict(t *testing.T) {
 	for _, body := range strictBodySeeds() {
-		got, v := scanProcoreJSON([]byte(body), userDescriptor().ProtoReflect().Descriptor())
+		got, v := scanProcoreJSON([]byte(body), newUser().ProtoReflect().Descriptor())
 		want := jsonViolation([]byte(body), "")
 		if want == nil {
 			t.Fatalf("%q: seed is not a strict-input violation", body)
@@ -87,14 +87,14 @@ func strictBodySeeds() []string {
 // checkMaskAgainstV1 compares the scan's mask for user with grpc-gateway's.
 func checkMaskAgainstV1(t *testing.T, user string) {
 	t.Helper()
-	if err := protojson.Unmarshal([]byte(user), userDescriptor()); err != nil {
+	if err := protojson.Unmarshal([]byte(user), newUser()); err != nil {
 		return // refused before any mask is used
 	}
-	got, v := scanProcoreJSON([]byte(`{"user":`+user+`}`), userDescriptor().ProtoReflect().Descriptor())
+	got, v := scanProcoreJSON([]byte(`{"user":`+user+`}`), newUser().ProtoReflect().Descriptor())
 	if v != nil {
 		t.Fatalf("user %s: %v", user, v)
 	}
-	want, err := runtime.FieldMaskFromRequestBody(strings.NewReader(user), userDescriptor())
+	want, err := runtime.FieldMaskFromRequestBody(strings.NewReader(user), newUser())
 	if err != nil {
 		t.Fatalf("user %s: grpc-gateway: %v", user, err)
 	}

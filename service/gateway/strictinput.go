@@ -132,7 +132,8 @@ func mediaTypeError(r *http.Request, allowed ...string) error {
 // duplicate object keys at any level and only valid UTF-8 (jsontext's
 // defaults, which encoding/json does not have), and puts the bytes back
 // for the handler. prefix names the request field the body's root is
-// ("user" on /v1, "" on the Procore route whose body is {"user": ...}).
+// ("user" on /v1; the Procore route, whose body is {"user": ...}, asks
+// jsonViolation with none).
 func checkJSONBody(r *http.Request, prefix string) []*errdetails.BadRequest_FieldViolation {
 	body, err := io.ReadAll(r.Body)
 	_ = r.Body.Close()
