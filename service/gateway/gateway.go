@@ -15,7 +15,6 @@ import (
 	"github.com/procore-directory/procore-directory/gen/openapi"
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service/apierr"
-	"github.com/procore-directory/procore-directory/service/auth"
 )
 
 // DefaultMaxBodyBytes bounds a REST request body: a 10 MiB avatar, base64
@@ -55,7 +54,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 		runtime.WithErrorHandler(gatewayErrorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler(routes)),
 		runtime.WithMiddlewares(checks.middleware),
-		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithIncomingHeaderMatcher(incomingHeader(gcfg.identity)),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 	)
 	checks.mux = mux
@@ -97,16 +96,19 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 	return gcfg.wrap(http.MaxBytesHandler(root, DefaultMaxBodyBytes)), nil
 }
 
-// incomingHeader forwards the request id header to gRPC metadata, besides
+// incomingHeader forwards the request id header to gRPC metadata, and the
+// caller identity's header when WithCallerIdentity is given, besides
 // grpc-gateway's defaults (Authorization among them).
-func incomingHeader(key string) (string, bool) {
-	if strings.EqualFold(key, "X-Request-Id") {
-		return "x-request-id", true
+func incomingHeader(identity *callerIdentity) runtime.HeaderMatcherFunc {
+	return func(key string) (string, bool) {
+		if strings.EqualFold(key, "X-Request-Id") {
+			return "x-request-id", true
+		}
+		if identity != nil && strings.EqualFold(key, identity.header) { // set only by identity.middleware
+			return identity.header, true
+		}
+		return runtime.DefaultHeaderMatcher(key)
 	}
-	if strings.EqualFold(key, auth.CallerIdentityHeader) { // set only by ForwardCallerIdentity
-		return auth.CallerIdentityHeader, true
-	}
-	return runtime.DefaultHeaderMatcher(key)
 }
 
 // outgoingHeader returns a validate_only update's request preview as the

@@ -11,11 +11,11 @@ import (
 )
 
 // TestImports holds the package's production code to what doc.go says it
-// imports: of this module only the generated code, service/apierr and
-// service/auth, and neither Prometheus nor OpenTelemetry.
+// imports: of this module only the generated code and service/apierr, and
+// neither Prometheus nor OpenTelemetry.
 func TestImports(t *testing.T) {
 	const module = "github.com/procore-directory/procore-directory/"
-	allowed := []string{"gen/openapi", "gen/procore/directory/v1", "service/apierr", "service/auth"}
+	allowed := []string{"gen/openapi", "gen/procore/directory/v1", "service/apierr"}
 	forbidden := []string{"github.com/prometheus/", "go.opentelemetry.io/"}
 	files, err := filepath.Glob("*.go")
 	if err != nil {
