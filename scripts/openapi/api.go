@@ -76,7 +76,7 @@ func procoreSchemaName(md protoreflect.MessageDescriptor) string {
 }
 
 // procoreSchemas returns the schemas of md and the messages it contains as
-// service/gateway/procore_json.go renders them: every field under its proto name,
+// service/gateway/procore_render.go renders them: every field under its proto name,
 // null when unset if it has presence or is a message, int64 as a JSON
 // number, timestamps as RFC 3339 strings, nested messages as objects. The
 // nullable marker is Swagger 2.0's x-nullable (OpenAPI 3: nullable).
@@ -113,7 +113,7 @@ func procoreSchemas(md protoreflect.MessageDescriptor, into object) error {
 // fieldSchema is the JSON schema of one field's value in Procore's JSON.
 func fieldSchema(fd protoreflect.FieldDescriptor, into object) (object, error) {
 	if fd.IsList() || fd.IsMap() {
-		return nil, fmt.Errorf("field %s: repeated fields have no Procore JSON rendering yet; teach fieldSchema and service/gateway/procore_json.go", fd.FullName())
+		return nil, fmt.Errorf("field %s: repeated fields have no Procore JSON rendering yet; teach fieldSchema and service/gateway/procore_render.go", fd.FullName())
 	}
 	switch fd.Kind() {
 	case protoreflect.StringKind:
@@ -131,7 +131,7 @@ func fieldSchema(fd protoreflect.FieldDescriptor, into object) (object, error) {
 		}
 		return object{"$ref": "#/definitions/" + procoreSchemaName(fd.Message())}, nil
 	default:
-		return nil, fmt.Errorf("field %s: kind %s has no Procore JSON rendering yet; teach fieldSchema and service/gateway/procore_json.go", fd.FullName(), fd.Kind())
+		return nil, fmt.Errorf("field %s: kind %s has no Procore JSON rendering yet; teach fieldSchema and service/gateway/procore_render.go", fd.FullName(), fd.Kind())
 	}
 }
 

@@ -4,7 +4,8 @@
 // both versions come from the same proto annotations and comments.
 //
 // grpc-gateway's generator describes what its generated handlers would do;
-// the gateway serves some routes differently, by hand-written Go:
+// the gateway serves one route differently, and one it has no binding for,
+// by hand-written Go:
 //
 //   - PATCH /v1/companies/{company_id}/users/{id}: every request field that
 //     is not in the body becomes a query parameter, so the avatar (bytes in
@@ -13,6 +14,9 @@
 //   - /rest/v1.3/companies/{company_id}/users/{id}: Procore's own request
 //     (`{"user": {...}}` in JSON, or multipart `user[...]` fields) and
 //     response (integers as numbers, null for empty values), PATCH and GET.
+//     The proto has no HTTP binding for it (service/gateway/procore.go
+//     serves it), so this script writes its whole description, and fails
+//     if a binding comes back.
 //
 // Run it from the repository root after `buf generate` and `buf build`:
 //

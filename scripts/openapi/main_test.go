@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procore-directory/procore-directory/gen/descriptor"
 	"github.com/procore-directory/procore-directory/gen/openapi"
 )
 
@@ -184,5 +185,54 @@ func TestSchemaV3(t *testing.T) {
 				t.Errorf("schemaV3(%v) = %v, want %v", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+// committedV2 is the committed Swagger document, decoded afresh, and the
+// API of the committed descriptor set.
+func committedV2(t *testing.T) (object, *api) {
+	t.Helper()
+	var doc object
+	if err := json.Unmarshal(openapi.JSON, &doc); err != nil {
+		t.Fatal(err)
+	}
+	a, err := loadAPI(descriptor.FileDescriptorSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, a
+}
+
+// TestFixV2Idempotent: fixing the committed (already fixed) document
+// changes nothing, as generate.sh's "running it twice changes nothing"
+// requires; the Procore route it wrote is recognised as its own.
+func TestFixV2Idempotent(t *testing.T) {
+	doc, a := committedV2(t)
+	if err := fixV2(doc, a); err != nil {
+		t.Fatal(err)
+	}
+	var want object
+	if err := json.Unmarshal(openapi.JSON, &want); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := json.Marshal(doc)
+	wantJSON, _ := json.Marshal(want)
+	if string(got) != string(wantJSON) {
+		t.Error("a second run of fixV2 changed the document")
+	}
+}
+
+// TestFixV2RefusesAProcoreBinding: a proto binding of the Procore route
+// (a generated operation there) stops the build, naming the route.
+func TestFixV2RefusesAProcoreBinding(t *testing.T) {
+	doc, a := committedV2(t)
+	op, err := at(doc, "paths", procoreRoute, "patch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	op["operationId"] = "DirectoryService_UpdateCompanyUser2" // what protoc-gen-openapiv2 names an additional binding
+	err = fixV2(doc, a)
+	if err == nil || !strings.Contains(err.Error(), procoreRoute) || !strings.Contains(err.Error(), "remove the binding") {
+		t.Errorf("fixV2 = %v, want an error naming %s", err, procoreRoute)
 	}
 }

@@ -61,9 +61,11 @@ func fixV2(doc object, a *api) error {
 		po, _ := p.(object)
 		name, _ := po["name"].(string)
 		switch {
-		case strings.HasPrefix(name, "avatar."), name == "update_mask":
+		case strings.HasPrefix(name, "avatar."):
 			// An avatar is not taken from the URL: it goes as multipart on
 			// the Procore-compatible route.
+		case name == "update_mask", name == "Idempotency-Key":
+			// Added below (a second run finds them there).
 		case name == "run_configurable_validations":
 			runValidations = po
 			kept = append(kept, p)
@@ -91,7 +93,17 @@ func fixV2(doc object, a *api) error {
 		return err
 	}
 
-	// The Procore-compatible route, as service/gateway/procore_route.go serves it.
+	// The Procore-compatible route, as service/gateway/procore.go serves it.
+	// The proto has no HTTP binding for it (the gateway would have to
+	// override the generated handler), so the generator says nothing of it
+	// and this document describes it whole.
+	paths, err := at(doc, "paths")
+	if err != nil {
+		return err
+	}
+	if err := refuseProcoreBinding(paths); err != nil {
+		return err
+	}
 	if err := procoreSchemas(a.user, defs); err != nil {
 		return err
 	}
@@ -103,17 +115,28 @@ func fixV2(doc object, a *api) error {
 		"required":             list{"user"},
 		"additionalProperties": false,
 	}
-	paths, err := at(doc, "paths")
-	if err != nil {
-		return err
-	}
 	paths[procoreRoute] = object{
 		"get":   procoreShow(),
 		"patch": procoreUpdate(runValidations, requestID, validateOnly),
 	}
-	delete(defs, "DirectoryServiceUpdateCompanyUserBody") // the generator's body of the binding the gateway overrides
 	addTag(doc, procoreTag, "Procore's own routes, requests and responses (Procore API v1.3, Core > Directory): "+
 		"a caller of Procore only changes its base URL.")
+	return nil
+}
+
+// refuseProcoreBinding fails when the generator documented the
+// Procore-compatible route, which it does only for a proto binding: the
+// route is served by hand and documented here (operations named
+// Procore_*, which a second run finds and keeps).
+func refuseProcoreBinding(paths object) error {
+	item, _ := paths[procoreRoute].(object)
+	for method, op := range item {
+		o, _ := op.(object)
+		if id, _ := o["operationId"].(string); !strings.HasPrefix(id, "Procore_") {
+			return fmt.Errorf("%s %s: the proto binds the Procore-compatible route (operation %q); "+
+				"service/gateway/procore.go serves it and scripts/openapi documents it: remove the binding", strings.ToUpper(method), procoreRoute, id)
+		}
+	}
 	return nil
 }
 

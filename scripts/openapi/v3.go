@@ -211,7 +211,7 @@ func schemaV3(v any) any {
 
 // addMultipart adds the Procore route's second body, which Swagger 2.0
 // cannot express: multipart/form-data with `user[<field>]` parts and a
-// `user[avatar]` file, as service/gateway/procore_route.go decodes it.
+// `user[avatar]` file, as service/gateway/procore_decode.go decodes it.
 func addMultipart(v3 object, a *api) error {
 	content, err := at(v3, "paths", procoreRoute, "patch", "requestBody", "content")
 	if err != nil {

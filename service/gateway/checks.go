@@ -21,14 +21,15 @@ import (
 // into the request (an image does not belong in a URL: it ends up in
 // access logs and proxies, and is capped by URL lengths), and what strict
 // input refuses (strictinput.go): unknown, repeated or non-UTF-8 query
-// parameters, a body in a media type the route does not take (415), and a
-// JSON body with duplicate keys at any level or invalid UTF-8.
+// parameters, and, on /v1, a body that is not JSON (415) or a JSON body
+// with duplicate keys at any level or invalid UTF-8 (the Procore-compatible
+// route holds its body to the same rules as it decodes it).
 type requestChecks struct {
 	mux *runtime.ServeMux // set once New built it
 }
 
 // middleware is the runtime.Middleware of the checks; it runs for every
-// route of the mux, the Procore-compatible handlers included.
+// route of the mux, the Procore-compatible route's handlers included.
 func (c *requestChecks) middleware(next runtime.HandlerFunc) runtime.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
 		fail := func(err error) {
@@ -43,22 +44,17 @@ func (c *requestChecks) middleware(next runtime.HandlerFunc) runtime.HandlerFunc
 			fail(apierr.InvalidArgument(violations))
 			return
 		}
-		if r.Method == http.MethodPatch {
-			procore := strings.HasPrefix(r.URL.Path, "/rest/")
-			allowed := []string{"application/json"}
-			prefix := "user" // the /v1 body is the user
-			if procore {
-				allowed, prefix = append(allowed, "multipart/form-data"), ""
-			}
-			if err := mediaTypeError(r, allowed...); err != nil {
+		// The Procore-compatible route decodes and checks its own body,
+		// reading it once (decodeProcoreUpdate); the /v1 body is the user,
+		// in JSON, which grpc-gateway's handler decodes.
+		if r.Method == http.MethodPatch && !onProcoreRoute(r.Context()) {
+			if err := mediaTypeError(r, "application/json"); err != nil {
 				fail(err)
 				return
 			}
-			if isJSONBody(r) {
-				if v := checkJSONBody(r, prefix); len(v) > 0 {
-					fail(apierr.InvalidArgument(v))
-					return
-				}
+			if v := checkJSONBody(r, "user"); len(v) > 0 {
+				fail(apierr.InvalidArgument(v))
+				return
 			}
 		}
 		next(w, r, params)

@@ -11,17 +11,11 @@ import (
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/procore-directory/procore-directory/gen/openapi"
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service/apierr"
-	"github.com/procore-directory/procore-directory/service/auth"
 )
-
-// procorePattern is the Procore-compatible route's path template, as
-// grpc-gateway reports it for the call.
-const procorePattern = "/rest/v1.3/companies/{company_id}/users/{id}"
 
 // DefaultMaxBodyBytes bounds a REST request body: a 10 MiB avatar, base64
 // encoded in JSON, plus the rest of the request.
@@ -51,7 +45,6 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 	}
 	routes := &routeTable{}
 	routes.add(v1Pattern, http.MethodGet, http.MethodPatch)
-	routes.add(procorePattern, http.MethodGet, http.MethodPatch)
 	checks := &requestChecks{}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSONPb{&runtime.JSONPb{
@@ -61,8 +54,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 		runtime.WithErrorHandler(gatewayErrorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler(routes)),
 		runtime.WithMiddlewares(checks.middleware),
-		runtime.WithForwardResponseRewriter(procoreResponse),
-		runtime.WithIncomingHeaderMatcher(incomingHeader),
+		runtime.WithIncomingHeaderMatcher(incomingHeader(gcfg.identity)),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
 	)
 	checks.mux = mux
@@ -70,12 +62,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 	if err := directoryv1.RegisterDirectoryServiceHandlerClient(ctx, mux, client); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
-	// Registered after the generated handlers, so they take precedence for
-	// the Procore-compatible route (see procoreUpdate, procoreGet).
-	if err := mux.HandlePath(http.MethodPatch, procorePattern, procoreUpdate(mux, client)); err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
-	if err := mux.HandlePath(http.MethodGet, procorePattern, procoreGet(mux, client)); err != nil {
+	if err := registerProcoreRoute(mux, client, routes); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 
@@ -109,16 +96,19 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 	return gcfg.wrap(http.MaxBytesHandler(root, DefaultMaxBodyBytes)), nil
 }
 
-// incomingHeader forwards the request id header to gRPC metadata, besides
+// incomingHeader forwards the request id header to gRPC metadata, and the
+// caller identity's header when WithCallerIdentity is given, besides
 // grpc-gateway's defaults (Authorization among them).
-func incomingHeader(key string) (string, bool) {
-	if strings.EqualFold(key, "X-Request-Id") {
-		return "x-request-id", true
+func incomingHeader(identity *callerIdentity) runtime.HeaderMatcherFunc {
+	return func(key string) (string, bool) {
+		if strings.EqualFold(key, "X-Request-Id") {
+			return "x-request-id", true
+		}
+		if identity != nil && strings.EqualFold(key, identity.header) { // set only by identity.middleware
+			return identity.header, true
+		}
+		return runtime.DefaultHeaderMatcher(key)
 	}
-	if strings.EqualFold(key, auth.CallerIdentityHeader) { // set only by ForwardCallerIdentity
-		return auth.CallerIdentityHeader, true
-	}
-	return runtime.DefaultHeaderMatcher(key)
 }
 
 // outgoingHeader returns a validate_only update's request preview as the
@@ -129,20 +119,6 @@ func outgoingHeader(key string) (string, bool) {
 		return http.CanonicalHeaderKey(key), true
 	}
 	return runtime.MetadataHeaderPrefix + key, true
-}
-
-// procoreResponse renders the Procore-compatible route's answer as Procore
-// does: snake_case keys, null for absent values, integers as JSON numbers
-// (protojson writes int64 as strings). Other routes keep protojson.
-func procoreResponse(ctx context.Context, resp proto.Message) (any, error) {
-	user, ok := resp.(*directoryv1.CompanyUser)
-	if !ok {
-		return resp, nil
-	}
-	if pattern, ok := runtime.HTTPPathPattern(ctx); !ok || pattern != procorePattern {
-		return resp, nil
-	}
-	return procoreJSON(user.ProtoReflect()), nil
 }
 
 // noQuery refuses any query parameter on the routes that take none

@@ -29,10 +29,19 @@ func TestIncomingHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.header, func(t *testing.T) {
-			key, ok := incomingHeader(tt.header)
+			key, ok := incomingHeader(&callerIdentity{header: auth.CallerIdentityHeader})(tt.header)
 			if ok != tt.wantOK || (ok && key != tt.wantKey) {
 				t.Errorf("incomingHeader(%q) = %q, %v; want %q, %v", tt.header, key, ok, tt.wantKey, tt.wantOK)
 			}
 		})
+	}
+}
+
+// TestIncomingHeaderWithoutCallerIdentity: without WithCallerIdentity no
+// header becomes the identity metadata, so a gateway built without it
+// cannot relay a caller's claim of an identity.
+func TestIncomingHeaderWithoutCallerIdentity(t *testing.T) {
+	if key, ok := incomingHeader(nil)("X-Directoryd-Caller-Identity"); ok && key == auth.CallerIdentityHeader {
+		t.Errorf("forwarded as %q without WithCallerIdentity", key)
 	}
 }

@@ -11,6 +11,8 @@ type config struct {
 	middleware []func(http.Handler) http.Handler
 	// readyDetail adds lines to /readyz's body (nil: none).
 	readyDetail func() string
+	// identity forwards the caller's certificate identity (nil: none).
+	identity *callerIdentity
 }
 
 type route struct {
@@ -38,8 +40,12 @@ func WithReadinessDetail(detail func() string) Option {
 	return func(c *config) { c.readyDetail = detail }
 }
 
-// wrap wraps h in the middleware, the first given outermost.
+// wrap wraps h in the middleware, the first given outermost, and the
+// caller identity's innermost.
 func (c *config) wrap(h http.Handler) http.Handler {
+	if c.identity != nil {
+		h = c.identity.middleware(h)
+	}
 	for i := len(c.middleware) - 1; i >= 0; i-- {
 		h = c.middleware[i](h)
 	}

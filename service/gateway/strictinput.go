@@ -128,22 +128,12 @@ func mediaTypeError(r *http.Request, allowed ...string) error {
 	}})}
 }
 
-// isJSONBody reports whether r's body is to be read as JSON (the
-// Content-Type is JSON, or absent).
-func isJSONBody(r *http.Request) bool {
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return true
-	}
-	mt, _, _ := mime.ParseMediaType(ct)
-	return mt == "application/json"
-}
-
 // checkJSONBody reads r's body, checks it is one JSON value with no
 // duplicate object keys at any level and only valid UTF-8 (jsontext's
 // defaults, which encoding/json does not have), and puts the bytes back
 // for the handler. prefix names the request field the body's root is
-// ("user" on /v1, "" on the Procore route whose body is {"user": ...}).
+// ("user" on /v1; the Procore route, whose body is {"user": ...}, asks
+// jsonViolation with none).
 func checkJSONBody(r *http.Request, prefix string) []*errdetails.BadRequest_FieldViolation {
 	body, err := io.ReadAll(r.Body)
 	_ = r.Body.Close()

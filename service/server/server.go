@@ -22,6 +22,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/service/gateway"
 	"github.com/procore-directory/procore-directory/service/inprocess"
 	"github.com/procore-directory/procore-directory/service/reflection"
@@ -167,7 +168,7 @@ func (cfg *Config) gatewayOptions() []gateway.Option {
 	if d := cfg.readinessDetail(); d != nil {
 		opts = append(opts, gateway.WithReadinessDetail(d))
 	}
-	return append(opts, gateway.WithMiddleware(gateway.ForwardCallerIdentity))
+	return append(opts, gateway.WithCallerIdentity(auth.CallerIdentityHeader, auth.IdentityFromCertificate))
 }
 
 // InProcess returns a channel to this server for callers in the same

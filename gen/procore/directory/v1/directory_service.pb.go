@@ -432,10 +432,10 @@ const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"\x92\x01\a\b\x01\"\x03\xd8\x01\x03R\brequests\x12-\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\x0e\xe0A\x01\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12(\n" +
-	"\rvalidate_only\x18\x04 \x01(\bB\x03\xe0A\x01R\fvalidateOnly2\x9e\x05\n" +
+	"\rvalidate_only\x18\x04 \x01(\bB\x03\xe0A\x01R\fvalidateOnly2\xeb\x04\n" +
 	"\x10DirectoryService\x12\x9f\x01\n" +
-	"\x0eGetCompanyUser\x12+.procore.directory.v1.GetCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"=\xdaA\rcompany_id,id\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/users/{id}\x12\xe1\x01\n" +
-	"\x11UpdateCompanyUser\x12..procore.directory.v1.UpdateCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"y\xdaA\x10user,update_mask\x82\xd3\xe4\x93\x02`:\x04userZ1:\x01*2,/rest/v1.3/companies/{company_id}/users/{id}2%/v1/companies/{company_id}/users/{id}\x12\x83\x02\n" +
+	"\x0eGetCompanyUser\x12+.procore.directory.v1.GetCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"=\xdaA\rcompany_id,id\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/users/{id}\x12\xae\x01\n" +
+	"\x11UpdateCompanyUser\x12..procore.directory.v1.UpdateCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"F\xdaA\x10user,update_mask\x82\xd3\xe4\x93\x02-:\x04user2%/v1/companies/{company_id}/users/{id}\x12\x83\x02\n" +
 	"\x17BatchUpdateCompanyUsers\x124.procore.directory.v1.BatchUpdateCompanyUsersRequest\x1a\x1d.google.longrunning.Operation\"\x92\x01\xcaAB\n" +
 	"\x1fBatchUpdateCompanyUsersResponse\x12\x1fBatchUpdateCompanyUsersMetadata\xdaA\x13company_id,requests\x82\xd3\xe4\x93\x021:\x01*\",/v1/companies/{company_id}/users:batchUpdateB\x9c\x04\x92A\xc3\x03\x12\xc6\x01\n" +
 	"\x11procore-directory\x12\xac\x01Reads and updates Procore company users (Procore API v1.3, Core > Directory) through one typed API. Updates take a field mask and change exactly the masked fields upstream.2\x02v12\x10application/json:\x10application/jsonZ\xc5\x01\n" +
