@@ -108,8 +108,10 @@ func WithTimeout(d time.Duration) Option {
 // fleets can share one Redis.
 func WithPrefix(p string) Option { return func(c *Conn) { c.prefix = p } }
 
-// ParseURL checks a --redis-url: redis://[user:password@]host:port/db, or
-// rediss:// for TLS.
+// ParseURL checks a --redis-url: redis://[user:password@]host:port/db,
+// rediss:// for TLS, or unix://[user:password@]/path/to/redis.sock?db=N
+// for a Redis on the same host (the tests' own redis-server listens only
+// there).
 func ParseURL(raw string) (*redis.Options, error) {
 	o, err := redis.ParseURL(raw)
 	if err != nil {

@@ -137,7 +137,7 @@ func TestLockerAcrossReplicas(t *testing.T) {
 	unlockB()
 
 	// A dead holder: a lock key nobody renews.
-	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	rc := redis.NewClient(srv.Options())
 	defer rc.Close()
 	if err := rc.Set(ctx, redisstate.DefaultPrefix+"lock:8089/1002", "1", 300*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
