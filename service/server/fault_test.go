@@ -24,13 +24,13 @@ var fastRetries = upstream.WithBackoff(time.Millisecond, 5*time.Millisecond)
 
 // TestFaults drives the whole stack against the emulator's fault injection
 // and checks the caller's status, its error details and what went upstream.
-// Every case ends with a goroutine-leak check (see newOpsStack).
+// Every case ends with a goroutine-leak check (see withOps).
 func TestFaults(t *testing.T) {
-	get := func(s *opsStack, ctx context.Context) error {
+	get := func(s *stack, ctx context.Context) error {
 		_, err := s.client.GetCompanyUser(ctx, &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001})
 		return err
 	}
-	update := func(s *opsStack, ctx context.Context) error {
+	update := func(s *stack, ctx context.Context) error {
 		_, err := s.client.UpdateCompanyUser(ctx, &directoryv1.UpdateCompanyUserRequest{CompanyId: 8089, Id: 1001,
 			User:       &directoryv1.CompanyUser{JobTitle: ptr("Site Lead")},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}})
@@ -38,12 +38,12 @@ func TestFaults(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		cfg     opsConfig
-		setup   func(s *opsStack)
-		call    func(s *opsStack, ctx context.Context) error
+		opts    []stackOption // besides withOps and fill
+		setup   func(s *stack)
+		call    func(s *stack, ctx context.Context) error
 		timeout time.Duration
 		// then, a second call (e.g. through the open breaker), if any
-		then       func(s *opsStack, ctx context.Context) error
+		then       func(s *stack, ctx context.Context) error
 		wantCode   codes.Code
 		wantReason string
 		wantRetry  bool // RetryInfo expected
@@ -51,14 +51,14 @@ func TestFaults(t *testing.T) {
 	}{
 		{
 			name:  "latency past the deadline",
-			setup: func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{Latency: time.Minute}) },
+			setup: func(s *stack) { s.emu.SetFaults(procoretest.Faults{Latency: time.Minute}) },
 			call:  get, timeout: 200 * time.Millisecond,
 			wantCode: codes.DeadlineExceeded, wantReason: apierr.ReasonDeadlineExceeded, wantSent: -1,
 		},
 		{
 			name: "burst of 503s is retried, then UNAVAILABLE",
-			cfg:  opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup: func(s *opsStack) {
+			opts: []stackOption{withUpstreamOptions(fastRetries)},
+			setup: func(s *stack) {
 				for range 4 {
 					s.emu.Script(procoretest.FaultStatus(http.StatusServiceUnavailable, "text/plain", "busy", nil))
 				}
@@ -68,9 +68,8 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name: "sustained 5xx opens the breaker: fail fast with RetryInfo",
-			cfg: opsConfig{upOpts: []upstream.Option{fastRetries,
-				upstream.WithCircuitBreaker(upstream.BreakerConfig{ConsecutiveFailures: 4, OpenTimeout: time.Hour})}},
-			setup: func(s *opsStack) {
+			opts: []stackOption{withUpstreamOptions(fastRetries, upstream.WithCircuitBreaker(upstream.BreakerConfig{ConsecutiveFailures: 4, OpenTimeout: time.Hour}))},
+			setup: func(s *stack) {
 				s.emu.SetFaults(procoretest.Faults{ErrorRate: 1, ErrorStatus: http.StatusBadGateway})
 			},
 			call:     get,
@@ -79,9 +78,8 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name: "breaker probes and recovers on its own",
-			cfg: opsConfig{upOpts: []upstream.Option{fastRetries,
-				upstream.WithCircuitBreaker(upstream.BreakerConfig{ConsecutiveFailures: 4, OpenTimeout: time.Nanosecond})}},
-			setup: func(s *opsStack) {
+			opts: []stackOption{withUpstreamOptions(fastRetries, upstream.WithCircuitBreaker(upstream.BreakerConfig{ConsecutiveFailures: 4, OpenTimeout: time.Nanosecond}))},
+			setup: func(s *stack) {
 				for range 4 {
 					s.emu.Script(procoretest.FaultStatus(http.StatusServiceUnavailable, "text/plain", "busy", nil))
 				}
@@ -92,29 +90,29 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:     "dropped connections are retried for a read",
-			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultDropBeforeBody(), procoretest.FaultDropBeforeBody()) },
+			opts:     []stackOption{withUpstreamOptions(fastRetries)},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultDropBeforeBody(), procoretest.FaultDropBeforeBody()) },
 			call:     get,
 			wantCode: codes.OK, wantSent: 3,
 		},
 		{
 			name:     "connections always dropped: UNAVAILABLE",
-			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup:    func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{DropRate: 1}) },
+			opts:     []stackOption{withUpstreamOptions(fastRetries)},
+			setup:    func(s *stack) { s.emu.SetFaults(procoretest.Faults{DropRate: 1}) },
 			call:     get,
 			wantCode: codes.Unavailable, wantReason: apierr.ReasonUpstreamUnavailable, wantSent: 4,
 		},
 		{
 			name:     "update dropped after being applied: not replayed, read back, OK",
-			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultDropAfterApply()) },
+			opts:     []stackOption{withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true))},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultDropAfterApply()) },
 			call:     update,
 			wantCode: codes.OK, wantSent: 2,
 		},
 		{
 			name: "update dropped after being applied, read-back fails: outcome unknown",
-			cfg:  opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
-			setup: func(s *opsStack) {
+			opts: []stackOption{withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true))},
+			setup: func(s *stack) {
 				s.emu.Script(procoretest.FaultDropAfterApply(), procoretest.FaultStatus(404, "application/json", `{"errors":"Not Found"}`, nil))
 			},
 			call:     update,
@@ -122,36 +120,36 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:     "502 after apply: read back, OK",
-			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultApplyThenStatus(502)) },
+			opts:     []stackOption{withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true))},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultApplyThenStatus(502)) },
 			call:     update,
 			wantCode: codes.OK, wantSent: 2,
 		},
 		{
 			name:     "malformed body on a read is retried",
-			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultMalformed()) },
+			opts:     []stackOption{withUpstreamOptions(fastRetries)},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultMalformed()) },
 			call:     get,
 			wantCode: codes.OK, wantSent: 2,
 		},
 		{
 			name:     "malformed bodies throughout: INTERNAL bad response",
-			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup:    func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{MalformedRate: 1}) },
+			opts:     []stackOption{withUpstreamOptions(fastRetries)},
+			setup:    func(s *stack) { s.emu.SetFaults(procoretest.Faults{MalformedRate: 1}) },
 			call:     get,
 			wantCode: codes.Internal, wantReason: apierr.ReasonUpstreamBadResponse, wantSent: 4,
 		},
 		{
 			name:     "malformed body on an update: read back, OK",
-			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultMalformed()) },
+			opts:     []stackOption{withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true))},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultMalformed()) },
 			call:     update,
 			wantCode: codes.OK, wantSent: 2,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newOpsStack(t, tt.cfg)
+			s := startStack(t, append([]stackOption{withOps(), withRequired(service.RequiredFieldsFill)}, tt.opts...)...)
 			tt.setup(s)
 			timeout := tt.timeout
 			if timeout == 0 {
@@ -204,7 +202,7 @@ func TestRateLimitStormAbsorbedByPacing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("waits for a 10s rate-limit window")
 	}
-	s := newOpsStack(t, opsConfig{emuOpts: []procoretest.Option{procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(5)}})
+	s := startStack(t, withOps(), withoutRateLimits(), withEmulator(procoretest.WithSpikeLimit(5)), withRequired(service.RequiredFieldsFill))
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
 	const callers = 8
@@ -239,7 +237,7 @@ func TestRateLimitStormAbsorbedByPacing(t *testing.T) {
 // after the caller's deadline, the call fails at once with
 // RESOURCE_EXHAUSTED and RetryInfo, and nothing is sent.
 func TestRateLimitWaitPastDeadlineFailsAtOnce(t *testing.T) {
-	s := newOpsStack(t, opsConfig{emuOpts: []procoretest.Option{procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(1)}})
+	s := startStack(t, withOps(), withoutRateLimits(), withEmulator(procoretest.WithSpikeLimit(1)), withRequired(service.RequiredFieldsFill))
 	get := &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}
 	if _, err := s.client.GetCompanyUser(context.Background(), get); err != nil {
 		t.Fatal(err)

@@ -20,7 +20,6 @@ import (
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/gateway"
-	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/service/servicetest"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
@@ -71,7 +70,7 @@ func TestGRPCUpdateAndGet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newStack(t, stackConfig{required: tt.required})
+			s := startStack(t, withoutRateLimits(), withRequired(tt.required))
 			u, err := s.client.UpdateCompanyUser(context.Background(), tt.req)
 			if err != nil {
 				t.Fatal(err)
@@ -90,7 +89,7 @@ func TestGRPCUpdateAndGet(t *testing.T) {
 }
 
 func TestRESTRoutes(t *testing.T) {
-	s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true)))
 
 	// /v1: the mask is inferred from the JSON keys; null clears.
 	code, _, body := s.do(t, http.MethodPatch, "/v1/companies/8089/users/1001", "application/json",
@@ -139,7 +138,7 @@ func TestRESTRoutes(t *testing.T) {
 }
 
 func TestRESTProcoreMultipart(t *testing.T) {
-	s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	_ = mw.WriteField("user[city]", "Eugene")
@@ -192,7 +191,7 @@ func statusDetails(t *testing.T, body map[string]any) map[string]map[string]any 
 }
 
 func TestRESTErrors(t *testing.T) {
-	s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly))
 	tests := []struct {
 		name, method, path, body string
 		wantHTTP                 int
@@ -246,7 +245,7 @@ func TestRESTErrors(t *testing.T) {
 }
 
 func TestPassThroughAuth(t *testing.T) {
-	s := newStack(t, stackConfig{passThrough: true, required: service.RequiredFieldsMaskedOnly})
+	s := startStack(t, withoutRateLimits(), withPassThrough(), withRequired(service.RequiredFieldsMaskedOnly))
 	ctx := context.Background()
 	_, err := s.client.GetCompanyUser(ctx, &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001})
 	if status.Code(err) != codes.Unauthenticated {
@@ -312,7 +311,7 @@ func TestUpstreamFailures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly})
+			s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly))
 			s.emu.Script(tt.faults...)
 			_, err := s.client.UpdateCompanyUser(context.Background(), update)
 			st := status.Convert(err)
@@ -338,7 +337,7 @@ func TestUpstreamFailures(t *testing.T) {
 }
 
 func TestRateLimitedCallerGetsRetryInfo(t *testing.T) {
-	s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithSpikeLimit(2)}})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithSpikeLimit(2)))
 	get := &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}
 	var err error
 	for range 4 {
@@ -370,7 +369,7 @@ func TestRateLimitedCallerGetsRetryInfo(t *testing.T) {
 }
 
 func TestOpenAPIAndHealth(t *testing.T) {
-	s := newStack(t, stackConfig{})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 	for _, d := range []struct{ path, versionKey, version string }{
 		{"/openapi.json", "swagger", "2.0"},
 		{"/openapi.v3.json", "openapi", "3.0"},
@@ -400,7 +399,7 @@ func TestOpenAPIAndHealth(t *testing.T) {
 // past DefaultMaxBodyBytes is rejected before any upstream call, and
 // /readyz turns 503 once the gRPC server has shut down.
 func TestRESTOversizedBodyAndNotReady(t *testing.T) {
-	s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly))
 	big := `{"notes":"` + strings.Repeat("x", gateway.DefaultMaxBodyBytes) + `"}`
 	code, _, body := s.do(t, http.MethodPatch, "/v1/companies/8089/users/1001", "application/json", big)
 	if code != http.StatusBadRequest || statusDetails(t, body)["BadRequest"] == nil {
@@ -420,7 +419,7 @@ func TestRESTOversizedBodyAndNotReady(t *testing.T) {
 // by field wherever a field exists in both (numbers as numbers, nulls as
 // nulls, nested objects alike, timestamps as the same instant).
 func TestRESTProcoreGetMatchesEmulatorShow(t *testing.T) {
-	s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 	admin, _ := s.emu.AdminClient()
 	token, err := s.emu.IssueToken(admin.ClientID)
 	if err != nil {
@@ -515,7 +514,7 @@ func compareProcoreJSON(t *testing.T, prefix string, ours, theirs map[string]any
 // caller's token like every route (through the service's interceptors and
 // client), so without one nothing reaches Procore.
 func TestRESTProcoreGetPassThrough(t *testing.T) {
-	s := newStack(t, stackConfig{passThrough: true, required: service.RequiredFieldsMaskedOnly})
+	s := startStack(t, withoutRateLimits(), withPassThrough(), withRequired(service.RequiredFieldsMaskedOnly))
 	field, err := s.emu.IssueToken("field-app")
 	if err != nil {
 		t.Fatal(err)
@@ -586,13 +585,8 @@ func TestShutdownReportsDrained(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			up := &blockingUpstream{Upstream: &servicetest.Upstream{Current: servicetest.SeedUser()}, entered: make(chan struct{}, 1), release: make(chan struct{})}
-			cfg := server.DefaultConfig()
-			cfg.Upstream = up
-			srv, err := server.New(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			client := directoryv1.NewDirectoryServiceClient(dialBufconn(t, srv))
+			s := startStack(t, withUpstream(up))
+			srv, client := s.srv, s.client
 			callErr := make(chan error, 1)
 			if tt.inFlight {
 				go func() {

@@ -17,6 +17,7 @@ import (
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
@@ -40,13 +41,12 @@ func (s *sentPatch) RoundTrip(r *http.Request) (*http.Response, error) {
 // probedStack is a stack whose upstream client reports its first PATCH.
 func probedStack(t *testing.T) (*stack, *sentPatch) {
 	t.Helper()
-	emu := procoretest.NewServer(t, procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0), procoretest.WithPartialBodies(true))
-	cfg := stackServerConfig(t, emu, true)
-	cfg.RequiredFields = service.RequiredFieldsMaskedOnly
 	probe := &sentPatch{sent: make(chan struct{})}
-	cfg.UpstreamOptions = []upstream.Option{upstream.WithHTTPClient(&http.Client{Transport: probe})}
-	cfg.StopAnswerGrace = 2 * time.Second
-	return startStack(t, emu, cfg), probe
+	s := startStack(t, withoutRateLimits(), withEmulator(procoretest.WithPartialBodies(true)),
+		withRequired(service.RequiredFieldsMaskedOnly),
+		withUpstreamOptions(upstream.WithHTTPClient(&http.Client{Transport: probe})),
+		withConfig(func(cfg *server.Config) { cfg.StopAnswerGrace = 2 * time.Second }))
+	return s, probe
 }
 
 // TestShutdownNeverMisinforms: at Shutdown, health is NOT_SERVING and no

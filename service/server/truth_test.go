@@ -130,8 +130,7 @@ func TestFaultMatrix(t *testing.T) {
 		for _, f := range faults {
 			t.Run(tr.name+"/"+f.name, func(t *testing.T) {
 				t.Parallel()
-				s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly,
-					emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}})
+				s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true)))
 				before := storedJobTitle(t, s)
 				title := "Title " + tr.name + " " + f.name
 				s.emu.Script(f.faults...)
@@ -202,8 +201,7 @@ func TestIdempotencyKeyHeader(t *testing.T) {
 	}
 	for _, r := range routes {
 		t.Run(r.path, func(t *testing.T) {
-			s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly,
-				emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}})
+			s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true)))
 			const key = "3b2a1f0e-9d8c-4b7a-8f6e-5d4c3b2a1f0e"
 			for i := range 2 {
 				if code, _, _ := s.do(t, http.MethodPatch, r.path, "application/json", r.body, "Idempotency-Key", key); code != http.StatusOK {
