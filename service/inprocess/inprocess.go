@@ -2,8 +2,12 @@
 // process, on the handlers registered with it, behind the same unary
 // interceptor chain and stats handlers as the gRPC server's: how the REST
 // gateway calls the service without a socket, HTTP/2 or protobuf encoding.
-// It knows nothing of DirectoryService, HTTP or telemetry; it imports only
-// grpc-go and protobuf.
+// That is its one job.
+//
+// It knows nothing of DirectoryService, HTTP or telemetry: it must not
+// import this module's packages (generated code, the service core,
+// service/server), net/http or OpenTelemetry; it imports only the
+// standard library, grpc-go and protobuf.
 package inprocess
 
 import (
