@@ -246,7 +246,7 @@ func scenarioFromJSON(body string) scenario {
 // caller, in pass-through and client-credentials modes, and checks what
 // the caller gets against expected. The service runs --required-fields=fill
 // (set explicitly: the default is auto, whose fallback to fill is tested
-// in auto_e2e_test.go) with --admin-fields set as the Procore reads it.
+// in required_fields_auto_test.go) with --admin-fields set as the Procore reads it.
 func TestEveryPlausibleProcore(t *testing.T) {
 	t.Parallel()
 	var kinds []procoreKind

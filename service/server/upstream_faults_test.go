@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -192,85 +191,47 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// TestRateLimitStormAbsorbedByPacing: more concurrent callers than the
-// credential's spike budget (5 per 10s window). Without pacing, the first
-// burst would draw a storm of 429s; with it, one probe learns the budget,
-// the budget is spent without overshooting, and the rest wait for the next
-// window (within their deadlines): every call succeeds, and Procore answers
-// no 429 at all.
-func TestRateLimitStormAbsorbedByPacing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for a 10s rate-limit window")
+func TestUpstreamFailures(t *testing.T) {
+	update := &directoryv1.UpdateCompanyUserRequest{CompanyId: 8089, Id: 1001,
+		User: &directoryv1.CompanyUser{LastName: ptr("Okafor"), EmailAddress: ptr(mariaEmail), City: ptr("Bend")}}
+	tests := []struct {
+		name        string
+		faults      []procoretest.Fault
+		wantCode    codes.Code
+		wantReason  string
+		wantPatches int
+	}{
+		{"503 is retried", []procoretest.Fault{procoretest.FaultStatus(503, "text/plain", "busy", http.Header{"Retry-After": {"0"}})}, codes.OK, "", 2},
+		{"429 is retried", []procoretest.Fault{procoretest.FaultStatus(429, "text/plain", "You have surpassed the max number of requests for an hour. Please wait until your limit resets.", http.Header{"Retry-After": {"0"}})}, codes.OK, "", 2},
+		{"502 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(502, "text/html", "<html>bad gateway</html>", nil)}, codes.Aborted, apierr.ReasonUpstreamNotApplied, 1},
+		{"dropped after apply is not replayed; read back: applied", []procoretest.Fault{procoretest.FaultDropAfterApply()}, codes.OK, "", 1},
+		{"500 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(500, "", "", nil)}, codes.Aborted, apierr.ReasonUpstreamNotApplied, 1},
+		{"500 after apply; read back: applied", []procoretest.Fault{procoretest.FaultApplyThenStatus(500)}, codes.OK, "", 1},
+		{"malformed 200; read back: applied", []procoretest.Fault{procoretest.FaultMalformed()}, codes.OK, "", 1},
 	}
-	s := startStack(t, withOps(), withoutRateLimits(), withEmulator(procoretest.WithSpikeLimit(5)), withRequired(service.RequiredFieldsFill))
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	const callers = 8
-	var wg sync.WaitGroup
-	errs := make([]error, callers)
-	for i := range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = s.client.GetCompanyUser(ctx, &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001})
-		}()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly))
+			s.emu.Script(tt.faults...)
+			_, err := s.client.UpdateCompanyUser(context.Background(), update)
+			st := status.Convert(err)
+			if st.Code() != tt.wantCode {
+				t.Fatalf("code %v (%v), want %v", st.Code(), err, tt.wantCode)
+			}
+			if tt.wantReason != "" {
+				var reason string
+				for _, d := range st.Details() {
+					if info, ok := d.(*errdetails.ErrorInfo); ok {
+						reason = info.GetReason()
+					}
+				}
+				if reason != tt.wantReason {
+					t.Errorf("reason %q, want %q", reason, tt.wantReason)
+				}
+			}
+			if got := len(s.patches(t)); got != tt.wantPatches {
+				t.Errorf("%d PATCHes reached Procore, want %d", got, tt.wantPatches)
+			}
+		})
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("caller %d: %v", i, err)
-		}
-	}
-	reqs := apiRequests(s.emu)
-	var tooMany int
-	for _, r := range reqs {
-		if r.Status == http.StatusTooManyRequests {
-			tooMany++
-		}
-	}
-	if tooMany != 0 || len(reqs) != callers {
-		t.Fatalf("%d requests, %d answered 429; want %d and 0", len(reqs), tooMany, callers)
-	}
-}
-
-// TestRateLimitWaitPastDeadlineFailsAtOnce: when the budget is spent until
-// after the caller's deadline, the call fails at once with
-// RESOURCE_EXHAUSTED and RetryInfo, and nothing is sent.
-func TestRateLimitWaitPastDeadlineFailsAtOnce(t *testing.T) {
-	s := startStack(t, withOps(), withoutRateLimits(), withEmulator(procoretest.WithSpikeLimit(1)), withRequired(service.RequiredFieldsFill))
-	get := &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}
-	if _, err := s.client.GetCompanyUser(context.Background(), get); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := s.client.GetCompanyUser(ctx, get)
-	st := status.Convert(err)
-	var retry bool
-	for _, d := range st.Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			retry = ri.GetRetryDelay().AsDuration() > 0
-		}
-	}
-	if st.Code() != codes.ResourceExhausted || !retry {
-		t.Fatalf("%v (RetryInfo %v)", err, retry)
-	}
-	if ctx.Err() != nil {
-		t.Fatal("the call waited until its deadline instead of failing at once")
-	}
-	if n := len(apiRequests(s.emu)); n != 1 {
-		t.Fatalf("%d API requests, want 1", n)
-	}
-}
-
-// apiRequests are the emulator's logged requests to the API routes (not
-// the token endpoint).
-func apiRequests(emu *procoretest.Server) []procoretest.Request {
-	var out []procoretest.Request
-	for _, r := range emu.Requests() {
-		if r.Path != "/oauth/token" {
-			out = append(out, r)
-		}
-	}
-	return out
 }
