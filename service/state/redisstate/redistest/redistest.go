@@ -9,22 +9,22 @@
 // path in the test's own directory cannot be shared.
 //
 // Without the redis-server binary the test is skipped with a clear message,
-// except under CI (CI=true), where it fails. It imports no package of this
-// module.
+// except under CI (CI=true), where it fails. Of this module it imports only
+// the test log sink (upstream/procoretest/logsink).
 package redistest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/procore-directory/procore-directory/upstream/procoretest/logsink"
 )
 
 // maxSocketPath is the longest Unix socket path every supported kernel
@@ -42,8 +42,8 @@ type Server struct {
 	dir    string
 	socket string
 	cmd    *exec.Cmd
-	exited chan struct{} // closed when cmd has exited
-	out    *lockedBuffer // redis-server's own log, for a failure message
+	exited chan struct{}   // closed when cmd has exited
+	out    *logsink.Buffer // redis-server's own log, for a failure message
 }
 
 // Start starts a redis-server, stopped at the test's end.
@@ -105,7 +105,7 @@ func (s *Server) Kill() {
 // until it answers a PING there.
 func (s *Server) Restart() {
 	s.t.Helper()
-	s.out = &lockedBuffer{}
+	s.out = &logsink.Buffer{}
 	s.cmd = exec.Command(s.bin, "--port", "0", "--unixsocket", s.socket, "--unixsocketperm", "700",
 		"--save", "", "--appendonly", "no", "--dir", s.dir)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
@@ -148,23 +148,4 @@ func (s *Server) waitReady() error {
 		case <-tick.C:
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the process's writer goroutine
-// and a reader at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
