@@ -117,6 +117,18 @@ func TestParseConfig(t *testing.T) {
 		{name: "stray argument", args: []string{"--dev", "extra"}, env: env(), wantErr: "unexpected arguments"},
 		{name: "bad log level", args: []string{"--dev", "--log-level", "chatty"}, env: env(), wantErr: "--log-level"},
 		{name: "bad shutdown timeout", args: []string{"--dev", "--shutdown-timeout", "0s"}, env: env(), wantErr: "--shutdown-timeout"},
+		{
+			// The tests' own redis-server listens only on a Unix socket.
+			name: "redis url on a unix socket",
+			args: []string{"--upstream-url", "https://x.example", "--redis-url", "unix:///run/redis/redis.sock?db=0"},
+			env:  env(),
+			check: func(t *testing.T, c Config) {
+				if c.State.RedisURL != "unix:///run/redis/redis.sock?db=0" {
+					t.Errorf("redis url %q", c.State.RedisURL)
+				}
+			},
+		},
+		{name: "bad redis url", args: []string{"--upstream-url", "https://x.example", "--redis-url", "memcached://x:11211"}, env: env(), wantErr: "--redis-url"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

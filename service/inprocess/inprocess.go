@@ -2,8 +2,12 @@
 // process, on the handlers registered with it, behind the same unary
 // interceptor chain and stats handlers as the gRPC server's: how the REST
 // gateway calls the service without a socket, HTTP/2 or protobuf encoding.
-// It knows nothing of DirectoryService, HTTP or telemetry; it imports only
-// grpc-go and protobuf.
+// That is its one job.
+//
+// It knows nothing of DirectoryService, HTTP or telemetry: it must not
+// import this module's packages (generated code, the service core,
+// service/server), net/http or OpenTelemetry; it imports only the
+// standard library, grpc-go and protobuf.
 package inprocess
 
 import (
@@ -26,8 +30,7 @@ import (
 // interceptor chain and stats handlers as the gRPC server's. It is how the
 // REST gateway calls the service: a call costs what the interceptors and
 // the handler cost, not an HTTP/2 round trip with protobuf encoding on both
-// sides (issue #7 measured that hop at more CPU than the rest of a REST
-// call's own work).
+// sides (what that hop cost is in BENCHMARKS.md).
 //
 // What a network call gets from grpc-go, an in-process call gets too:
 // incoming metadata (the caller's outgoing metadata), a peer, a

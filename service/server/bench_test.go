@@ -128,40 +128,16 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	return &benchEnv{emu: emu, token: tok, http: hc}
 }
 
-// server starts server.New (directoryd's default configuration in
-// client-credentials mode, with mode, and with telemetry when ops) on a
-// loopback TCP listener and on a bufconn listener, and returns the server
-// and a client connection to each listener.
-func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, ops bool) (srv *server.Server, tcp, bufc *grpc.ClientConn) {
+// server starts a stack (directoryd's default configuration in
+// client-credentials mode against e's emulator, with mode, and with
+// telemetry when ops) whose gRPC server also listens on loopback TCP.
+func (e *benchEnv) server(b *testing.B, mode service.RequiredFieldsMode, ops bool) *stack {
 	b.Helper()
-	cfg := stackServerConfig(b, e.emu, true)
-	cfg.RequiredFields = mode
+	opts := []stackOption{withSharedEmulator(e.emu), withRequired(mode), withLoopback()}
 	if ops {
-		cfg.Telemetry, cfg.Logger = opsTelemetry(b)
+		opts = append(opts, withConfig(func(cfg *server.Config) { cfg.Telemetry, cfg.Logger = opsTelemetry(b) }))
 	}
-	return e.serve(b, cfg)
-}
-
-// serve builds cfg and serves it as server does.
-func (e *benchEnv) serve(b *testing.B, cfg server.Config) (srv *server.Server, tcp, bufc *grpc.ClientConn) {
-	b.Helper()
-	srv, err := server.New(context.Background(), cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go func() { _ = srv.ServeGRPC(lis) }()
-	b.Cleanup(func() { srv.Shutdown(context.Background()) })
-
-	tcp, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { tcp.Close() })
-	return srv, tcp, dialBufconn(b, srv)
+	return startStack(b, opts...)
 }
 
 // gateway serves a gateway over conn on a loopback HTTP listener and
@@ -321,11 +297,11 @@ func BenchmarkFacade(b *testing.B) {
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: benchMask},
 	}
 
-	srv, tcp, bufc := e.server(b, service.RequiredFieldsMaskedOnly, false)
-	gwInproc := e.serveHTTP(b, srv.Handler())
-	gwBufconn := e.gateway(b, bufc)
-	gwTCP := e.gateway(b, tcp)
-	client := directoryv1.NewDirectoryServiceClient(tcp)
+	s := e.server(b, service.RequiredFieldsMaskedOnly, false)
+	gwInproc := e.serveHTTP(b, s.srv.Handler())
+	gwBufconn := e.gateway(b, s.conn)
+	gwTCP := e.gateway(b, s.tcp)
+	client := directoryv1.NewDirectoryServiceClient(s.tcp)
 
 	// The facade must send the bare call's exact body: check it once.
 	if err := grpcUpdate(client, grpcReq); err != nil {
@@ -359,9 +335,9 @@ func BenchmarkFacade(b *testing.B) {
 	}
 
 	// directoryd's interceptors and middleware: access log, metrics, spans.
-	opsSrv, opsTCP, _ := e.server(b, service.RequiredFieldsMaskedOnly, true)
-	opsClient := directoryv1.NewDirectoryServiceClient(opsTCP)
-	opsGW := e.serveHTTP(b, opsSrv.Handler())
+	ops := e.server(b, service.RequiredFieldsMaskedOnly, true)
+	opsClient := directoryv1.NewDirectoryServiceClient(ops.tcp)
+	opsGW := e.serveHTTP(b, ops.srv.Handler())
 	for _, conc := range []string{"conc=1", "conc=par"} {
 		b.Run(conc+"/path=grpc-loopback+ops", func(b *testing.B) {
 			measure(b, false, func() error { return grpcUpdate(opsClient, grpcReq) })
@@ -372,8 +348,7 @@ func BenchmarkFacade(b *testing.B) {
 	}
 
 	// fill: a mask without last_name/email_address costs a GET by design.
-	_, fillTCP, _ := e.server(b, service.RequiredFieldsFill, false)
-	fillClient := directoryv1.NewDirectoryServiceClient(fillTCP)
+	fillClient := directoryv1.NewDirectoryServiceClient(e.server(b, service.RequiredFieldsFill, false).tcp)
 	fillReq := &directoryv1.UpdateCompanyUserRequest{
 		CompanyId: benchCompany, Id: benchUser,
 		User:       &directoryv1.CompanyUser{JobTitle: ptr("Senior Project Manager"), MobilePhone: ptr("+1 503 555 0142"), IsActive: ptr(true)},
@@ -418,12 +393,10 @@ func BenchmarkHop(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	cfg := server.DefaultConfig()
-	cfg.RequiredFields = service.RequiredFieldsMaskedOnly
-	cfg.Upstream = &servicetest.Upstream{Current: record, Discard: true}
-	srv, tcp, _ := e.serve(b, cfg)
-	facade := directoryv1.NewDirectoryServiceClient(tcp)
-	gw := e.serveHTTP(b, srv.Handler())
+	s := startStack(b, withUpstream(&servicetest.Upstream{Current: record, Discard: true}),
+		withRequired(service.RequiredFieldsMaskedOnly), withLoopback())
+	facade := directoryv1.NewDirectoryServiceClient(s.tcp)
+	gw := e.serveHTTP(b, s.srv.Handler())
 
 	grpcReq := &directoryv1.UpdateCompanyUserRequest{CompanyId: benchCompany, Id: benchUser, User: benchUserFields(),
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: benchMask}}

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
-	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
 // rawCodec sends bytes as they are, to put malformed messages on the wire.
@@ -29,9 +28,8 @@ func (rawCodec) Name() string { return "proto" }
 // INVALID_ARGUMENT with a BadRequest, not grpc-go's INTERNAL, and nothing
 // reaches Procore.
 func TestMalformedProtobuf(t *testing.T) {
-	emu := procoretest.NewServer(t)
-	s := startStack(t, emu, stackServerConfig(t, emu, true))
-	conn := dialBufconn(t, s.srv)
+	s := startStack(t)
+	conn := s.conn
 
 	ids := protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 8089)
 	ids = protowire.AppendVarint(protowire.AppendTag(ids, 2, protowire.VarintType), 1001)
@@ -51,7 +49,7 @@ func TestMalformedProtobuf(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(emu.Requests())
+			before := len(s.emu.Requests())
 			var err error
 			if tt.stream {
 				var cs grpc.ClientStream
@@ -80,7 +78,7 @@ func TestMalformedProtobuf(t *testing.T) {
 			if br == nil || len(br.GetFieldViolations()) != 1 || br.GetFieldViolations()[0].GetReason() != "MALFORMED_MESSAGE" {
 				t.Errorf("details %v, want a BadRequest with MALFORMED_MESSAGE", st.Details())
 			}
-			if after := len(emu.Requests()); after != before {
+			if after := len(s.emu.Requests()); after != before {
 				t.Errorf("%d requests reached Procore", after-before)
 			}
 		})

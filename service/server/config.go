@@ -41,9 +41,9 @@ const (
 	// DefaultStreamWorkers is how many goroutines the gRPC server keeps to
 	// run calls. A call on a fresh goroutine grows its stack from 8 KiB to
 	// what protovalidate, JSON and the HTTP client need, copying it each
-	// time (~8 µs a call, 14 % of the gRPC path's own CPU in
-	// BENCHMARKS.md); a kept worker has grown it already. Calls beyond the
-	// workers in flight at once get a goroutine of their own.
+	// time; a kept worker has grown it already (what that saves is in
+	// BENCHMARKS.md, "Stream workers"). Calls beyond the workers in flight
+	// at once get a goroutine of their own.
 	DefaultStreamWorkers = 64
 
 	// DefaultHTTPReadHeaderTimeout is how long an HTTP request's header may

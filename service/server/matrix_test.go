@@ -16,6 +16,7 @@ import (
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/auth"
+	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -243,8 +244,9 @@ func scenarioFromJSON(body string) scenario {
 // TestEveryPlausibleProcore runs each scenario against every kind of
 // Procore, over gRPC and both REST routes, for an admin and a non-admin
 // caller, in pass-through and client-credentials modes, and checks what
-// the caller gets against expected. The service runs its default
-// --required-fields=fill with --admin-fields set as the Procore reads it.
+// the caller gets against expected. The service runs --required-fields=fill
+// (set explicitly: the default is auto, whose fallback to fill is tested
+// in required_fields_auto_test.go) with --admin-fields set as the Procore reads it.
 func TestEveryPlausibleProcore(t *testing.T) {
 	t.Parallel()
 	var kinds []procoreKind
@@ -268,29 +270,30 @@ func TestEveryPlausibleProcore(t *testing.T) {
 }
 
 func runMatrixCase(t *testing.T, k procoreKind, passThrough, admin bool, rt route) {
-	emu := procoretest.NewServer(t, k.options()...)
-	cfg := stackServerConfig(t, emu, !passThrough)
-	cfg.RequiredFields = service.RequiredFieldsFill
+	opts := []stackOption{withEmulator(k.options()...), withRequired(service.RequiredFieldsFill)}
 	if k.included {
-		cfg.AdminFields = service.AdminFieldsIncluded
+		opts = append(opts, withConfig(func(cfg *server.Config) { cfg.AdminFields = service.AdminFieldsIncluded }))
 	}
+	if passThrough {
+		opts = append(opts, withPassThrough())
+	} else {
+		opts = append(opts, withConfig(func(cfg *server.Config) { cfg.Authorizer = fixedGrant{admin: admin} }))
+	}
+	s := startStack(t, opts...)
 	var token string
 	if passThrough {
-		client, ok := emu.AdminClient()
+		client, ok := s.emu.AdminClient()
 		if !admin {
-			client, ok = emu.NonAdminClient()
+			client, ok = s.emu.NonAdminClient()
 		}
 		if !ok {
 			t.Fatal("the seed lacks a client")
 		}
 		var err error
-		if token, err = emu.IssueToken(client.ClientID); err != nil {
+		if token, err = s.emu.IssueToken(client.ClientID); err != nil {
 			t.Fatal(err)
 		}
-	} else {
-		cfg.Authorizer = fixedGrant{admin: admin}
 	}
-	s := startStack(t, emu, cfg)
 
 	for sc := plainUpdate; sc <= clearInt; sc++ {
 		got := rt.do(t, s, token, sc)

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -23,7 +24,7 @@ const routeTemplate = "/rest/v1.3/companies/{company_id}/users/{id}"
 // replayed after a 401 and a token refresh) and one REST update (a fill GET
 // and the PATCH), then /metrics, scraped through the gateway, counts them.
 func TestMetricsAfterARun(t *testing.T) {
-	s := newOpsStack(t, opsConfig{})
+	s := startStack(t, withOps(), withRequired(service.RequiredFieldsFill))
 	ctx := context.Background()
 	get := &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}
 
@@ -35,7 +36,7 @@ func TestMetricsAfterARun(t *testing.T) {
 	if _, err := s.client.GetCompanyUser(ctx, get); err != nil {
 		t.Fatal(err)
 	}
-	status, _, _ := s.do(t, http.MethodPatch, "/v1/companies/8089/users/1001", `{"job_title": "Site Lead"}`)
+	status, _, _ := s.doJSON(t, http.MethodPatch, "/v1/companies/8089/users/1001", `{"job_title": "Site Lead"}`)
 	if status != http.StatusOK {
 		t.Fatalf("REST update: %d", status)
 	}
@@ -90,14 +91,14 @@ func TestMetricsAfterARun(t *testing.T) {
 func TestTraceSpansOneTrace(t *testing.T) {
 	tests := []struct {
 		name       string
-		call       func(t *testing.T, s *opsStack)
+		call       func(t *testing.T, s *stack)
 		rootSpan   string // the outermost span of the trace
 		rootKind   trace.SpanKind
 		serverSpan string
 	}{
 		{
 			name: "gRPC",
-			call: func(t *testing.T, s *opsStack) {
+			call: func(t *testing.T, s *stack) {
 				if _, err := s.client.GetCompanyUser(context.Background(), &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}); err != nil {
 					t.Fatal(err)
 				}
@@ -107,8 +108,8 @@ func TestTraceSpansOneTrace(t *testing.T) {
 		},
 		{
 			name: "REST through the gateway",
-			call: func(t *testing.T, s *opsStack) {
-				if status, _, _ := s.do(t, http.MethodGet, "/v1/companies/8089/users/1001", ""); status != http.StatusOK {
+			call: func(t *testing.T, s *stack) {
+				if status, _, _ := s.doJSON(t, http.MethodGet, "/v1/companies/8089/users/1001", ""); status != http.StatusOK {
 					t.Fatalf("status %d", status)
 				}
 			},
@@ -118,7 +119,7 @@ func TestTraceSpansOneTrace(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newOpsStack(t, opsConfig{})
+			s := startStack(t, withOps(), withRequired(service.RequiredFieldsFill))
 			tt.call(t, s)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -184,13 +185,13 @@ func TestTraceContextWithoutExporter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newOpsStack(t, opsConfig{unrecorded: true})
+			s := startStack(t, withOpsUnrecorded(), withRequired(service.RequiredFieldsFill))
 			if tt.rest {
 				var hdr []string
 				if tt.traceparent != "" {
 					hdr = []string{"Traceparent", tt.traceparent}
 				}
-				if status, _, _ := s.do(t, http.MethodGet, "/v1/companies/8089/users/1001", "", hdr...); status != http.StatusOK {
+				if status, _, _ := s.doJSON(t, http.MethodGet, "/v1/companies/8089/users/1001", "", hdr...); status != http.StatusOK {
 					t.Fatalf("status %d", status)
 				}
 			} else {
@@ -256,14 +257,14 @@ func TestAccessLogAndRequestID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newOpsStack(t, opsConfig{})
+			s := startStack(t, withOps(), withRequired(service.RequiredFieldsFill))
 			var returned string
 			if tt.rest {
 				var hdr []string
 				if tt.sent != "" {
 					hdr = []string{"X-Request-Id", tt.sent}
 				}
-				status, h, _ := s.do(t, http.MethodGet, "/v1/companies/8089/users/1001", "", hdr...)
+				status, h, _ := s.doJSON(t, http.MethodGet, "/v1/companies/8089/users/1001", "", hdr...)
 				if status != http.StatusOK {
 					t.Fatalf("status %d", status)
 				}
@@ -309,10 +310,4 @@ func TestAccessLogAndRequestID(t *testing.T) {
 			}
 		})
 	}
-}
-
-// do sends a REST request to the stack's gateway.
-func (s *opsStack) do(t *testing.T, method, path, body string, header ...string) (int, http.Header, map[string]any) {
-	t.Helper()
-	return (&stack{rest: s.rest}).do(t, method, path, "application/json", body, header...)
 }

@@ -61,7 +61,7 @@ func TestOpenAPIAgreesWithTheServer(t *testing.T) {
 	if err := json.Unmarshal(openapi.JSONv3, &doc); err != nil {
 		t.Fatal(err)
 	}
-	s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 	allMethods := []string{http.MethodGet, http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodDelete}
 	for tmpl, ops := range doc.Paths {
 		path := strings.NewReplacer("{company_id}", "8089", "{id}", "1001").Replace(tmpl)

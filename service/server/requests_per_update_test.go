@@ -12,6 +12,7 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -35,12 +36,10 @@ func TestRequestsPerUpdate(t *testing.T) {
 		{name: "partial bodies refused, 16 callers", callers: 16},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			emu := procoretest.NewServer(t, procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0), procoretest.WithPartialBodies(tc.partial))
-			sc := stackServerConfig(t, emu, true)
-			if sc.RequiredFields != service.RequiredFieldsAuto {
-				t.Fatalf("default mode %v, want auto", sc.RequiredFields)
+			if def := server.DefaultConfig().RequiredFields; def != service.RequiredFieldsAuto {
+				t.Fatalf("default mode %v, want auto", def)
 			}
-			s := startStack(t, emu, sc)
+			s := startStack(t, withoutRateLimits(), withEmulator(procoretest.WithPartialBodies(tc.partial)))
 			reqs := mixedUpdates(n)
 			var wg sync.WaitGroup
 			errs := make(chan error, n)
@@ -64,7 +63,7 @@ func TestRequestsPerUpdate(t *testing.T) {
 				t.Fatal(err)
 			}
 			var requests, refused int
-			for _, r := range emu.Requests() {
+			for _, r := range s.emu.Requests() {
 				if r.Method == http.MethodGet || r.Method == http.MethodPatch {
 					requests++
 					if r.Status == http.StatusBadRequest {

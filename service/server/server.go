@@ -1,9 +1,14 @@
-// Package server assembles directoryd's serving stack from a Config: the
-// Procore client, the DirectoryService core, the gRPC server with its one
-// interceptor chain (chain.go), health and reflection, the in-process
-// channel and the REST gateway on an HTTP server. cmd/directoryd builds a
-// Config from its flags and calls New; tests call the same New, so they
-// run the stack production runs.
+// Package server has one job: assemble directoryd's serving stack from a
+// Config. That is the Procore client, the DirectoryService core, the gRPC
+// server with its one interceptor chain (chain.go), health and reflection,
+// the in-process channel and the REST gateway on an HTTP server.
+// cmd/directoryd builds a Config from its flags and calls New; tests call
+// the same New, so they run the stack production runs.
+//
+// It must not import cmd/ or read flags, the environment or files (a
+// Config carries everything), nor the test emulator (upstream/procoretest).
+// The service core and the packages it assembles must not import it: it
+// is the top of the stack, below only cmd/directoryd and bench/.
 package server
 
 import (

@@ -17,6 +17,8 @@ import (
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/server"
+	"github.com/procore-directory/procore-directory/service/servicetest"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
@@ -37,16 +39,14 @@ func (s *sentPatch) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
-// probedStack is a stack whose upstream client reports its first PATCH.
-func probedStack(t *testing.T) (*stack, *sentPatch) {
-	t.Helper()
-	emu := procoretest.NewServer(t, procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0), procoretest.WithPartialBodies(true))
-	cfg := stackServerConfig(t, emu, true)
-	cfg.RequiredFields = service.RequiredFieldsMaskedOnly
-	probe := &sentPatch{sent: make(chan struct{})}
-	cfg.UpstreamOptions = []upstream.Option{upstream.WithHTTPClient(&http.Client{Transport: probe})}
-	cfg.StopAnswerGrace = 2 * time.Second
-	return startStack(t, emu, cfg), probe
+// stopTestOptions are the stack options of the stop tests: masked-only
+// updates that Procore accepts, an upstream client that reports its first
+// PATCH to probe, and a 2 s grace to answer after the stop deadline.
+func stopTestOptions(probe *sentPatch) []stackOption {
+	return []stackOption{withoutRateLimits(), withEmulator(procoretest.WithPartialBodies(true)),
+		withRequired(service.RequiredFieldsMaskedOnly),
+		withUpstreamOptions(upstream.WithHTTPClient(&http.Client{Transport: probe})),
+		withConfig(func(cfg *server.Config) { cfg.StopAnswerGrace = 2 * time.Second })}
 }
 
 // TestShutdownNeverMisinforms: at Shutdown, health is NOT_SERVING and no
@@ -55,7 +55,8 @@ func probedStack(t *testing.T) (*stack, *sentPatch) {
 // its open transport (never a bare EOF); the emulator confirms the write
 // may indeed land late.
 func TestShutdownNeverMisinforms(t *testing.T) {
-	s, probe := probedStack(t)
+	probe := &sentPatch{sent: make(chan struct{})}
+	s := startStack(t, stopTestOptions(probe)...)
 	health := healthpb.NewHealthClient(dialBufconn(t, s.srv))
 
 	s.emu.Script(procoretest.FaultStall(time.Second))
@@ -94,7 +95,8 @@ func TestShutdownNeverMisinforms(t *testing.T) {
 // as a keep-alive HTTP connection would be) gets UNAVAILABLE SHUTTING_DOWN,
 // and nothing reaches Procore.
 func TestStopGateRefusesNewCalls(t *testing.T) {
-	s, probe := probedStack(t)
+	probe := &sentPatch{sent: make(chan struct{})}
+	s := startStack(t, stopTestOptions(probe)...)
 	s.emu.Script(procoretest.FaultStall(300 * time.Millisecond))
 	res := make(chan error, 1)
 	go func() {
@@ -121,5 +123,74 @@ func TestStopGateRefusesNewCalls(t *testing.T) {
 	}
 	if !<-stopped {
 		t.Error("not drained although the call in flight finished")
+	}
+}
+
+// blockingUpstream holds every GET until release is closed or the call is
+// cancelled, and says on entered when one is waiting.
+type blockingUpstream struct {
+	*servicetest.Upstream
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (b *blockingUpstream) GetCompanyUser(ctx context.Context, company, id int64) (*upstream.User, error) {
+	b.entered <- struct{}{}
+	select {
+	case <-b.release:
+		return b.Upstream.GetCompanyUser(ctx, company, id)
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// TestShutdownReportsDrained: Shutdown says whether the calls in flight
+// finished by themselves (the "drained" of directoryd's last log line).
+func TestShutdownReportsDrained(t *testing.T) {
+	tests := []struct {
+		name     string
+		inFlight bool
+		release  bool // let the call finish: otherwise it outlives ctx
+		want     bool
+	}{
+		{name: "idle", want: true},
+		{name: "call finishes", inFlight: true, release: true, want: true},
+		{name: "call outlives the deadline", inFlight: true, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			up := &blockingUpstream{Upstream: &servicetest.Upstream{Current: servicetest.SeedUser()}, entered: make(chan struct{}, 1), release: make(chan struct{})}
+			s := startStack(t, withUpstream(up))
+			srv, client := s.srv, s.client
+			callErr := make(chan error, 1)
+			if tt.inFlight {
+				go func() {
+					_, err := client.GetCompanyUser(context.Background(), &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001})
+					callErr <- err
+				}()
+				<-up.entered
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			switch {
+			case tt.release:
+				close(up.release)
+			case tt.inFlight:
+				cancel() // no time left: the call in flight is cancelled
+			}
+			got := srv.Shutdown(ctx)
+			cancel()
+			if got != tt.want {
+				t.Errorf("Shutdown drained = %v, want %v", got, tt.want)
+			}
+			if tt.inFlight {
+				err := <-callErr
+				if tt.release && err != nil {
+					t.Errorf("the drained call failed: %v", err)
+				}
+				if !tt.release && err == nil {
+					t.Errorf("the call outliving the deadline succeeded")
+				}
+			}
+		})
 	}
 }

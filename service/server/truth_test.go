@@ -130,8 +130,7 @@ func TestFaultMatrix(t *testing.T) {
 		for _, f := range faults {
 			t.Run(tr.name+"/"+f.name, func(t *testing.T) {
 				t.Parallel()
-				s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly,
-					emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}})
+				s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true)))
 				before := storedJobTitle(t, s)
 				title := "Title " + tr.name + " " + f.name
 				s.emu.Script(f.faults...)
@@ -190,33 +189,4 @@ func storedJobTitle(t *testing.T, s *stack) string {
 	}
 	v, _ := m["job_title"].(string)
 	return v
-}
-
-// TestIdempotencyKeyHeader: both REST PATCH routes take Idempotency-Key;
-// a repeat is answered without another PATCH, and a different body under
-// the same key is 400 naming request_id.
-func TestIdempotencyKeyHeader(t *testing.T) {
-	routes := []struct{ path, body, other string }{
-		{"/v1/companies/8089/users/1001", `{"job_title":"Keyed"}`, `{"job_title":"Other"}`},
-		{"/rest/v1.3/companies/8089/users/1001", `{"user":{"job_title":"Keyed"}}`, `{"user":{"job_title":"Other"}}`},
-	}
-	for _, r := range routes {
-		t.Run(r.path, func(t *testing.T) {
-			s := newStack(t, stackConfig{required: service.RequiredFieldsMaskedOnly,
-				emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}})
-			const key = "3b2a1f0e-9d8c-4b7a-8f6e-5d4c3b2a1f0e"
-			for i := range 2 {
-				if code, _, _ := s.do(t, http.MethodPatch, r.path, "application/json", r.body, "Idempotency-Key", key); code != http.StatusOK {
-					t.Fatalf("call %d: HTTP %d", i, code)
-				}
-			}
-			if n := len(s.patches(t)); n != 1 {
-				t.Fatalf("%d PATCHes for one Idempotency-Key, want 1", n)
-			}
-			code, _, out := s.do(t, http.MethodPatch, r.path, "application/json", r.other, "Idempotency-Key", key)
-			if code != http.StatusBadRequest || !strings.Contains(fmt.Sprint(out), "request_id") {
-				t.Fatalf("other body, same key: HTTP %d %v", code, out)
-			}
-		})
-	}
 }

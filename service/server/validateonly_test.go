@@ -151,7 +151,7 @@ func TestValidateOnlyPreviewIsWhatIsSent(t *testing.T) {
 	for name, call := range transports {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+			s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 			before, _ := s.emu.User(8089, 1001)
 			got := call(t, s, true)
 			if m := methods(s.emu); m != "GET" {
@@ -195,7 +195,7 @@ func TestValidateOnlyPreviewIsWhatIsSent(t *testing.T) {
 // Procore that refuses partial bodies the real update then sends exactly
 // those two. Once the company is known, the preview is the filled body.
 func TestValidateOnlyRequiredFieldsAuto(t *testing.T) {
-	s := newStack(t, stackConfig{required: service.RequiredFieldsAuto})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsAuto))
 	req := &directoryv1.UpdateCompanyUserRequest{
 		CompanyId: 8089, Id: 1001, User: &directoryv1.CompanyUser{JobTitle: ptr("Auto Lead")},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}, ValidateOnly: true,
@@ -239,7 +239,7 @@ func TestValidateOnlyRequiredFieldsAuto(t *testing.T) {
 // real update under the same id then runs (one PATCH), its retry is
 // replayed (none), and a validate_only under the id still previews.
 func TestValidateOnlyAndRequestID(t *testing.T) {
-	s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 	id := uuid.NewString()
 	update := func(validateOnly bool) (string, error) {
 		var md metadata.MD
@@ -279,7 +279,7 @@ func TestValidateOnlyAndRequestID(t *testing.T) {
 // request; one with an avatar previews the multipart form.
 func TestValidateOnlyEdges(t *testing.T) {
 	t.Run("invalid", func(t *testing.T) {
-		s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+		s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 		_, err := s.client.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
 			CompanyId: 8089, Id: 1001, User: &directoryv1.CompanyUser{CountryCode: ptr("XX")},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"country_code"}}, ValidateOnly: true,
@@ -292,7 +292,7 @@ func TestValidateOnlyEdges(t *testing.T) {
 		}
 	})
 	t.Run("writes nothing", func(t *testing.T) {
-		s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+		s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 		var md metadata.MD
 		u, err := s.client.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
 			CompanyId: 8089, Id: 1001, User: &directoryv1.CompanyUser{},
@@ -307,7 +307,7 @@ func TestValidateOnlyEdges(t *testing.T) {
 		}
 	})
 	t.Run("avatar", func(t *testing.T) {
-		s := newStack(t, stackConfig{required: service.RequiredFieldsFill})
+		s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 		req := &directoryv1.UpdateCompanyUserRequest{
 			CompanyId: 8089, Id: 1001, User: &directoryv1.CompanyUser{City: ptr("Eugene")},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"city"}}, ValidateOnly: true,
@@ -339,8 +339,7 @@ func TestValidateOnlyEdges(t *testing.T) {
 // and goes to the caller only: the access log records the call, and no log
 // line carries the preview or the values it shows.
 func TestValidateOnlyPreviewNotLogged(t *testing.T) {
-	s := newOpsStack(t, opsConfig{required: service.RequiredFieldsFill,
-		emuOpts: []procoretest.Option{procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0)}})
+	s := startStack(t, withOps(), withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 	var md metadata.MD
 	if _, err := s.client.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
 		CompanyId: 8089, Id: 1001, User: &directoryv1.CompanyUser{JobTitle: ptr("Quartermaster of Logs")},

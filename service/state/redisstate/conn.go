@@ -108,8 +108,10 @@ func WithTimeout(d time.Duration) Option {
 // fleets can share one Redis.
 func WithPrefix(p string) Option { return func(c *Conn) { c.prefix = p } }
 
-// ParseURL checks a --redis-url: redis://[user:password@]host:port/db, or
-// rediss:// for TLS.
+// ParseURL checks a --redis-url: redis://[user:password@]host:port/db,
+// rediss:// for TLS, or unix://[user:password@]/path/to/redis.sock?db=N
+// for a Redis on the same host (the tests' own redis-server listens only
+// there).
 func ParseURL(raw string) (*redis.Options, error) {
 	o, err := redis.ParseURL(raw)
 	if err != nil {
@@ -179,7 +181,7 @@ func (c *Conn) Replicas() int { return int(c.replicas.Load()) }
 // the probe run at once (its longer time-out decides): one slow answer
 // under load must not split the fleet's budget.
 func (c *Conn) Failed(ctx context.Context, err error) {
-	if err == nil || errors.Is(err, redis.Nil) || ctx.Err() != nil {
+	if err == nil || errors.Is(err, redis.Nil) || callerGaveUp(ctx) != nil {
 		return
 	}
 	var nerr net.Error
@@ -196,6 +198,23 @@ func (c *Conn) Failed(ctx context.Context, err error) {
 		return
 	}
 	c.setDown(err)
+}
+
+// callerGaveUp returns why the caller gave up (context.Cause(ctx), or
+// context.DeadlineExceeded once the deadline has passed), or nil. A
+// command cut off by the caller's deadline fails with an i/o time-out (go-redis
+// sets the connection's deadline from ctx's) a moment before ctx itself
+// reports it; taken for Redis being unreachable, that failure would hand
+// the caller a local claim or lock while another replica holds the shared
+// one.
+func callerGaveUp(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // isConnectivity tells server answers that mean "cannot serve now"

@@ -8,9 +8,11 @@
 // probe notices when Redis is back, and the shared mode resumes. No call
 // fails only because Redis is down.
 //
-// It exists apart from service/state so that the in-process default, and
-// the service core, do not depend on Redis. It imports no net/http,
-// Prometheus or OpenTelemetry: Conn reports its state through a callback.
+// Its one job is that sharing. It exists apart from service/state so that
+// the in-process default, and the service core, do not depend on Redis.
+// Of this module it imports only service/state: it must not import the
+// service core, service/server, net/http, Prometheus or OpenTelemetry
+// (Conn reports its state through a callback).
 // Keys hold no personal data or secrets: idempotency keys (which carry the
 // caller's identity) are stored as their SHA-256.
 package redisstate

@@ -127,8 +127,8 @@ func (s *IdempotencyStore) Claim(ctx context.Context, key string, fp []byte) ([]
 		token := newToken()
 		res, err := claimScript.Run(ctx, s.conn.Client(), s.keys(key), fp, s.lease.Milliseconds(), s.retention.Milliseconds(), token).Slice()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, &state.WaitError{What: "the first call with this request_id", Err: context.Cause(ctx)}
+			if cause := callerGaveUp(ctx); cause != nil {
+				return nil, &state.WaitError{What: "the first call with this request_id", Err: cause}
 			}
 			s.conn.Failed(ctx, err)
 			return s.claimLocal(ctx, key, fp)

@@ -101,9 +101,9 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 		}
 		token, ok, err := l.try(ctx, k)
 		if err != nil {
-			if ctx.Err() != nil {
+			if cause := callerGaveUp(ctx); cause != nil {
 				unlockLocal()
-				return nil, &state.WaitError{What: "the lock of a user", Err: context.Cause(ctx)}
+				return nil, &state.WaitError{What: "the lock of a user", Err: cause}
 			}
 			l.conn.Failed(ctx, err)
 			return unlockLocal, nil

@@ -112,18 +112,22 @@ func TestLockerAcrossReplicas(t *testing.T) {
 	// locks locally (degraded), which is right but not what is tested here.
 	waitUp(t, ca, true)
 	waitUp(t, cb, true)
-	// A 1 s lease, renewed every third of it: short enough that the wait
-	// below spans several leases, long enough that a renewal delayed by a
-	// starved CI machine does not let the lease lapse (production: 10 s).
-	a := redisstate.NewLocker(ca, redisstate.WithLockLease(time.Second))
-	b := redisstate.NewLocker(cb, redisstate.WithLockLease(time.Second))
+	// A 3 s lease, renewed every third of it: short enough that the wait
+	// below spans more than two leases, long enough that a renewal delayed
+	// by a starved CI machine does not let the lease lapse (a 1 s lease did:
+	// under the whole race-enabled suite a renewal came over 1 s late;
+	// production: 10 s).
+	const lease = 3 * time.Second
+	a := redisstate.NewLocker(ca, redisstate.WithLockLease(lease))
+	b := redisstate.NewLocker(cb, redisstate.WithLockLease(lease))
 	ctx := context.Background()
 	unlock, err := a.Lock(ctx, "8089/1001")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(unlock) // stops the renewal even if the test fails first
 	// Held past several leases: renewal keeps it.
-	short, cancel := context.WithTimeout(ctx, 3*time.Second)
+	short, cancel := context.WithTimeout(ctx, 7*time.Second)
 	_, err = b.Lock(short, "8089/1001")
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
@@ -137,7 +141,7 @@ func TestLockerAcrossReplicas(t *testing.T) {
 	unlockB()
 
 	// A dead holder: a lock key nobody renews.
-	rc := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	rc := redis.NewClient(srv.Options())
 	defer rc.Close()
 	if err := rc.Set(ctx, redisstate.DefaultPrefix+"lock:8089/1002", "1", 300*time.Millisecond).Err(); err != nil {
 		t.Fatal(err)
@@ -196,5 +200,49 @@ func TestDegradedAndRecovered(t *testing.T) {
 	}
 	if ans, err := other.Claim(ctx, "up", []byte("f")); string(ans) != "shared" || err != nil {
 		t.Fatalf("after recovery, the other replica got %q %v", ans, err)
+	}
+}
+
+// lateContext is a context whose deadline has passed but which does not
+// say so yet: the moment between a command's i/o time-out (set from the
+// deadline) and the context's own timer firing, held still.
+type lateContext struct{ context.Context }
+
+func (lateContext) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+// TestCallerDeadlineIsNotRedisDown: a command cut off by the caller's
+// deadline is the caller giving up, not Redis gone: the waiter gets a
+// WaitError, never a local claim or lock while another replica holds the
+// shared one, and the connection stays up.
+func TestCallerDeadlineIsNotRedisDown(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	ca, cb := replica(t, srv), replica(t, srv)
+	waitUp(t, ca, true)
+	waitUp(t, cb, true)
+	ctx := context.Background()
+	late := lateContext{ctx}
+
+	if ans, err := store(t, ca).Claim(ctx, "k", []byte("fp")); ans != nil || err != nil {
+		t.Fatalf("first claim: %q %v", ans, err)
+	}
+	var we *state.WaitError
+	if _, err := store(t, cb).Claim(late, "k", []byte("fp")); !errors.As(err, &we) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("claim past the deadline: %v, want a WaitError for the deadline", err)
+	}
+
+	unlock, err := redisstate.NewLocker(ca).Lock(ctx, "8089/1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	if unlockB, err := redisstate.NewLocker(cb).Lock(late, "8089/1001"); !errors.As(err, &we) || !errors.Is(err, context.DeadlineExceeded) {
+		if err == nil {
+			unlockB()
+		}
+		t.Errorf("lock past the deadline: %v, want a WaitError for the deadline", err)
+	}
+	if !cb.Up() {
+		t.Errorf("the caller's deadline turned the connection down: %s", cb.Status())
 	}
 }

@@ -1,30 +1,49 @@
-// Package redistest starts a real redis-server for tests: its own process
-// on a free loopback port, in a temporary directory, with persistence off.
-// It exists so that the fleet's shared state is tested against Redis
-// itself, not a fake. Without the redis-server binary the test is skipped
-// with a clear message, except under CI (CI=true), where it fails.
+// Package redistest starts a real redis-server for tests: its own process,
+// listening only on a Unix socket in the test's own temporary directory
+// (no TCP port at all), with persistence off. It exists so that the
+// fleet's shared state is tested against Redis itself, not a fake.
+//
+// The socket is what keeps parallel test packages apart: a TCP port picked
+// by listening and closing can be picked again by another package before
+// redis-server binds it, and a test then talks to someone else's Redis. A
+// path in the test's own directory cannot be shared.
+//
+// Without the redis-server binary the test is skipped with a clear message,
+// except under CI (CI=true), where it fails. Of this module it imports only
+// the test log sink (upstream/procoretest/logsink).
 package redistest
 
 import (
 	"context"
-	"fmt"
-	"net"
+	"errors"
 	"os"
 	"os/exec"
-	"strconv"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/procore-directory/procore-directory/upstream/procoretest/logsink"
 )
+
+// maxSocketPath is the longest Unix socket path every supported kernel
+// accepts (sun_path is 108 bytes on Linux, 104 on macOS, NUL included).
+const maxSocketPath = 103
+
+// startTimeout bounds how long redis-server may take to answer its first
+// PING: generous, for a loaded two-core machine.
+const startTimeout = 10 * time.Second
 
 // Server is a running redis-server.
 type Server struct {
-	t    testing.TB
-	bin  string
-	dir  string
-	port int
-	cmd  *exec.Cmd
+	t      testing.TB
+	bin    string
+	dir    string
+	socket string
+	cmd    *exec.Cmd
+	exited chan struct{}   // closed when cmd has exited
+	out    *logsink.Buffer // redis-server's own log, for a failure message
 }
 
 // Start starts a redis-server, stopped at the test's end.
@@ -37,55 +56,96 @@ func Start(t testing.TB) *Server {
 		}
 		t.Skip("redis-server not installed (apt-get install redis-server): skipping the shared-state test")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	s := &Server{t: t, bin: bin, dir: t.TempDir(), port: port}
+	dir := socketDir(t)
+	s := &Server{t: t, bin: bin, dir: dir, socket: filepath.Join(dir, "redis.sock")}
 	s.Restart()
 	t.Cleanup(s.Kill)
 	return s
 }
 
-// URL is the server's redis:// URL.
-func (s *Server) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d/0", s.port) }
+// socketDir is the test's temporary directory, or, when its path is too
+// long for a Unix socket (a long test name under a deep TMPDIR), a
+// shorter one of the test's own, removed at its end.
+func socketDir(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	if len(filepath.Join(dir, "redis.sock")) <= maxSocketPath {
+		return dir
+	}
+	short, err := os.MkdirTemp("", "redis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(short) })
+	return short
+}
 
-// Addr is host:port.
-func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+// URL is the server's URL, as --redis-url takes it: unix://<socket>?db=0.
+func (s *Server) URL() string { return "unix://" + s.socket + "?db=0" }
+
+// Options are go-redis options that dial the server, for a test's own
+// client (redis.NewClient(srv.Options())).
+func (s *Server) Options() *redis.Options {
+	return &redis.Options{Network: "unix", Addr: s.socket}
+}
+
+// Socket is the path of the server's Unix socket.
+func (s *Server) Socket() string { return s.socket }
 
 // Kill stops the server at once (SIGKILL), as a crash would.
 func (s *Server) Kill() {
 	if s.cmd != nil {
 		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+		<-s.exited
 		s.cmd = nil
 	}
 }
 
-// Restart starts the server (again) on the same port, empty, and waits
-// until it answers.
+// Restart starts the server (again) on the same socket, empty, and waits
+// until it answers a PING there.
 func (s *Server) Restart() {
 	s.t.Helper()
-	s.cmd = exec.Command(s.bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", s.dir, "--protected-mode", "no")
+	s.out = &logsink.Buffer{}
+	s.cmd = exec.Command(s.bin, "--port", "0", "--unixsocket", s.socket, "--unixsocketperm", "700",
+		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	c := redis.NewClient(&redis.Options{Addr: s.Addr(), MaxRetries: -1})
+	s.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) {
+		_ = cmd.Wait()
+		close(exited)
+	}(s.cmd, s.exited)
+	if err := s.waitReady(); err != nil {
+		s.Kill()
+		s.t.Fatalf("redis-server on %s: %v\n%s", s.socket, err, s.out.String())
+	}
+}
+
+// waitReady polls PING on the socket until redis-server answers, exits, or
+// startTimeout passes. Polling is the only signal a starting redis-server
+// gives that does not depend on its log format.
+func (s *Server) waitReady() error {
+	c := redis.NewClient(&redis.Options{Network: "unix", Addr: s.socket, MaxRetries: -1})
 	defer c.Close()
-	deadline := time.Now().Add(10 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
-		cancel()
+		pctx, pcancel := context.WithTimeout(ctx, time.Second)
+		err := c.Ping(pctx).Err()
+		pcancel()
 		if err == nil {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("redis-server did not answer on %s: %v", s.Addr(), err)
+		select {
+		case <-s.exited:
+			return errors.New("exited before answering PING")
+		case <-ctx.Done():
+			return err
+		case <-tick.C:
 		}
-		time.Sleep(20 * time.Millisecond) // polling a starting process, nothing to wait on
 	}
 }

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,13 +23,13 @@ var fastRetries = upstream.WithBackoff(time.Millisecond, 5*time.Millisecond)
 
 // TestFaults drives the whole stack against the emulator's fault injection
 // and checks the caller's status, its error details and what went upstream.
-// Every case ends with a goroutine-leak check (see newOpsStack).
+// Every case ends with a goroutine-leak check (see withOps).
 func TestFaults(t *testing.T) {
-	get := func(s *opsStack, ctx context.Context) error {
+	get := func(s *stack, ctx context.Context) error {
 		_, err := s.client.GetCompanyUser(ctx, &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001})
 		return err
 	}
-	update := func(s *opsStack, ctx context.Context) error {
+	update := func(s *stack, ctx context.Context) error {
 		_, err := s.client.UpdateCompanyUser(ctx, &directoryv1.UpdateCompanyUserRequest{CompanyId: 8089, Id: 1001,
 			User:       &directoryv1.CompanyUser{JobTitle: ptr("Site Lead")},
 			UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}})
@@ -38,12 +37,12 @@ func TestFaults(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
-		cfg     opsConfig
-		setup   func(s *opsStack)
-		call    func(s *opsStack, ctx context.Context) error
+		opts    []stackOption // besides withOps and fill
+		setup   func(s *stack)
+		call    func(s *stack, ctx context.Context) error
 		timeout time.Duration
 		// then, a second call (e.g. through the open breaker), if any
-		then       func(s *opsStack, ctx context.Context) error
+		then       func(s *stack, ctx context.Context) error
 		wantCode   codes.Code
 		wantReason string
 		wantRetry  bool // RetryInfo expected
@@ -51,14 +50,14 @@ func TestFaults(t *testing.T) {
 	}{
 		{
 			name:  "latency past the deadline",
-			setup: func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{Latency: time.Minute}) },
+			setup: func(s *stack) { s.emu.SetFaults(procoretest.Faults{Latency: time.Minute}) },
 			call:  get, timeout: 200 * time.Millisecond,
 			wantCode: codes.DeadlineExceeded, wantReason: apierr.ReasonDeadlineExceeded, wantSent: -1,
 		},
 		{
 			name: "burst of 503s is retried, then UNAVAILABLE",
-			cfg:  opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup: func(s *opsStack) {
+			opts: []stackOption{withUpstreamOptions(fastRetries)},
+			setup: func(s *stack) {
 				for range 4 {
 					s.emu.Script(procoretest.FaultStatus(http.StatusServiceUnavailable, "text/plain", "busy", nil))
 				}
@@ -68,9 +67,8 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name: "sustained 5xx opens the breaker: fail fast with RetryInfo",
-			cfg: opsConfig{upOpts: []upstream.Option{fastRetries,
-				upstream.WithCircuitBreaker(upstream.BreakerConfig{ConsecutiveFailures: 4, OpenTimeout: time.Hour})}},
-			setup: func(s *opsStack) {
+			opts: []stackOption{withUpstreamOptions(fastRetries, upstream.WithCircuitBreaker(upstream.BreakerConfig{ConsecutiveFailures: 4, OpenTimeout: time.Hour}))},
+			setup: func(s *stack) {
 				s.emu.SetFaults(procoretest.Faults{ErrorRate: 1, ErrorStatus: http.StatusBadGateway})
 			},
 			call:     get,
@@ -79,9 +77,8 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name: "breaker probes and recovers on its own",
-			cfg: opsConfig{upOpts: []upstream.Option{fastRetries,
-				upstream.WithCircuitBreaker(upstream.BreakerConfig{ConsecutiveFailures: 4, OpenTimeout: time.Nanosecond})}},
-			setup: func(s *opsStack) {
+			opts: []stackOption{withUpstreamOptions(fastRetries, upstream.WithCircuitBreaker(upstream.BreakerConfig{ConsecutiveFailures: 4, OpenTimeout: time.Nanosecond}))},
+			setup: func(s *stack) {
 				for range 4 {
 					s.emu.Script(procoretest.FaultStatus(http.StatusServiceUnavailable, "text/plain", "busy", nil))
 				}
@@ -92,29 +89,29 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:     "dropped connections are retried for a read",
-			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultDropBeforeBody(), procoretest.FaultDropBeforeBody()) },
+			opts:     []stackOption{withUpstreamOptions(fastRetries)},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultDropBeforeBody(), procoretest.FaultDropBeforeBody()) },
 			call:     get,
 			wantCode: codes.OK, wantSent: 3,
 		},
 		{
 			name:     "connections always dropped: UNAVAILABLE",
-			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup:    func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{DropRate: 1}) },
+			opts:     []stackOption{withUpstreamOptions(fastRetries)},
+			setup:    func(s *stack) { s.emu.SetFaults(procoretest.Faults{DropRate: 1}) },
 			call:     get,
 			wantCode: codes.Unavailable, wantReason: apierr.ReasonUpstreamUnavailable, wantSent: 4,
 		},
 		{
 			name:     "update dropped after being applied: not replayed, read back, OK",
-			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultDropAfterApply()) },
+			opts:     []stackOption{withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true))},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultDropAfterApply()) },
 			call:     update,
 			wantCode: codes.OK, wantSent: 2,
 		},
 		{
 			name: "update dropped after being applied, read-back fails: outcome unknown",
-			cfg:  opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
-			setup: func(s *opsStack) {
+			opts: []stackOption{withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true))},
+			setup: func(s *stack) {
 				s.emu.Script(procoretest.FaultDropAfterApply(), procoretest.FaultStatus(404, "application/json", `{"errors":"Not Found"}`, nil))
 			},
 			call:     update,
@@ -122,36 +119,36 @@ func TestFaults(t *testing.T) {
 		},
 		{
 			name:     "502 after apply: read back, OK",
-			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultApplyThenStatus(502)) },
+			opts:     []stackOption{withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true))},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultApplyThenStatus(502)) },
 			call:     update,
 			wantCode: codes.OK, wantSent: 2,
 		},
 		{
 			name:     "malformed body on a read is retried",
-			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultMalformed()) },
+			opts:     []stackOption{withUpstreamOptions(fastRetries)},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultMalformed()) },
 			call:     get,
 			wantCode: codes.OK, wantSent: 2,
 		},
 		{
 			name:     "malformed bodies throughout: INTERNAL bad response",
-			cfg:      opsConfig{upOpts: []upstream.Option{fastRetries}},
-			setup:    func(s *opsStack) { s.emu.SetFaults(procoretest.Faults{MalformedRate: 1}) },
+			opts:     []stackOption{withUpstreamOptions(fastRetries)},
+			setup:    func(s *stack) { s.emu.SetFaults(procoretest.Faults{MalformedRate: 1}) },
 			call:     get,
 			wantCode: codes.Internal, wantReason: apierr.ReasonUpstreamBadResponse, wantSent: 4,
 		},
 		{
 			name:     "malformed body on an update: read back, OK",
-			cfg:      opsConfig{required: service.RequiredFieldsMaskedOnly, emuOpts: []procoretest.Option{procoretest.WithPartialBodies(true)}},
-			setup:    func(s *opsStack) { s.emu.Script(procoretest.FaultMalformed()) },
+			opts:     []stackOption{withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true))},
+			setup:    func(s *stack) { s.emu.Script(procoretest.FaultMalformed()) },
 			call:     update,
 			wantCode: codes.OK, wantSent: 2,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newOpsStack(t, tt.cfg)
+			s := startStack(t, append([]stackOption{withOps(), withRequired(service.RequiredFieldsFill)}, tt.opts...)...)
 			tt.setup(s)
 			timeout := tt.timeout
 			if timeout == 0 {
@@ -194,85 +191,47 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// TestRateLimitStormAbsorbedByPacing: more concurrent callers than the
-// credential's spike budget (5 per 10s window). Without pacing, the first
-// burst would draw a storm of 429s; with it, one probe learns the budget,
-// the budget is spent without overshooting, and the rest wait for the next
-// window (within their deadlines): every call succeeds, and Procore answers
-// no 429 at all.
-func TestRateLimitStormAbsorbedByPacing(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for a 10s rate-limit window")
+func TestUpstreamFailures(t *testing.T) {
+	update := &directoryv1.UpdateCompanyUserRequest{CompanyId: 8089, Id: 1001,
+		User: &directoryv1.CompanyUser{LastName: ptr("Okafor"), EmailAddress: ptr(mariaEmail), City: ptr("Bend")}}
+	tests := []struct {
+		name        string
+		faults      []procoretest.Fault
+		wantCode    codes.Code
+		wantReason  string
+		wantPatches int
+	}{
+		{"503 is retried", []procoretest.Fault{procoretest.FaultStatus(503, "text/plain", "busy", http.Header{"Retry-After": {"0"}})}, codes.OK, "", 2},
+		{"429 is retried", []procoretest.Fault{procoretest.FaultStatus(429, "text/plain", "You have surpassed the max number of requests for an hour. Please wait until your limit resets.", http.Header{"Retry-After": {"0"}})}, codes.OK, "", 2},
+		{"502 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(502, "text/html", "<html>bad gateway</html>", nil)}, codes.Aborted, apierr.ReasonUpstreamNotApplied, 1},
+		{"dropped after apply is not replayed; read back: applied", []procoretest.Fault{procoretest.FaultDropAfterApply()}, codes.OK, "", 1},
+		{"500 is not replayed; read back: not applied", []procoretest.Fault{procoretest.FaultStatus(500, "", "", nil)}, codes.Aborted, apierr.ReasonUpstreamNotApplied, 1},
+		{"500 after apply; read back: applied", []procoretest.Fault{procoretest.FaultApplyThenStatus(500)}, codes.OK, "", 1},
+		{"malformed 200; read back: applied", []procoretest.Fault{procoretest.FaultMalformed()}, codes.OK, "", 1},
 	}
-	s := newOpsStack(t, opsConfig{emuOpts: []procoretest.Option{procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(5)}})
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	const callers = 8
-	var wg sync.WaitGroup
-	errs := make([]error, callers)
-	for i := range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = s.client.GetCompanyUser(ctx, &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001})
-		}()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly))
+			s.emu.Script(tt.faults...)
+			_, err := s.client.UpdateCompanyUser(context.Background(), update)
+			st := status.Convert(err)
+			if st.Code() != tt.wantCode {
+				t.Fatalf("code %v (%v), want %v", st.Code(), err, tt.wantCode)
+			}
+			if tt.wantReason != "" {
+				var reason string
+				for _, d := range st.Details() {
+					if info, ok := d.(*errdetails.ErrorInfo); ok {
+						reason = info.GetReason()
+					}
+				}
+				if reason != tt.wantReason {
+					t.Errorf("reason %q, want %q", reason, tt.wantReason)
+				}
+			}
+			if got := len(s.patches(t)); got != tt.wantPatches {
+				t.Errorf("%d PATCHes reached Procore, want %d", got, tt.wantPatches)
+			}
+		})
 	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Errorf("caller %d: %v", i, err)
-		}
-	}
-	reqs := apiRequests(s.emu)
-	var tooMany int
-	for _, r := range reqs {
-		if r.Status == http.StatusTooManyRequests {
-			tooMany++
-		}
-	}
-	if tooMany != 0 || len(reqs) != callers {
-		t.Fatalf("%d requests, %d answered 429; want %d and 0", len(reqs), tooMany, callers)
-	}
-}
-
-// TestRateLimitWaitPastDeadlineFailsAtOnce: when the budget is spent until
-// after the caller's deadline, the call fails at once with
-// RESOURCE_EXHAUSTED and RetryInfo, and nothing is sent.
-func TestRateLimitWaitPastDeadlineFailsAtOnce(t *testing.T) {
-	s := newOpsStack(t, opsConfig{emuOpts: []procoretest.Option{procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(1)}})
-	get := &directoryv1.GetCompanyUserRequest{CompanyId: 8089, Id: 1001}
-	if _, err := s.client.GetCompanyUser(context.Background(), get); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	_, err := s.client.GetCompanyUser(ctx, get)
-	st := status.Convert(err)
-	var retry bool
-	for _, d := range st.Details() {
-		if ri, ok := d.(*errdetails.RetryInfo); ok {
-			retry = ri.GetRetryDelay().AsDuration() > 0
-		}
-	}
-	if st.Code() != codes.ResourceExhausted || !retry {
-		t.Fatalf("%v (RetryInfo %v)", err, retry)
-	}
-	if ctx.Err() != nil {
-		t.Fatal("the call waited until its deadline instead of failing at once")
-	}
-	if n := len(apiRequests(s.emu)); n != 1 {
-		t.Fatalf("%d API requests, want 1", n)
-	}
-}
-
-// apiRequests are the emulator's logged requests to the API routes (not
-// the token endpoint).
-func apiRequests(emu *procoretest.Server) []procoretest.Request {
-	var out []procoretest.Request
-	for _, r := range emu.Requests() {
-		if r.Path != "/oauth/token" {
-			out = append(out, r)
-		}
-	}
-	return out
 }

@@ -44,8 +44,7 @@ func TestRequiredFieldsAuto(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newOpsStack(t, opsConfig{required: service.RequiredFieldsAuto,
-				emuOpts: []procoretest.Option{procoretest.WithPartialBodies(tt.partial), procoretest.WithHourlyLimit(0), procoretest.WithSpikeLimit(0)}})
+			s := startStack(t, withOps(), withRequired(service.RequiredFieldsAuto), withoutRateLimits(), withEmulator(procoretest.WithPartialBodies(tt.partial)))
 			for i := 1; i <= 3; i++ {
 				u, err := s.client.UpdateCompanyUser(context.Background(), &directoryv1.UpdateCompanyUserRequest{
 					CompanyId: 8089, Id: 1001,
