@@ -36,7 +36,7 @@ func TestInteractiveWaiterHoldsBatchFleetWide(t *testing.T) {
 	links := map[string]*redisstate.Conn{"A": replica(t, srv), "B": replica(t, srv)}
 	type step struct {
 		on, who, op, want string
-		later           time.Duration
+		later             time.Duration
 	}
 	tests := []struct {
 		name      string
