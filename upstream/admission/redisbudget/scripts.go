@@ -145,7 +145,7 @@ return 1
 
 // cancelScript gives back an admitted attempt that will not be sent (its
 // caller gave up during its paced wait), or ends an interactive attempt's
-// wait. KEYS: as takeScript. ARGV: member (” : none), waiter.
+// wait. KEYS: as takeScript. ARGV: member (empty: none), waiter.
 var cancelScript = redis.NewScript(`
 if ARGV[1] ~= '' then redis.call('ZREM', KEYS[2], ARGV[1]) end
 return redis.call('ZREM', KEYS[3], ARGV[2])
