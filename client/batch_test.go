@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -280,7 +281,7 @@ func TestWaitBatch(t *testing.T) {
 			if md, _ := client.BatchMetadata(op); md.GetSucceeded()+md.GetFailed() != tt.wantProgress[len(tt.wantProgress)-1] {
 				t.Errorf("returned state %v, not the latest read", md)
 			}
-			if !equal32(progress, tt.wantProgress) {
+			if !slices.Equal(progress, tt.wantProgress) {
 				t.Errorf("progress %v, want %v", progress, tt.wantProgress)
 			}
 			for _, d := range ops.timeouts {
@@ -293,18 +294,6 @@ func TestWaitBatch(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equal32(a, b []int32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // fakeUsers records the batch it is sent and answers a validate_only

@@ -118,14 +118,13 @@ func (w *waiter) next(ctx context.Context, name string) (*longrunningpb.Operatio
 	return w.ops.GetOperation(ctx, &longrunningpb.GetOperationRequest{Name: name})
 }
 
-// pause waits one interval, or until ctx ends.
+// pause waits one interval, or until ctx ends (since Go 1.23 an unfired
+// time.After timer is collected without Stop).
 func (w *waiter) pause(ctx context.Context) error {
-	t := time.NewTimer(w.cfg.interval)
-	defer t.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.C:
+	case <-time.After(w.cfg.interval):
 		return nil
 	}
 }

@@ -57,6 +57,11 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 	case status.Code(err) == codes.InvalidArgument:
 		refusal(stderr, f.file, items, err)
 		return exitUsage
+	case mayHaveStarted(err):
+		st := status.Convert(err)
+		fmt.Fprintf(stderr, "directoryctl: submitting failed (%s: %s); the batch may have started: run again with --request-id %s to find out\n",
+			codeName(st), st.Message(), req.GetRequestId())
+		return exitFailed
 	case err != nil:
 		refusal(stderr, f.file, items, err)
 		return exitFailed
@@ -77,6 +82,17 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		return exitFailed
 	}
 	return report(out, stderr, sub.Request, items, op)
+}
+
+// mayHaveStarted: after this submission error the server may have
+// accepted the batch (the answer was lost, or the call's outcome is
+// unknown), unlike a refusal, which starts nothing.
+func mayHaveStarted(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled, codes.Unknown, codes.Internal:
+		return true
+	}
+	return false
 }
 
 // readBatch reads the file into the request to send.
