@@ -33,17 +33,25 @@ func runBatch(ctx context.Context, args []string, getenv func(string) string, st
 		fmt.Fprintln(stderr, "directoryctl:", err)
 		return exitUsage
 	}
-	out := stdout
-	if f.results != "-" && !f.validateOnly {
-		// Opened before anything is sent, so that a bad path costs nothing.
-		file, err := os.Create(f.results)
-		if err != nil {
-			fmt.Fprintln(stderr, "directoryctl: --results:", err)
-			return exitUsage
-		}
-		defer file.Close()
-		out = file
+	if f.results == "-" || f.validateOnly {
+		return submit(ctx, f, req, items, getenv, stdout, stdout, stderr)
 	}
+	// Opened before anything is sent, so that a bad path costs nothing.
+	file, err := os.Create(f.results)
+	if err != nil {
+		fmt.Fprintln(stderr, "directoryctl: --results:", err)
+		return exitUsage
+	}
+	code := submit(ctx, f, req, items, getenv, file, stdout, stderr)
+	if err := file.Close(); err != nil {
+		fmt.Fprintln(stderr, "directoryctl: --results:", err)
+		return max(code, exitFailed)
+	}
+	return code
+}
+
+// submit sends the batch, follows it, and writes its results to out.
+func submit(ctx context.Context, f *batchFlags, req *directoryv1.BatchUpdateCompanyUsersRequest, items []item, getenv func(string) string, out, stdout, stderr io.Writer) int {
 	conn, err := dial(f.conn, getenv(tokenEnv))
 	if err != nil {
 		fmt.Fprintln(stderr, "directoryctl:", err)

@@ -41,9 +41,15 @@ func TestMain(m *testing.M) {
 // error a pipe, not a terminal.
 func ctl(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	return ctlEnv(t, dir, nil, args...)
+}
+
+// ctlEnv is ctl with environment variables (KEY=value) besides PATH.
+func ctlEnv(t *testing.T, dir string, env []string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
 	cmd := exec.Command(ctlBinary, args...)
 	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")} // no PROCORE_ACCESS_TOKEN
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, env...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -41,17 +42,18 @@ type batchServer struct {
 	directoryv1.UnimplementedDirectoryServiceServer
 	store *operations.MemoryStore
 	calls atomic.Int32 // BatchUpdateCompanyUsers calls received
+	auth  atomic.Value // string: the last call's authorization metadata
 }
 
 // serveBatch starts batchServer on a loopback port and returns its address.
-func serveBatch(t *testing.T) (*batchServer, string) {
+func serveBatch(t *testing.T, opts ...grpc.ServerOption) (*batchServer, string) {
 	t.Helper()
 	s := &batchServer{store: operations.NewMemoryStore()}
 	ops, err := operations.NewServer(s.store, operations.WithScope(func(context.Context) string { return "test" }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := grpc.NewServer()
+	g := grpc.NewServer(opts...)
 	directoryv1.RegisterDirectoryServiceServer(g, s)
 	longrunningpb.RegisterOperationsServer(g, ops)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -73,6 +75,8 @@ func mustAny(m proto.Message) *anypb.Any {
 
 func (s *batchServer) BatchUpdateCompanyUsers(ctx context.Context, req *directoryv1.BatchUpdateCompanyUsersRequest) (*longrunningpb.Operation, error) {
 	s.calls.Add(1)
+	in, _ := metadata.FromIncomingContext(ctx)
+	s.auth.Store(strings.Join(in.Get("authorization"), ","))
 	var bad []*errdetails.BadRequest_FieldViolation
 	for i, it := range req.GetRequests() {
 		if it.GetUser().GetEmailAddress() == badEmail {
