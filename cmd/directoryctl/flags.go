@@ -39,7 +39,7 @@ func parseBatchFlags(args []string, stderr io.Writer) (*batchFlags, error) {
 	fs.StringVar(&f.conn.servername, "servername", "", "the name to verify directoryd's certificate against (default: the host of --addr)")
 	fs.Int64Var(&f.companyID, "company-id", 0, "the Procore company; required unless every update carries its company_id")
 	fs.StringVar(&f.format, "format", "", "jsonl or csv (default: from FILE's extension, .jsonl/.ndjson or .csv)")
-	fs.StringVar(&f.results, "results", "-", "where each update's outcome goes, as JSON lines (- is standard output)")
+	fs.StringVar(&f.results, "results", "-", "where each update's outcome goes, as JSON lines (- is standard output); created before the batch is sent, not with --validate-only")
 	fs.StringVar(&f.requestID, "request-id", "", "the batch's request_id, a UUID (default: a new one, printed): run again with the same one to get the same operation instead of a new batch")
 	fs.BoolVar(&f.validateOnly, "validate-only", false, "check every update and print the Procore requests the batch would send; nothing is sent")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "no progress bar (it is drawn only when standard error is a terminal)")
