@@ -100,7 +100,7 @@ func (s *batchServer) BatchUpdateCompanyUsers(ctx context.Context, req *director
 	}
 	body, _ := proto.MarshalOptions{Deterministic: true}.Marshal(req)
 	sum := sha256.Sum256(body)
-	op, created, err := s.store.Create(ctx, operations.New{Scope: "test", RequestID: req.GetRequestId(), Fingerprint: hex.EncodeToString(sum[:]), Metadata: mustAny(md)})
+	op, created, err := s.store.Create(ctx, operations.CreateRequest{Scope: "test", RequestID: req.GetRequestId(), Fingerprint: hex.EncodeToString(sum[:]), Metadata: mustAny(md)})
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
