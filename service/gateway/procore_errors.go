@@ -23,14 +23,14 @@ import (
 // "Other errors"), so that code written against Procore, which reads
 // errors.email_address or shows errors to a person, keeps working behind
 // the service. The service's richer answer is not lost: every error also
-// carries the ErrorInfo reason in ReasonHeader and X-Request-Id. /v1
+// carries the ErrorInfo reason in ErrorReasonHeader and X-Request-Id. /v1
 // keeps google.rpc.Status (gatewayErrorHandler); muxErrorHandler, the
 // mux's one error handler, tells the two apart.
 
-// ReasonHeader is the response header in which the Procore-compatible
+// ErrorReasonHeader is the response header in which the Procore-compatible
 // route names an error's google.rpc.ErrorInfo reason (docs/api.md), the
 // stable name a program branches on, as /v1 callers read it in the body.
-const ReasonHeader = "X-Directoryd-Reason"
+const ErrorReasonHeader = "X-Directoryd-Reason"
 
 // muxErrorHandler is the mux's error handler: Procore's error shapes on the
 // Procore-compatible route (the mux routed the request there, or, for a
@@ -77,7 +77,7 @@ type procoreError struct {
 }
 
 // procoreErrorHandler writes err as Procore would have answered it, with
-// the reason in ReasonHeader, X-Request-Id, Retry-After on a 429 or 503
+// the reason in ErrorReasonHeader, X-Request-Id, Retry-After on a 429 or 503
 // (the RetryInfo's, else 1 second), and the server's header metadata as on
 // every route.
 func procoreErrorHandler(ctx context.Context, w http.ResponseWriter, r *http.Request, err error) {
@@ -99,7 +99,7 @@ func procoreErrorHandler(ctx context.Context, w http.ResponseWriter, r *http.Req
 	if h.Get("X-Request-Id") == "" {
 		h.Set("X-Request-Id", requestID(r, append(md.HeaderMD.Get("x-request-id"), "")[0]))
 	}
-	h.Set(ReasonHeader, info.GetReason())
+	h.Set(ErrorReasonHeader, info.GetReason())
 	if answer.retry {
 		secs := retryAfter(st)
 		if secs == "" {

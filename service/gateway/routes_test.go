@@ -82,7 +82,7 @@ var procoreTarget = regexp.MustCompile(`^/rest/v1\.3/companies/[^/?]+/users/[^/?
 
 // decodeError reads an error answer: google.rpc.Status JSON on /v1 and
 // the other routes, and on the Procore-compatible route Procore's shapes,
-// read into the same restStatus (the reason from gateway.ReasonHeader, a
+// read into the same restStatus (the reason from gateway.ErrorReasonHeader, a
 // 422's fields as user.<field> violations, a 400's message "invalid
 // <field>: <description>" as that one violation and the rest counted).
 // Procore's bodies carry no google.rpc.Code: Code stays 0.
@@ -114,7 +114,7 @@ func decodeError(t *testing.T, rec *httptest.ResponseRecorder, method, target st
 			Description string `json:"description"`
 		} `json:"field_violations"`
 	}
-	info := detail{Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: rec.Header().Get(gateway.ReasonHeader)}
+	info := detail{Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: rec.Header().Get(gateway.ErrorReasonHeader)}
 	br := detail{Type: "type.googleapis.com/google.rpc.BadRequest"}
 	add := func(field, desc string) {
 		br.FieldViolations = append(br.FieldViolations, struct {

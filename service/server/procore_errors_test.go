@@ -19,7 +19,7 @@ var procoreRoute = regexp.MustCompile(`^/rest/v1\.3/companies/[^/?]+/users/[^/?]
 
 // procoreErr is an error answer of the Procore-compatible route, read the
 // way a test compares it with the other faces' google.rpc.Status: the
-// reason from gateway.ReasonHeader, the message, and the fields it names
+// reason from gateway.ErrorReasonHeader, the message, and the fields it names
 // (a 422's or 400's {"errors": {field: [...]}} keys, a flat body's
 // "fields", or the field of the gateway's "invalid <field>: ..." message),
 // each as its request field (user.<field>, or the parameter's name).
@@ -32,9 +32,9 @@ type procoreErr struct {
 // decoded JSON (nil for a body that is not JSON, which Procore may send).
 func readProcoreError(t *testing.T, hdr http.Header, body map[string]any) procoreErr {
 	t.Helper()
-	out := procoreErr{reason: hdr.Get(gateway.ReasonHeader)}
+	out := procoreErr{reason: hdr.Get(gateway.ErrorReasonHeader)}
 	if out.reason == "" {
-		t.Errorf("error answer without %s", gateway.ReasonHeader)
+		t.Errorf("error answer without %s", gateway.ErrorReasonHeader)
 	}
 	if hdr.Get("X-Request-Id") == "" {
 		t.Error("error answer without X-Request-Id")
