@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"regexp"
 	"sort"
@@ -10,7 +13,10 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/gateway"
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
 // procoreRoute matches the Procore-compatible route's URLs, whose errors
@@ -118,4 +124,55 @@ func asStatus(t *testing.T, path string, hdr http.Header, body map[string]any) m
 		details = append(details, map[string]any{"@type": "type.googleapis.com/google.rpc.BadRequest", "field_violations": vs})
 	}
 	return map[string]any{"message": pe.message, "details": details}
+}
+
+// TestProcoreRoutePassesProcoreErrorsThrough: through the real stack, an
+// error Procore answers reaches a Procore-compatible caller, JSON or
+// multipart, with Procore's status and body — the e-mail address Procore
+// echoed redacted, as in every message — and the service's reason and
+// a request id in headers; /v1 answers the same in google.rpc.Status,
+// with Procore's redacted body in ErrorInfo's upstream_body.
+func TestProcoreRoutePassesProcoreErrorsThrough(t *testing.T) {
+	const (
+		echoed   = `{"errors":{"email_address":["maria.okafor@summitridge.example has already been taken"],"city":["is too long"]}}`
+		redacted = `{"errors":{"email_address":["[email] has already been taken"],"city":["is too long"]}}`
+		path     = "/rest/v1.3/companies/8089/users/1001"
+	)
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsMaskedOnly), withEmulator(procoretest.WithPartialBodies(true)))
+	var form bytes.Buffer
+	mw := multipart.NewWriter(&form)
+	_ = mw.WriteField("user[city]", "Salem")
+	_ = mw.Close()
+	for _, tt := range []struct{ name, contentType, body string }{
+		{"json", "application/json", `{"user":{"city":"Salem"}}`},
+		{"multipart", mw.FormDataContentType(), form.String()},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s.emu.Script(procoretest.FaultStatus(422, "application/json", echoed, nil))
+			req, _ := http.NewRequest(http.MethodPatch, s.rest.URL+path, strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", tt.contentType)
+			resp, err := s.rest.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			got, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 422 || string(got) != redacted {
+				t.Errorf("HTTP %d %s, want 422 %s", resp.StatusCode, got, redacted)
+			}
+			if r := resp.Header.Get(gateway.ErrorReasonHeader); r != apierr.ReasonUpstreamValidation {
+				t.Errorf("reason %q", r)
+			}
+			if resp.Header.Get("X-Request-Id") == "" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("headers %v", resp.Header)
+			}
+		})
+	}
+	s.emu.Script(procoretest.FaultStatus(422, "application/json", echoed, nil))
+	code, _, body := s.doJSON(t, http.MethodPatch, "/v1/companies/8089/users/1001", `{"city":"Salem"}`)
+	info := statusDetails(t, body)["ErrorInfo"]
+	meta, _ := info["metadata"].(map[string]any)
+	if code != http.StatusBadRequest || info["reason"] != apierr.ReasonUpstreamValidation || meta[apierr.MetaUpstreamBody] != redacted {
+		t.Errorf("/v1: HTTP %d %v, want 400 UPSTREAM_VALIDATION_FAILED with upstream_body %s", code, body, redacted)
+	}
 }
