@@ -97,6 +97,24 @@ const (
 	OutcomeUnknown = "unknown"
 )
 
+// ErrorInfo metadata keys that a program (the REST gateway's
+// Procore-compatible route among them) reads back, besides reason-specific
+// ones such as "field" and "outcome".
+const (
+	// MetaUpstreamStatus: Procore's HTTP status, when Procore answered.
+	MetaUpstreamStatus = "upstream_status"
+	// MetaUpstreamBody: Procore's error body, redacted as messages are (a
+	// JSON body keeps its shape) and at most MaxUpstreamBody bytes; absent
+	// when Procore sent none, or a longer one. The Procore-compatible route
+	// answers it as Procore did.
+	MetaUpstreamBody = "upstream_body"
+)
+
+// MaxUpstreamBody bounds MetaUpstreamBody: ErrorInfo travels in a gRPC
+// trailer, which some clients cap at 8 KiB (grpc-java's default), and
+// Procore's error bodies are a few hundred bytes.
+const MaxUpstreamBody = 4 << 10
+
 // ErrStopping is the cause with which a stopping server cancels the calls
 // still in flight at its shutdown deadline (context.WithCancelCause). The
 // service then answers UNAVAILABLE, with UPSTREAM_OUTCOME_UNKNOWN when a

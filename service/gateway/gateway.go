@@ -29,7 +29,9 @@ const DefaultMaxBodyBytes = 15 << 20
 // up) and /readyz (the gRPC server reports SERVING).
 //
 // JSON uses the proto field names (snake_case, as Procore does). Errors are
-// google.rpc.Status JSON with their details, and the matching HTTP status:
+// google.rpc.Status JSON with their details, and the matching HTTP status
+// (on the Procore-compatible route, Procore's own error shapes:
+// procore_errors.go):
 // a method a route does not serve gets 405 with Allow (METHOD_NOT_ALLOWED),
 // an unknown route 404 (NOT_FOUND).
 // opts add routes (such as /metrics) and middleware (tracing, request ids).
@@ -51,7 +53,7 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
-		runtime.WithErrorHandler(gatewayErrorHandler),
+		runtime.WithErrorHandler(muxErrorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler(routes)),
 		runtime.WithMiddlewares(checks.middleware),
 		runtime.WithIncomingHeaderMatcher(incomingHeader(gcfg.identity)),
