@@ -58,3 +58,21 @@ func (p *pacer) reserve(now time.Time) (time.Duration, *rate.Reservation) {
 	}
 	return r.DelayFrom(now), r
 }
+
+// next says how long until a turn is free without reserving one: batch
+// work looks at it so as never to hold a turn ahead of interactive attempts
+// yet to come.
+func (p *pacer) next(now time.Time) time.Duration {
+	lim := p.lim.Limit()
+	if lim == rate.Inf {
+		return 0
+	}
+	tokens := p.lim.TokensAt(now)
+	switch {
+	case tokens >= 1:
+		return 0
+	case lim <= 0:
+		return time.Duration(math.MaxInt64)
+	}
+	return time.Duration(math.Ceil((1 - tokens) / float64(lim) * float64(time.Second)))
+}

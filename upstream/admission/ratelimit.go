@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // RateLimit is Procore's rate-limit report for one credential, from the
@@ -31,6 +33,9 @@ type Limits struct {
 	// share, when set, is how many replicas are estimated to spend the
 	// same budget: each admits only its part (SetShare).
 	share func() int
+	// batchShare is the most of a budget batch work may take while
+	// interactive attempts wait (SetBatchBudgetShare).
+	batchShare float64
 }
 
 // maxIdleLimitStates bounds the map when many pass-through tokens come and
@@ -39,8 +44,15 @@ type Limits struct {
 const maxIdleLimitStates = 4096
 
 // NewLimits returns empty per-credential state whose budgets pace in
-// bursts of burst requests (0 or less: no pacing; see DefaultPacingBurst).
-func NewLimits(burst int) *Limits { return &Limits{burst: max(burst, 0)} }
+// bursts of burst requests (0 or less: no pacing; see DefaultPacingBurst)
+// and admit batch attempts after interactive ones (WithBatchBudgetShare).
+func NewLimits(burst int, opts ...LimitsOption) *Limits {
+	r := &Limits{burst: max(burst, 0), batchShare: DefaultBatchBudgetShare}
+	for _, o := range opts {
+		o(r)
+	}
+	return r
+}
 
 // SetShare makes every budget admit only Remaining/share() of what Procore
 // reports (share() below 1 counts as 1). A fleet's shared budget sets it
@@ -70,7 +82,7 @@ func (r *Limits) For(id string, now time.Time) *Budget {
 			}
 		}
 	}
-	s := &Budget{changed: make(chan struct{}), pace: newPacer(r.burst), share: r.share}
+	s := &Budget{changed: make(chan struct{}), pace: newPacer(r.burst), share: r.share, prio: newPriority(r.batchShare)}
 	r.states[id] = s
 	return s
 }
@@ -94,6 +106,8 @@ type Budget struct {
 	changed chan struct{}
 	// share is Limits.share (nil: this replica spends the whole budget).
 	share func() int
+	// prio orders the classes (priority.go).
+	prio priority
 }
 
 // remainingLocked is the reported Remaining this replica may spend: all
@@ -136,88 +150,167 @@ func (s *Budget) admitsLocked(t time.Time) bool {
 
 // Acquire admits one request, counting it in flight, or waits until the
 // window resets, an in-flight request completes, or its paced turn comes,
-// when the deadline allows. It returns a *limitSpent when the wait would
-// pass ctx's deadline, and ctx's error when ctx ends while waiting. Each
+// when the deadline allows. It returns a *Spent when the wait would pass
+// ctx's deadline, and ctx's error when ctx ends while waiting. Each
 // admitted request must be followed by one Release.
+//
+// An attempt under WithBatch goes after the interactive attempts waiting
+// for the same budget (priority.go).
 func (s *Budget) Acquire(ctx context.Context, now func() time.Time) (*Spent, error) {
-	for {
-		s.mu.Lock()
-		t := now()
-		rl := s.remainingLocked()
-		if s.admitsLocked(t) {
-			return s.paceLocked(ctx, t, now) // unlocks
-		}
-		var (
-			wait  <-chan time.Time
-			timer *time.Timer
-		)
-		if rl.Known && rl.Reset.After(t) {
-			if rl.Remaining <= 0 {
-				if dl, ok := ctx.Deadline(); ok && dl.Before(rl.Reset) {
-					s.mu.Unlock()
-					return &Spent{RetryAfter: rl.Reset.Sub(t), RateLimit: rl}, nil
-				}
-			}
-			timer = time.NewTimer(rl.Reset.Sub(t))
-			wait = timer.C
-		}
-		changed := s.changed
-		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-		case <-wait:
-		case <-changed:
-		}
+	c := ClassOf(ctx)
+	var deadline time.Time
+	if dl, ok := ctx.Deadline(); ok {
+		deadline = dl
+	}
+	var (
+		waiting bool
+		timer   *time.Timer
+	)
+	defer func() {
 		if timer != nil {
 			timer.Stop()
 		}
+	}()
+	for {
+		s.mu.Lock()
+		st := s.stepLocked(c, now(), deadline, &waiting)
+		changed := s.changed
+		s.mu.Unlock()
+		if st.spent != nil {
+			return st.spent, nil
+		}
+		if st.admitted && st.wait <= 0 {
+			return nil, nil
+		}
+		var fire <-chan time.Time
+		if st.wait > 0 {
+			if timer == nil {
+				timer = time.NewTimer(st.wait)
+			} else {
+				timer.Reset(st.wait)
+			}
+			fire = timer.C
+		}
+		if st.admitted {
+			return s.pacedWait(ctx, c, st.res, fire, &waiting, now)
+		}
+		select {
+		case <-ctx.Done():
+		case <-fire:
+		case <-changed:
+		}
 		if err := ctx.Err(); err != nil {
+			s.mu.Lock()
+			s.leaveLocked(c, &waiting)
+			s.mu.Unlock()
 			return nil, err
 		}
 	}
 }
 
-// paceLocked admits the request (s.mu held, and released on return), then
-// waits for its paced turn. A turn after ctx's deadline is given back at
-// once as a *Spent.
-func (s *Budget) paceLocked(ctx context.Context, t time.Time, now func() time.Time) (*Spent, error) {
-	if s.pace == nil {
-		s.inflight++
-		s.mu.Unlock()
-		return nil, nil
-	}
-	rl := s.remainingLocked()
-	s.pace.tune(rl, s.inflight, t)
-	delay, res := s.pace.reserve(t)
-	if rl.Known && rl.Reset.After(t) {
-		delay = min(delay, rl.Reset.Sub(t)) // a new window brings a new budget
-	}
-	if delay <= 0 {
-		s.inflight++
-		s.mu.Unlock()
-		return nil, nil
-	}
-	if dl, ok := ctx.Deadline(); ok && dl.Before(t.Add(delay)) {
-		if res != nil {
-			res.CancelAt(t)
-		}
-		s.mu.Unlock()
-		return &Spent{RetryAfter: delay, RateLimit: rl}, nil
-	}
-	s.inflight++ // hold the slot while waiting, so others are not over-admitted
-	s.mu.Unlock()
-	timer := time.NewTimer(delay)
-	defer timer.Stop()
+// pacedWait waits for an admitted attempt's paced turn, holding its slot
+// so that others are not over-admitted; an attempt whose ctx ends first
+// gives its turn and slot back.
+func (s *Budget) pacedWait(ctx context.Context, c Class, res *rate.Reservation, turn <-chan time.Time,
+	waiting *bool, now func() time.Time) (*Spent, error) {
 	select {
-	case <-timer.C:
+	case <-turn:
+		s.mu.Lock()
+		s.leaveLocked(c, waiting)
+		s.mu.Unlock()
 		return nil, nil
 	case <-ctx.Done():
+		s.mu.Lock()
 		if res != nil {
 			res.CancelAt(now())
 		}
+		s.leaveLocked(c, waiting)
+		s.mu.Unlock()
 		s.Release(RateLimit{}, false, false)
 		return nil, ctx.Err()
 	}
+}
+
+// step is what one look at the budget decided for an attempt.
+type step struct {
+	// admitted: the attempt counts in flight and goes after wait (its
+	// paced turn; res is its reservation, if any).
+	admitted bool
+	// wait is, when not admitted, when to look again at the latest
+	// (0: when the budget changes).
+	wait  time.Duration
+	res   *rate.Reservation
+	spent *Spent
+}
+
+// stepLocked looks once at the budget for an attempt of class c at t with
+// its deadline (zero: none); waiting is the attempt's own flag of being
+// counted as waiting. It never admits a request certain to get a 429 (see
+// admitsLocked), paces the admitted ones, and applies the classes' order:
+// a batch attempt takes only a turn free now while no interactive attempt
+// waits, and none (beyond its credit) while one does.
+func (s *Budget) stepLocked(c Class, t, deadline time.Time, waiting *bool) step {
+	rl := s.remainingLocked()
+	live := rl.Known && rl.Reset.After(t)
+	spent := func(d time.Duration) *Spent {
+		if deadline.IsZero() || !deadline.Before(t.Add(d)) {
+			return nil
+		}
+		s.leaveLocked(c, waiting)
+		return &Spent{RetryAfter: d, RateLimit: rl}
+	}
+	if !s.admitsLocked(t) {
+		var d time.Duration
+		if live {
+			d = rl.Reset.Sub(t)
+			if rl.Remaining <= 0 {
+				if sp := spent(d); sp != nil {
+					return step{spent: sp}
+				}
+			}
+		}
+		s.enterLocked(c, waiting)
+		return step{wait: d}
+	}
+	mode := s.modeLocked(c)
+	if mode == held {
+		s.enterLocked(c, waiting)
+		return step{}
+	}
+	var (
+		delay time.Duration
+		res   *rate.Reservation
+	)
+	if s.pace != nil {
+		s.pace.tune(rl, s.inflight, t)
+		if mode == freeNow {
+			if d := s.pace.next(t); d > 0 {
+				if live {
+					d = min(d, rl.Reset.Sub(t))
+				}
+				if sp := spent(d); sp != nil {
+					return step{spent: sp}
+				}
+				s.enterLocked(c, waiting)
+				return step{wait: d}
+			}
+		}
+		delay, res = s.pace.reserve(t)
+		if live {
+			delay = min(delay, rl.Reset.Sub(t)) // a new window brings a new budget
+		}
+		if delay > 0 {
+			if sp := spent(delay); sp != nil {
+				if res != nil {
+					res.CancelAt(t)
+				}
+				return step{spent: sp}
+			}
+		}
+	}
+	s.inflight++
+	s.admittedLocked(c, delay > 0, waiting)
+	return step{admitted: true, wait: delay, res: res}
 }
 
 // Release ends one admitted request, first recording what its response
@@ -231,8 +324,7 @@ func (s *Budget) Release(rl RateLimit, reported, answered bool) {
 		s.answered = true
 	}
 	s.inflight--
-	close(s.changed)
-	s.changed = make(chan struct{})
+	s.broadcastLocked()
 	s.mu.Unlock()
 }
 
@@ -247,9 +339,14 @@ func (s *Budget) Observe(rl RateLimit, reported, answered bool) {
 	if answered {
 		s.answered = true
 	}
+	s.broadcastLocked()
+	s.mu.Unlock()
+}
+
+// broadcastLocked wakes every waiter to look at the budget again.
+func (s *Budget) broadcastLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
-	s.mu.Unlock()
 }
 
 // observeLocked keeps the latest report; two reports of the same window

@@ -21,6 +21,12 @@ const (
 	// DefaultPollInterval is how often an attempt waiting for others'
 	// answers looks at the budget again.
 	DefaultPollInterval = 20 * time.Millisecond
+	// DefaultWaiterTTL is how long an interactive attempt counts as
+	// waiting, fleet-wide, after it last looked at the budget: it looks at
+	// least every second while it waits, so only a replica that died
+	// mid-wait lets it run out, and batch work then waits at most this
+	// long for no one.
+	DefaultWaiterTTL = 3 * time.Second
 	// keyTTL keeps a credential's state past Procore's longest window
 	// (an hour).
 	keyTTL = 2 * time.Hour
@@ -45,6 +51,7 @@ type Budgets struct {
 	burst int
 	lease time.Duration
 	poll  time.Duration
+	wttl  time.Duration
 }
 
 // Option configures Budgets.
@@ -68,11 +75,25 @@ func WithPollInterval(d time.Duration) Option {
 	}
 }
 
+// WithWaiterTTL sets DefaultWaiterTTL (at least a second more than the
+// longest time between two looks of a waiting attempt, one second).
+func WithWaiterTTL(d time.Duration) Option {
+	return func(b *Budgets) {
+		if d > 0 {
+			b.wttl = d
+		}
+	}
+}
+
 // New returns budgets shared through link, paced in bursts of burst (0:
 // no pacing, as admission.NewLimits), that fall back to local while link
-// is down, then splitting each report by link.Replicas().
+// is down, then splitting each report by link.Replicas(). Batch attempts
+// (admission.WithBatch) go after the interactive attempts of every replica
+// waiting for the same credential, by local's batch budget share
+// (admission.Limits.SetBatchBudgetShare, read at each attempt).
 func New(link Link, local *admission.Limits, burst int, opts ...Option) *Budgets {
-	b := &Budgets{link: link, local: local, burst: max(burst, 0), lease: DefaultLease, poll: DefaultPollInterval}
+	b := &Budgets{link: link, local: local, burst: max(burst, 0), lease: DefaultLease, poll: DefaultPollInterval,
+		wttl: DefaultWaiterTTL}
 	for _, o := range opts {
 		o(b)
 	}
@@ -85,7 +106,7 @@ func New(link Link, local *admission.Limits, burst int, opts ...Option) *Budgets
 func (b *Budgets) Admission(id string, now time.Time) admission.Admission {
 	sum := sha256.Sum256([]byte(id)) // a credential ID is not secret, but keep keys uniform
 	k := b.link.Key("budget:" + hex.EncodeToString(sum[:12]))
-	return &attempt{b: b, keys: []string{k, k + ":inflight"}, local: b.local.For(id, now)}
+	return &attempt{b: b, keys: []string{k, k + ":inflight", k + ":waiting"}, local: b.local.For(id, now)}
 }
 
 // attempt is one attempt's admission.
@@ -94,6 +115,35 @@ type attempt struct {
 	keys   []string
 	local  *admission.Budget
 	member string // set when admitted in Redis
+	// waiter names the attempt in the waiting set (set at its first look).
+	waiter string
+	batch  bool
+}
+
+// take looks once at the fleet's budget (takeScript) at t: the code, the
+// wait it says, and the budget as stored.
+func (a *attempt) take(ctx context.Context, t time.Time, member string) (int64, time.Duration, admission.RateLimit, error) {
+	var deadline int64
+	if dl, ok := ctx.Deadline(); ok {
+		deadline = max(ms(dl), 1)
+	}
+	gain, ceiling := admission.BatchCredit(a.b.local.BatchBudgetShare())
+	class := "0"
+	if a.batch && gain >= 0 {
+		class = "1"
+	}
+	rctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	res, err := takeScript.Run(rctx, a.b.link.Client(), a.keys, ms(t), member, a.b.lease.Milliseconds(),
+		a.b.burst, deadline, keyTTL.Milliseconds(), class, a.waiter, gain, ceiling, a.b.wttl.Milliseconds()).Int64Slice()
+	if err != nil {
+		return 0, 0, admission.RateLimit{}, err
+	}
+	rl := admission.RateLimit{Known: res[2] >= 0}
+	if rl.Known {
+		rl.Remaining, rl.Reset, rl.Limit = int(res[2]), time.UnixMilli(res[3]), int(res[4])
+	}
+	return res[0], time.Duration(res[1]) * time.Millisecond, rl, nil
 }
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
@@ -119,31 +169,23 @@ func (a *attempt) Acquire(ctx context.Context, now func() time.Time) (*admission
 			return nil
 		}
 	}
+	a.batch = admission.ClassOf(ctx) == admission.Batch
+	a.waiter = newMember()
 	for {
 		if !a.b.link.Up() {
 			return a.local.Acquire(ctx, now)
 		}
-		t := now()
-		var deadline int64
-		if dl, ok := ctx.Deadline(); ok {
-			deadline = max(ms(dl), 1)
-		}
 		member := newMember()
-		rctx, cancel := context.WithTimeout(ctx, opTimeout)
-		res, err := takeScript.Run(rctx, a.b.link.Client(), a.keys, ms(t), member, a.b.lease.Milliseconds(),
-			a.b.burst, deadline, keyTTL.Milliseconds()).Int64Slice()
-		cancel()
+		code, d, rl, err := a.take(ctx, now(), member)
 		if err != nil {
 			if ctx.Err() != nil {
+				a.cancel()
 				return nil, ctx.Err()
 			}
 			a.b.link.Failed(ctx, err)
 			continue // down now: local
 		}
-		code, d := res[0], time.Duration(res[1])*time.Millisecond
-		rl := admission.RateLimit{Known: res[2] >= 0}
 		if rl.Known {
-			rl.Remaining, rl.Reset, rl.Limit = int(res[2]), time.UnixMilli(res[3]), int(res[4])
 			a.local.Observe(rl, true, false) // the fallback starts from the fleet's view
 		}
 		switch code {
@@ -167,17 +209,23 @@ func (a *attempt) Acquire(ctx context.Context, now func() time.Time) (*admission
 			d = a.b.poll
 		}
 		if err := wait(min(d, time.Second)); err != nil {
+			a.cancel()
 			return nil, err
 		}
 	}
 }
 
-// cancel gives back an admission that will not be used.
+// cancel gives back an admission that will not be used, and ends the
+// attempt's wait in the fleet's view (without Redis, the lease and the
+// waiter TTL end them).
 func (a *attempt) cancel() {
+	if a.member == "" && (a.batch || !a.b.link.Up()) {
+		return // nothing of it stored
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	if err := cancelScript.Run(ctx, a.b.link.Client(), a.keys, a.member).Err(); err != nil {
-		a.b.link.Failed(ctx, err) // its lease frees it
+	if err := cancelScript.Run(ctx, a.b.link.Client(), a.keys, a.member, a.waiter).Err(); err != nil {
+		a.b.link.Failed(ctx, err) // its lease and the waiter TTL free it
 	}
 	a.member = ""
 }
