@@ -87,6 +87,14 @@ func empty(t *testing.T, q *redisqueue.Queue) {
 	}
 }
 
+// must fails the test on err.
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func key(c batch.Chunk) string { return fmt.Sprintf("%s#%d", c.Operation, c.Seq) }
 
 // TestPushClaimDone: chunks come back as pushed, in order, not marked;
@@ -98,9 +106,7 @@ func TestPushClaimDone(t *testing.T) {
 	q := queue(t, rc, "a")
 	ctx := ctxFor(t, 10*time.Second)
 	want := chunks("operations/one", 3, 4)
-	if err := q.Push(ctx, want); err != nil {
-		t.Fatal(err)
-	}
+	must(t, q.Push(ctx, want))
 	for i := range want {
 		c := claim(t, q, 5*time.Second)
 		if !reflect.DeepEqual(c.Chunk(), want[i]) {
@@ -110,13 +116,9 @@ func TestPushClaimDone(t *testing.T) {
 			t.Fatalf("a new chunk says MaybeSent")
 		}
 		if i == 1 {
-			if err := c.MarkSending(ctx); err != nil {
-				t.Fatal(err)
-			}
+			must(t, c.MarkSending(ctx))
 		}
-		if err := c.Done(ctx); err != nil {
-			t.Fatal(err)
-		}
+		must(t, c.Done(ctx))
 		if err := c.Done(ctx); !errors.Is(err, redisqueue.ErrFinished) {
 			t.Fatalf("second Done = %v, want ErrFinished", err)
 		}
@@ -143,9 +145,7 @@ func TestReplicasClaimEachChunkOnce(t *testing.T) {
 	defer cancel()
 	const ops, per = 4, 25
 	for o := range ops {
-		if err := qs[o%2].Push(ctx, chunks(fmt.Sprintf("operations/%d", o), per, 2)); err != nil {
-			t.Fatal(err)
-		}
+		must(t, qs[o%2].Push(ctx, chunks(fmt.Sprintf("operations/%d", o), per, 2)))
 	}
 	var mu sync.Mutex
 	seen := map[string][]string{} // chunk -> the queues that got it
@@ -196,13 +196,9 @@ func TestKilledHolder(t *testing.T) {
 	dead := queue(t, deadClient, "dead", redisqueue.WithLease(lease))
 	live := queue(t, client(t, srv), "live", redisqueue.WithLease(lease))
 	ctx := ctxFor(t, 20*time.Second)
-	if err := dead.Push(ctx, chunks("operations/k", 2, 3)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, dead.Push(ctx, chunks("operations/k", 2, 3)))
 	sent := claim(t, dead, 5*time.Second)
-	if err := sent.MarkSending(ctx); err != nil {
-		t.Fatal(err)
-	}
+	must(t, sent.MarkSending(ctx))
 	unsent := claim(t, dead, 5*time.Second)
 	died := time.Now()
 	_ = deadClient.Close() // SIGKILL, as Redis sees it: no more commands
@@ -216,9 +212,7 @@ func TestKilledHolder(t *testing.T) {
 			t.Errorf("chunk %d claimed %v after its holder died, before the lease (%v)", c.Chunk().Seq, waited, lease)
 		}
 		got[c.Chunk().Seq] = c.MaybeSent()
-		if err := c.Done(ctx); err != nil {
-			t.Fatal(err)
-		}
+		must(t, c.Done(ctx))
 	}
 	want := map[int]bool{sent.Chunk().Seq: true, unsent.Chunk().Seq: false}
 	if !reflect.DeepEqual(got, want) {
@@ -239,25 +233,19 @@ func TestCloseStopsRenewals(t *testing.T) {
 	old := queue(t, client(t, srv), "old", redisqueue.WithLease(lease))
 	other := queue(t, rc, "other", redisqueue.WithLease(lease))
 	ctx := ctxFor(t, 20*time.Second)
-	if err := old.Push(ctx, chunks("operations/c", 1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, old.Push(ctx, chunks("operations/c", 1, 1)))
 	stale := claim(t, old, 5*time.Second)
 
 	// Held past several leases while renewed: nobody else gets it.
 	if c, err := other.Claim(ctxFor(t, 3*lease)); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a renewed chunk was claimed by another replica: %v, %v", c, err)
 	}
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
+	must(t, old.Close())
 	if c, err := old.Claim(ctx); !errors.Is(err, redisqueue.ErrClosed) {
 		t.Fatalf("Claim after Close = %v, %v; want ErrClosed", c, err)
 	}
 	taken := claim(t, other, 10*time.Second)
-	if err := taken.MarkSending(ctx); err != nil {
-		t.Fatal(err)
-	}
+	must(t, taken.MarkSending(ctx))
 	for name, f := range map[string]func(context.Context) error{"MarkSending": stale.MarkSending, "Done": stale.Done, "Release": stale.Release} {
 		if err := f(ctx); !errors.Is(err, redisqueue.ErrLeaseLost) {
 			t.Errorf("old holder's %s = %v, want ErrLeaseLost", name, err)
@@ -266,9 +254,7 @@ func TestCloseStopsRenewals(t *testing.T) {
 	if n := rc.HLen(ctx, markersKey).Val(); n != 1 {
 		t.Errorf("the new holder's marker is gone (%d markers)", n)
 	}
-	if err := taken.Done(ctx); err != nil {
-		t.Fatal(err)
-	}
+	must(t, taken.Done(ctx))
 }
 
 // TestRelease: a released chunk is claimable at once (long before the
@@ -279,17 +265,11 @@ func TestRelease(t *testing.T) {
 	a := queue(t, client(t, srv), "a", redisqueue.WithLease(time.Hour))
 	b := queue(t, client(t, srv), "b", redisqueue.WithLease(time.Hour))
 	ctx := ctxFor(t, 20*time.Second)
-	if err := a.Push(ctx, chunks("operations/r", 2, 1)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, a.Push(ctx, chunks("operations/r", 2, 1)))
 	marked, plain := claim(t, a, 5*time.Second), claim(t, a, 5*time.Second)
-	if err := marked.MarkSending(ctx); err != nil {
-		t.Fatal(err)
-	}
+	must(t, marked.MarkSending(ctx))
 	for _, c := range []batch.Claim{marked, plain} {
-		if err := c.Release(ctx); err != nil {
-			t.Fatal(err)
-		}
+		must(t, c.Release(ctx))
 		if err := c.MarkSending(ctx); !errors.Is(err, redisqueue.ErrFinished) {
 			t.Errorf("MarkSending after Release = %v, want ErrFinished", err)
 		}
@@ -298,9 +278,7 @@ func TestRelease(t *testing.T) {
 	for range 2 {
 		c := claim(t, b, 5*time.Second) // the lease is an hour
 		got[c.Chunk().Seq] = c.MaybeSent()
-		if err := c.Done(ctx); err != nil {
-			t.Fatal(err)
-		}
+		must(t, c.Done(ctx))
 	}
 	if want := map[int]bool{marked.Chunk().Seq: true, plain.Chunk().Seq: false}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("MaybeSent by chunk after Release = %v, want %v", got, want)
@@ -328,9 +306,7 @@ func TestOrderWithinOperation(t *testing.T) {
 	}
 	wg.Wait()
 	first := claim(t, q, 5*time.Second)
-	if err := first.Release(ctx); err != nil {
-		t.Fatal(err)
-	}
+	must(t, first.Release(ctx))
 	next := map[string]int{}
 	for range ops * per {
 		c := claim(t, q, 5*time.Second)
@@ -339,9 +315,7 @@ func TestOrderWithinOperation(t *testing.T) {
 			t.Fatalf("%s: chunk %d claimed, want %d next", ch.Operation, ch.Seq, next[ch.Operation])
 		}
 		next[ch.Operation]++
-		if err := c.Done(ctx); err != nil {
-			t.Fatal(err)
-		}
+		must(t, c.Done(ctx))
 	}
 	empty(t, q)
 }
@@ -387,13 +361,9 @@ func TestClaimCancel(t *testing.T) {
 	// The abandoned read may still be blocked: it gets this chunk and
 	// gives it back, or it ended and the next Claim reads it.
 	ctx2 := ctxFor(t, 10*time.Second)
-	if err := q.Push(ctx2, chunks("operations/x", 1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, q.Push(ctx2, chunks("operations/x", 1, 1)))
 	c := claim(t, q, 10*time.Second)
-	if err := c.Done(ctx2); err != nil {
-		t.Fatal(err)
-	}
+	must(t, c.Done(ctx2))
 
 	go func() { _, err := q.Claim(context.Background()); errc <- err }()
 	blocked(t, rc, 1)
@@ -402,9 +372,7 @@ func TestClaimCancel(t *testing.T) {
 	if err := <-errc; !errors.Is(err, redisqueue.ErrClosed) {
 		t.Fatalf("Claim blocked at Close = %v, want ErrClosed", err)
 	}
-	if err := <-closed; err != nil {
-		t.Fatal(err)
-	}
+	must(t, <-closed)
 }
 
 // TestUnreadableChunk: an entry no replica can decode is moved aside, and
@@ -415,12 +383,8 @@ func TestUnreadableChunk(t *testing.T) {
 	rc := client(t, srv)
 	q := queue(t, rc, "a")
 	ctx := ctxFor(t, 10*time.Second)
-	if err := rc.XAdd(ctx, &redis.XAddArgs{Stream: streamKey, Values: []any{"chunk", "{not json"}}).Err(); err != nil {
-		t.Fatal(err)
-	}
-	if err := q.Push(ctx, chunks("operations/u", 1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, rc.XAdd(ctx, &redis.XAddArgs{Stream: streamKey, Values: []any{"chunk", "{not json"}}).Err())
+	must(t, q.Push(ctx, chunks("operations/u", 1, 1)))
 	c := claim(t, q, 5*time.Second)
 	if c.Chunk().Operation != "operations/u" {
 		t.Fatalf("claimed %+v", c.Chunk())
@@ -437,9 +401,7 @@ func TestRedisDown(t *testing.T) {
 	srv := redistest.Start(t)
 	q := queue(t, client(t, srv), "a")
 	ctx := ctxFor(t, 20*time.Second)
-	if err := q.Push(ctx, chunks("operations/d", 1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, q.Push(ctx, chunks("operations/d", 1, 1)))
 	c := claim(t, q, 5*time.Second)
 	srv.Kill()
 	if err := q.Push(ctx, chunks("operations/d2", 1, 1)); err == nil || !strings.HasPrefix(err.Error(), "redisqueue: push") {
@@ -452,9 +414,7 @@ func TestRedisDown(t *testing.T) {
 		t.Errorf("MarkSending without Redis = %v, want a Redis error", err)
 	}
 	srv.Restart()
-	if err := q.Push(ctx, chunks("operations/d3", 1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, q.Push(ctx, chunks("operations/d3", 1, 1)))
 	if got := claim(t, q, 5*time.Second).Chunk().Operation; got != "operations/d3" {
 		t.Fatalf("after the restart claimed %s", got)
 	}
@@ -471,14 +431,10 @@ func TestDepartedConsumersSwept(t *testing.T) {
 	dead := queue(t, deadClient, "dead", redisqueue.WithLease(lease))
 	live := queue(t, rc, "live", redisqueue.WithLease(lease))
 	ctx := ctxFor(t, 20*time.Second)
-	if err := dead.Push(ctx, chunks("operations/s", 1, 1)); err != nil {
-		t.Fatal(err)
-	}
+	must(t, dead.Push(ctx, chunks("operations/s", 1, 1)))
 	claim(t, dead, 5*time.Second)
 	_ = deadClient.Close()
-	if err := claim(t, live, 5*time.Second).Done(ctx); err != nil {
-		t.Fatal(err)
-	}
+	must(t, claim(t, live, 5*time.Second).Done(ctx))
 	for {
 		cs, err := rc.XInfoConsumers(ctx, streamKey, "runners").Result()
 		if err != nil {
