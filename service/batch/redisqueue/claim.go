@@ -70,6 +70,7 @@ func (c *claim) run(ctx context.Context, what string, s *redis.Script, final boo
 	}
 	holds, err := s.Run(ctx, c.q.c, c.q.keys(), append(c.q.args(c.id), extra...)...).Int()
 	if err != nil {
+		c.q.report(ctx, err)
 		return fmt.Errorf("redisqueue: %s chunk %d of %s: %w", what, c.chunk.Seq, c.chunk.Operation, err)
 	}
 	if holds == 0 {

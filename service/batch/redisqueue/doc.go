@@ -18,6 +18,7 @@
 // It only moves chunks: it does not know what a chunk's items are, and
 // does not decide what to do when Redis cannot be reached (every error is
 // returned wrapped; the runner decides). It imports service/batch for the
-// contract, and must not import the service core, the server, upstream or
-// the operations store.
+// contract and service/state/redisstate for the fleet's connection (OnConn),
+// and must not import the service core, the server, upstream or the
+// operations store.
 package redisqueue

@@ -49,6 +49,7 @@ func (q *Queue) renew(ctx context.Context) {
 	defer cancel()
 	gone, err := renewScript.Run(rctx, q.c, q.keys(), q.args(ids...)...).StringSlice()
 	if err != nil {
+		q.report(rctx, err)
 		if ctx.Err() == nil { // not Close
 			q.cfg.log.Warn("batch queue: could not renew leases; another replica may take the chunks over", "chunks", len(ids), "err", err)
 		}

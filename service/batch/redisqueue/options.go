@@ -1,6 +1,7 @@
 package redisqueue
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -32,6 +33,7 @@ type config struct {
 	poll     time.Duration
 	consumer string
 	log      *slog.Logger
+	failed   func(context.Context, error) // OnConn: the connection's health
 }
 
 // Option configures a Queue.

@@ -105,6 +105,7 @@ func (q *Queue) Push(ctx context.Context, chunks []batch.Chunk) error {
 		return nil
 	})
 	if err != nil {
+		q.report(ctx, err)
 		return fmt.Errorf("redisqueue: push %d chunks of %s: %w", len(chunks), chunks[0].Operation, err)
 	}
 	return nil
@@ -146,6 +147,7 @@ func (q *Queue) claimExpired(ctx context.Context) (*claim, error) {
 			return err
 		})
 		if err != nil {
+			q.report(ctx, err)
 			return nil, fmt.Errorf("redisqueue: claim expired chunks: %w", err)
 		}
 		start = next
@@ -215,6 +217,7 @@ func (q *Queue) readNew(ctx context.Context) (*claim, error) {
 	case errors.Is(err, redis.Nil):
 		return nil, nil
 	case err != nil:
+		q.report(ctx, err)
 		return nil, fmt.Errorf("redisqueue: read new chunks: %w", err)
 	}
 	for _, s := range streams {
@@ -241,6 +244,7 @@ func (q *Queue) take(ctx context.Context, m redis.XMessage, reclaimed bool) (*cl
 		// If this fails the entry stays pending, unrenewed: claimable
 		// again after the lease.
 		if c.maybeSent, err = q.c.HExists(ctx, q.markers, m.ID).Result(); err != nil {
+			q.report(ctx, err)
 			return nil, fmt.Errorf("redisqueue: read the sending marker of chunk %d of %s: %w", chunk.Seq, chunk.Operation, err)
 		}
 	}
