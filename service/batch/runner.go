@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"errors"
-	"sync/atomic"
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"google.golang.org/grpc/codes"
@@ -48,8 +47,7 @@ func (b *Batcher) runChunk(ctx context.Context, cl Claim) {
 		b.finishClaim(ctx, cl, ch.Operation, false)
 		return
 	}
-	var spent atomic.Int32
-	callCtx := b.callContext(ctx, ch.Operation, &spent)
+	callCtx, stats := b.callContext(ctx, ch.Operation)
 	ids := make([]int64, len(items))
 	for k, it := range items {
 		ids[k] = it.req.GetId()
@@ -69,10 +67,10 @@ func (b *Batcher) runChunk(ctx context.Context, cl Claim) {
 		_ = cl.Release(context.WithoutCancel(ctx))
 		return
 	} else {
-		outs, fallback = b.send(callCtx, ch.CompanyID, items, &spent)
+		outs, fallback = b.send(callCtx, ch.CompanyID, items)
 	}
 	unlock()
-	if err := b.record(context.WithoutCancel(ctx), ch.Operation, outs, spent.Load(), fallback); err != nil {
+	if err := b.record(context.WithoutCancel(ctx), ch.Operation, outs, int32(stats.Attempts()), fallback); err != nil {
 		b.log.Error("batch: cannot record a chunk's outcome", "operation", ch.Operation, "err", err)
 		return // not Done: the claim's lease lapses and the chunk is read back
 	}
@@ -92,13 +90,13 @@ func (b *Batcher) finishClaim(ctx context.Context, cl Claim, name string, over b
 
 // callContext is the context of a chunk's Procore calls: batch class
 // (interactive calls first), the operation's pass-through token if it has
-// one, and the counter of the requests spent.
-func (b *Batcher) callContext(ctx context.Context, name string, spent *atomic.Int32) context.Context {
-	ctx = admission.WithBatch(withCounter(ctx, spent))
+// one, and the CallStats that count the requests sent (procore_requests).
+func (b *Batcher) callContext(ctx context.Context, name string) (context.Context, *upstream.CallStats) {
+	ctx, stats := upstream.WithCallStats(admission.WithBatch(ctx))
 	if tok, ok := b.token(name); ok {
 		ctx = upstream.ContextWithToken(ctx, tok)
 	}
-	return ctx
+	return ctx, stats
 }
 
 // unsettled decodes the chunk's items the operation has not settled.
@@ -128,7 +126,7 @@ var errMaybeSent = &upstream.Error{Op: "sync company users", Kind: upstream.Kind
 
 // send sends items: by sync where it can, else by single PATCH. It
 // reports whether sync was refused (the fallback).
-func (b *Batcher) send(ctx context.Context, companyID int64, items []planned, spent *atomic.Int32) (outs []outcome, fallback bool) {
+func (b *Batcher) send(ctx context.Context, companyID int64, items []planned) (outs []outcome, fallback bool) {
 	var singles, syncs []planned
 	var syncItems []upstream.SyncItem
 	useSync := b.syncer != nil && !b.refusals.Refused(ctx, service.CredentialKey(ctx))
@@ -155,7 +153,6 @@ func (b *Batcher) send(ctx context.Context, companyID int64, items []planned, sp
 		}
 	}
 	if len(syncs) > 0 {
-		spent.Add(1)
 		res, err := b.syncer.SyncCompanyUsers(ctx, companyID, syncItems)
 		switch {
 		case errors.Is(err, upstream.ErrSyncForbidden) || errors.Is(err, upstream.ErrSyncAbsent):
