@@ -42,13 +42,13 @@ type Batcher struct {
 	// stop fails those not done (nothing else would ever run them).
 	localOps map[string]struct{}
 
-	claimCtx    context.Context // ends at Stop: no new claims
-	stopClaims  context.CancelFunc
-	workCtx     context.Context // ends only when Stop's deadline passes
-	abortWork   context.CancelCauseFunc
-	workers     sync.WaitGroup
-	started     bool
-	stopOnce    sync.Once
+	claimCtx   context.Context // ends at Stop: no new claims
+	stopClaims context.CancelFunc
+	workCtx    context.Context // ends only when Stop's deadline passes
+	abortWork  context.CancelCauseFunc
+	workers    sync.WaitGroup
+	started    bool
+	stopOnce   sync.Once
 }
 
 // New returns a Batcher over the core, the sync client (nil: single
