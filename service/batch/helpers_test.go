@@ -55,7 +55,10 @@ type harnessConfig struct {
 	users   int
 	emuOpts []procoretest.Option
 	upOpts  []upstream.Option
-	opts    []batch.Option
+	opts     []batch.Option
+	coreOpts []service.Option
+	// syncer wraps the client as the runner's Syncer (nil: the client).
+	syncer  func(batch.Syncer) batch.Syncer
 	noStart bool
 }
 
@@ -73,12 +76,16 @@ func newHarness(tb testing.TB, cfg harnessConfig) *harness {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	core, err := service.New(client, service.WithDirectoryAdminCredential())
+	core, err := service.New(client, append([]service.Option{service.WithDirectoryAdminCredential()}, cfg.coreOpts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	store := operations.NewMemoryStore()
-	b, err := batch.New(core, client, store, cfg.opts...)
+	var syncer batch.Syncer = client
+	if cfg.syncer != nil {
+		syncer = cfg.syncer(client)
+	}
+	b, err := batch.New(core, syncer, store, cfg.opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -142,4 +149,16 @@ func storedField(tb testing.TB, emu *procoretest.Server, id int64, field string)
 		tb.Fatal(err)
 	}
 	return m[field]
+}
+
+// apiRequests are the emulator's logged requests to Procore's API (not
+// the token endpoint).
+func apiRequests(emu *procoretest.Server) []procoretest.Request {
+	var out []procoretest.Request
+	for _, r := range emu.Requests() {
+		if r.Path != "/oauth/token" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
