@@ -1,7 +1,9 @@
 // Package admission decides whether, and when, one request to Procore may
 // go: a concurrency limit on requests in flight (Limiter), Procore's
 // per-credential rate limits and the pacing that spreads a credential's
-// budget over its window (Limits, Budget), and the circuit breaker that
+// budget over its window (Limits, Budget), the priority classes that let
+// interactive attempts take a credential's budget before batch work
+// (Class, WithBatch, WithBatchBudgetShare), and the circuit breaker that
 // stops sending while Procore keeps failing (Breaker).
 //
 // It exists so that these policies, each a small state machine with its own

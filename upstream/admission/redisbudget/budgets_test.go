@@ -106,6 +106,9 @@ func TestInteractiveWaiterHoldsBatchFleetWide(t *testing.T) {
 			}
 			seed.member = "seed"
 			seed.Release(admission.RateLimit{Limit: 25, Remaining: tt.remaining, Reset: now.Add(10 * time.Second), Known: true}, true, true)
+			// A new window restarts pacing at the release's own (real) clock:
+			// go on from after it.
+			now = time.Now().Truncate(time.Millisecond).Add(time.Millisecond)
 			attempts := map[string]*attempt{}
 			for i, st := range tt.steps {
 				if st.op == "later" {
