@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/procore-directory/procore-directory/service/batch"
+	"github.com/procore-directory/procore-directory/service/batch/redisqueue"
 	"github.com/procore-directory/procore-directory/service/operations"
 	"github.com/procore-directory/procore-directory/service/server"
+	"github.com/procore-directory/procore-directory/service/state/redisstate"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/admission"
 )
@@ -54,4 +56,9 @@ func (b *BatchConfig) apply(sc *server.Config) {
 	sc.Batch.OperationRetention = b.OperationRetention
 	sc.Batch.BudgetShare = b.BudgetShare
 	sc.Batch.Lease = b.Lease
+	// With --redis-url the fleet shares its chunks (Redis Streams); the
+	// server builds the queue after sc.Logger is set.
+	sc.Batch.SharedQueue = func(conn *redisstate.Conn, lease time.Duration) (batch.Queue, error) {
+		return redisqueue.OnConn(conn, redisqueue.WithLease(lease), redisqueue.WithLogger(sc.Logger)), nil
+	}
 }

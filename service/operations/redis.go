@@ -251,11 +251,16 @@ func (s *RedisStore) Wait(ctx context.Context, scope, name string) (*longrunning
 	wake := sub.Channel()
 	tick := time.NewTicker(s.cfg.poll)
 	defer tick.Stop()
+	var last *longrunningpb.Operation
 	for {
 		op, err := s.Get(ctx, scope, name)
 		if err != nil {
+			if last != nil && ctx.Err() != nil {
+				return last, ctx.Err() // the wait's end cut a re-read: the state read before
+			}
 			return nil, err
 		}
+		last = op
 		if op.GetDone() {
 			return op, nil
 		}
