@@ -335,8 +335,8 @@ func TestFleetBatchReplicaKilled(t *testing.T) {
 	if md.GetPending() != 0 || int(md.GetSucceeded()+md.GetFailed()) != items {
 		t.Errorf("metadata: %d succeeded, %d failed, %d pending of %d", md.GetSucceeded(), md.GetFailed(), md.GetPending(), items)
 	}
-	t.Logf("%d items in chunks of %d, lease %v: done %v after submission, %v after the kill; outcomes %v; "+
+	t.Logf("%d items in chunks of %d, lease %v: done %v after creation (metadata), Wait answered %v after submission, %v after the kill; outcomes %v; "+
 		"Procore: %d sync requests, %d reads; killed chunk %d users; metadata procore_requests %d",
-		items, chunk, lease, doneAt.Sub(started).Round(time.Millisecond), doneAt.Sub(killedAt).Round(time.Millisecond), counts,
+		items, chunk, lease, md.GetUpdateTime().AsTime().Sub(md.GetCreateTime().AsTime()).Round(time.Millisecond), doneAt.Sub(started).Round(time.Millisecond), doneAt.Sub(killedAt).Round(time.Millisecond), counts,
 		syncs, reads, len(killedChunk), md.GetProcoreRequests())
 }
