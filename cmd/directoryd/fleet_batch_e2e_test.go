@@ -27,61 +27,36 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/state/redisstate"
 	"github.com/procore-directory/procore-directory/service/state/redisstate/redistest"
 )
 
 // heldLink is the network between one replica and Procore (a reverse
-// proxy to the emulator): it passes every request through at once, so
-// the emulator applies it, and holds each sync answer for a while before
-// handing it back, as a slow Procore would. A replica killed while an
-// answer is held has had its chunk applied without learning it.
+// proxy to the emulator). It holds each sync request for a while, as a
+// slow Procore would: after the emulator applied it and before its answer
+// goes back (afterApply), or before it reaches the emulator at all. A
+// replica killed while a request is held has had its chunk applied
+// without learning it, or never sent, and its claim marked sending either
+// way.
 type heldLink struct {
-	url  string
-	hold time.Duration
+	url        string
+	hold       time.Duration
+	afterApply bool
 
 	mu   sync.Mutex
-	held [][]int64     // the user ids of each sync request whose answer was held
-	wake chan struct{} // signalled at each held answer
+	held [][]int64     // the user ids of each sync request held
+	wake chan struct{} // signalled at each held request
 }
 
-func newHeldLink(t *testing.T, emuURL string, hold time.Duration) *heldLink {
+func newHeldLink(t *testing.T, emuURL string, hold time.Duration, afterApply bool) *heldLink {
 	t.Helper()
 	target, err := url.Parse(emuURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &heldLink{hold: hold, wake: make(chan struct{}, 1)}
+	l := &heldLink{hold: hold, afterApply: afterApply, wake: make(chan struct{}, 1)}
 	rp := httputil.NewSingleHostReverseProxy(target)
-	direct := rp.Director
-	rp.Director = func(r *http.Request) {
-		direct(r)
-		if isSync(r) { // keep the body, to read its ids
-			b, _ := io.ReadAll(r.Body)
-			r.Body.Close()
-			r.Body = io.NopCloser(bytes.NewReader(b))
-			r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-		}
-	}
-	rp.ModifyResponse = func(resp *http.Response) error {
-		req := resp.Request
-		if !isSync(req) {
-			return nil
-		}
-		l.mu.Lock()
-		l.held = append(l.held, syncIDs(req))
-		l.mu.Unlock()
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
-		t := time.NewTimer(l.hold)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-req.Context().Done(): // the replica is gone
-		}
-		return nil
-	}
+	rp.Transport = l
 	rp.ErrorLog = log.New(io.Discard, "", 0) // a killed replica's requests fail: expected
 	srv := httptest.NewServer(rp)
 	t.Cleanup(srv.Close)
@@ -89,35 +64,61 @@ func newHeldLink(t *testing.T, emuURL string, hold time.Duration) *heldLink {
 	return l
 }
 
-func isSync(r *http.Request) bool {
-	return r.Method == http.MethodPatch && strings.HasSuffix(r.URL.Path, "/users/sync")
+// RoundTrip forwards r, holding a sync request before or after.
+func (l *heldLink) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodPatch || !strings.HasSuffix(r.URL.Path, "/users/sync") {
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if !l.afterApply {
+		if err := l.holdSync(r, body); err != nil {
+			return nil, err // the replica is gone: nothing reaches Procore
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err == nil {
+		_ = l.holdSync(r, body)
+	}
+	return resp, err
 }
 
-// syncIDs are the user ids of a sync request's items (its body kept by
-// the Director, through GetBody).
-func syncIDs(req *http.Request) []int64 {
-	if req.GetBody == nil {
-		return nil
-	}
-	rc, err := req.GetBody()
-	if err != nil {
-		return nil
-	}
-	defer rc.Close()
-	var body struct {
+// holdSync records the request's user ids and waits the hold, or until
+// the replica that sent it is gone (its error).
+func (l *heldLink) holdSync(r *http.Request, body []byte) error {
+	var b struct {
 		Updates []struct {
 			ID int64 `json:"id"`
 		} `json:"updates"`
 	}
-	_ = json.NewDecoder(rc).Decode(&body)
-	ids := make([]int64, len(body.Updates))
-	for i, u := range body.Updates {
+	_ = json.Unmarshal(body, &b)
+	ids := make([]int64, len(b.Updates))
+	for i, u := range b.Updates {
 		ids[i] = u.ID
 	}
-	return ids
+	l.mu.Lock()
+	l.held = append(l.held, ids)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	t := time.NewTimer(l.hold)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-r.Context().Done():
+		return r.Context().Err()
+	}
 }
 
-// firstHeld waits for the first held sync answer and returns its ids.
+// firstHeld waits for the first held sync request and returns its ids.
 func (l *heldLink) firstHeld(t *testing.T, timeout time.Duration) []int64 {
 	t.Helper()
 	select {
@@ -185,16 +186,31 @@ func outcomes(t *testing.T, op *longrunningpb.Operation, n int) ([]itemOutcome, 
 
 // TestFleetBatchReplicaKilled is issue 23's fleet must-show: three
 // replicas share one Redis and one emulator process; a batch is submitted
-// to replica 0, which is SIGKILLed while Procore (the emulator, behind
-// this replica's held link) has applied one of its chunks but not yet
-// answered. The batch still completes through the other two: the killed
-// replica's chunk is claimed after the lease, read back rather than
-// resent, and every item's outcome is truthful against the emulator's
-// request log (its Applied ids): OK was applied exactly once, a definite
-// failure never, no user applied twice. Get and Wait are answered by the
-// surviving replicas.
+// to replica 0, which is SIGKILLed while one of its chunks is in flight,
+// marked sending: applied by Procore and not yet answered, or not yet
+// arrived. The batch still completes through the other two: the killed
+// replica's chunk is claimed after the lease and read back rather than
+// resent blind, and every item's outcome is truthful against the
+// emulator's request log (its Applied ids): OK was applied exactly once,
+// a definite failure never, no user applied twice. Get and Wait are
+// answered by the surviving replicas.
 func TestFleetBatchReplicaKilled(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name       string
+		afterApply bool
+	}{
+		{"applied, answer held", true},
+		{"held before Procore", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			killedMidBatch(t, tc.afterApply)
+		})
+	}
+}
+
+func killedMidBatch(t *testing.T, afterApply bool) {
 	srv := redistest.Start(t)
 	bin := buildBinaries(t)
 	const (
@@ -204,7 +220,7 @@ func TestFleetBatchReplicaKilled(t *testing.T) {
 		hold  = 400 * time.Millisecond
 	)
 	emu := start(t, filepath.Join(bin, "procore-emulator"), "--addr", "127.0.0.1:0", "--hourly-limit", "0", "--spike-limit", "0",
-		"--seed", batchSeed(t, items))
+		"--seed", batchSeed(t, items+1)) // the last user is the warm-up's
 	emuURL := emu.waitLine(t, emulatorRE)[1]
 
 	ca := newTestCA(t, "fleet batch CA")
@@ -226,7 +242,7 @@ func TestFleetBatchReplicaKilled(t *testing.T) {
 	}
 	replicas := make([]replica, 3)
 	for i := range replicas {
-		link := newHeldLink(t, emuURL, hold)
+		link := newHeldLink(t, emuURL, hold, afterApply)
 		p := startEnv(t, filepath.Join(bin, "directoryd"), env, append([]string{"--upstream-url", link.url}, args...)...)
 		addrs := p.waitLine(t, listeningRE)
 		tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: ca.clientTLS(t, cert, key)}}
@@ -248,6 +264,17 @@ func TestFleetBatchReplicaKilled(t *testing.T) {
 		id := int64(firstBatchUser + i)
 		req.Requests = append(req.Requests, &directoryv1.UpdateCompanyUserRequest{Id: id,
 			User: &directoryv1.CompanyUser{JobTitle: proto.String(title(id))}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}})
+	}
+	// One single update first, through replica 1: the fleet's admission
+	// then knows the credential has been answered. Without it, when the
+	// batch's first request is the credential's first and its replica is
+	// killed, that attempt is the probe of an unknown window and every
+	// replica waits out its admission lease (redisbudget.DefaultLease, a
+	// minute) before sending again: a stall, not a loss.
+	warm := int64(firstBatchUser + items)
+	if _, err := replicas[1].dir.UpdateCompanyUser(ctx, &directoryv1.UpdateCompanyUserRequest{CompanyId: 8089, Id: warm,
+		User: &directoryv1.CompanyUser{JobTitle: proto.String("Warm-up")}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}}); err != nil {
+		t.Fatal(err)
 	}
 	started := time.Now()
 	op, err := replicas[0].dir.BatchUpdateCompanyUsers(ctx, req)
@@ -271,6 +298,11 @@ func TestFleetBatchReplicaKilled(t *testing.T) {
 		}
 	}
 	doneAt := time.Now()
+	// The killed replica's users stay locked until their lock lease runs
+	// out; its chunk is claimable after the batch lease.
+	if d, bound := doneAt.Sub(killedAt), lease+redisstate.DefaultLockLease+15*time.Second; d > bound {
+		t.Errorf("the batch completed %v after the kill, more than %v", d, bound)
+	}
 	got, err := replicas[2].ops.GetOperation(ctx, &longrunningpb.GetOperationRequest{Name: op.GetName()})
 	if err != nil {
 		t.Fatalf("Get through replica 2: %v", err)
@@ -319,18 +351,19 @@ func TestFleetBatchReplicaKilled(t *testing.T) {
 			t.Errorf("item %d told %v %s (not applied), but user %d was applied", i, o.code, o.reason, id)
 		}
 	}
-	// The killed replica's chunk was applied: it is read back, not
-	// resent, and told OK. No other chunk is sent twice either.
+	// The killed replica's chunk is read back. Applied, it is told OK
+	// and not resent; not arrived, it is told as the read-back finds it
+	// (checked above). No other chunk is sent twice.
 	for _, id := range killedChunk {
-		if o := outs[id-firstBatchUser]; o.code != codes.OK {
+		if o := outs[id-firstBatchUser]; afterApply && o.code != codes.OK {
 			t.Errorf("user %d of the killed replica's applied chunk: told %v %s", id, o.code, o.reason)
 		}
 		if !readBack[id] {
 			t.Errorf("user %d of the killed replica's chunk was not read back", id)
 		}
 	}
-	if syncs != items/chunk {
-		t.Errorf("%d sync requests for %d chunks", syncs, items/chunk)
+	if want := items / chunk; syncs != want && (afterApply || syncs != want-1) {
+		t.Errorf("%d sync requests for %d chunks", syncs, want)
 	}
 	if md.GetPending() != 0 || int(md.GetSucceeded()+md.GetFailed()) != items {
 		t.Errorf("metadata: %d succeeded, %d failed, %d pending of %d", md.GetSucceeded(), md.GetFailed(), md.GetPending(), items)
