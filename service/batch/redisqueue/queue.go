@@ -124,12 +124,14 @@ func (q *Queue) Claim(ctx context.Context) (batch.Claim, error) {
 			return nil, err
 		}
 		c, err := q.claimExpired(ctx)
-		if err != nil || c != nil {
-			return c, err
+		if err == nil && c == nil {
+			c, err = q.awaitNew(ctx)
 		}
-		c, err = q.awaitNew(ctx)
-		if err != nil || c != nil {
-			return c, err
+		switch {
+		case err != nil:
+			return nil, err // not a typed nil *claim
+		case c != nil:
+			return c, nil
 		}
 	}
 }
