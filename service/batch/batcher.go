@@ -110,6 +110,9 @@ func (b *Batcher) runQueue(q Queue) {
 	}
 }
 
+// Stopping is closed once Stop began: from then on no chunk is claimed.
+func (b *Batcher) Stopping() <-chan struct{} { return b.claimCtx.Done() }
+
 // Stop ends the runner as a server stops: no new claims at once; the
 // chunk in flight finishes and its outcome is recorded, unless ctx ends
 // first, when it is cancelled with apierr.ErrStopping (its items then
