@@ -113,7 +113,10 @@ func (b *Batcher) unsettled(ch Chunk, st *opState) []planned {
 			out = append(out, planned{index: it.Index, req: req})
 			continue
 		}
-		p, _ := b.core.PlanUpdate(context.Background(), req)
+		p := b.takePlan(ch.Operation, it.Index)
+		if p == nil {
+			p, _ = b.core.PlanUpdate(context.Background(), req)
+		}
 		out = append(out, planned{index: it.Index, req: req, plan: p})
 	}
 	return out
