@@ -31,6 +31,10 @@ func NewSyncRefusals(max int) SyncRefusals {
 
 type localRefusals struct{ refused *state.BoundedSet[string] }
 
-func (m localRefusals) Refused(_ context.Context, credential string) bool { return m.refused.Has(credential) }
+func (m localRefusals) Refused(_ context.Context, credential string) bool {
+	return m.refused.Has(credential)
+}
 
-func (m localRefusals) RememberRefused(_ context.Context, credential string) { m.refused.Add(credential) }
+func (m localRefusals) RememberRefused(_ context.Context, credential string) {
+	m.refused.Add(credential)
+}
