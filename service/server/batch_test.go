@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	reflectionv1 "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -65,6 +66,21 @@ func TestBatchThroughTheStack(t *testing.T) {
 	}
 	if _, err := ops.GetOperation(context.Background(), &longrunningpb.GetOperationRequest{Name: op.GetName()}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("GetOperation without a token: %v, want UNAUTHENTICATED", err)
+	}
+
+	// validate_only: a done operation, the preview in the header, nothing sent.
+	s.emu.ResetRequests()
+	req.ValidateOnly = true
+	var header metadata.MD
+	vop, err := s.client.BatchUpdateCompanyUsers(ctx, req, grpc.Header(&header))
+	if err != nil || !vop.GetDone() {
+		t.Fatalf("validate_only: %v, %v", vop, err)
+	}
+	if p := header.Get("x-procore-request"); len(p) != 1 || !strings.Contains(p[0], `"updates":[{"id":1001,"job_title":"Batch"},{"id":1002,"job_title":"Batch"}]`) {
+		t.Errorf("validate_only preview %q", p)
+	}
+	if n := len(s.emu.Requests()); n != 0 {
+		t.Errorf("validate_only sent %d requests", n)
 	}
 
 	stream, err := reflectionv1.NewServerReflectionClient(conn).ServerReflectionInfo(context.Background())
