@@ -41,6 +41,10 @@ type Batcher struct {
 	// localOps are the operations whose chunks are in the local queue: a
 	// stop fails those not done (nothing else would ever run them).
 	localOps map[string]struct{}
+	// plans are the items planned at submission, by operation and index,
+	// so that the runner of this replica does not plan them again; a
+	// chunk another replica submitted is planned when claimed.
+	plans map[string]map[int32]*service.Planned
 
 	claimCtx   context.Context // ends at Stop: no new claims
 	stopClaims context.CancelFunc
@@ -61,7 +65,7 @@ func New(core *service.Service, syncer Syncer, store operations.Store, opts ...O
 		core: core, syncer: syncer, store: store, local: NewMemoryQueue(),
 		refusals: NewSyncRefusals(0), log: slog.New(slog.DiscardHandler), now: time.Now,
 		maxItems: DefaultMaxItems, chunkSize: DefaultChunkSize,
-		tokens: map[string]string{}, localOps: map[string]struct{}{},
+		tokens: map[string]string{}, localOps: map[string]struct{}{}, plans: map[string]map[int32]*service.Planned{},
 	}
 	for _, o := range opts {
 		o(b)
@@ -110,6 +114,9 @@ func (b *Batcher) runQueue(q Queue) {
 	}
 }
 
+// Stopping is closed once Stop began: from then on no chunk is claimed.
+func (b *Batcher) Stopping() <-chan struct{} { return b.claimCtx.Done() }
+
 // Stop ends the runner as a server stops: no new claims at once; the
 // chunk in flight finishes and its outcome is recorded, unless ctx ends
 // first, when it is cancelled with apierr.ErrStopping (its items then
@@ -157,6 +164,27 @@ func (b *Batcher) forget(name string) {
 	defer b.mu.Unlock()
 	delete(b.tokens, name)
 	delete(b.localOps, name)
+	delete(b.plans, name)
+}
+
+// keepPlans keeps the plans of a submitted operation's items.
+func (b *Batcher) keepPlans(name string, items []planned) {
+	m := make(map[int32]*service.Planned, len(items))
+	for _, it := range items {
+		m[it.index] = it.plan
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.plans[name] = m
+}
+
+// takePlan returns, once, the plan kept for an item, or nil.
+func (b *Batcher) takePlan(name string, index int32) *service.Planned {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p := b.plans[name][index]
+	delete(b.plans[name], index)
+	return p
 }
 
 // remember keeps a local operation's token ("" in client-credentials mode).

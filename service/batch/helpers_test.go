@@ -52,9 +52,9 @@ type harness struct {
 }
 
 type harnessConfig struct {
-	users   int
-	emuOpts []procoretest.Option
-	upOpts  []upstream.Option
+	users    int
+	emuOpts  []procoretest.Option
+	upOpts   []upstream.Option
 	opts     []batch.Option
 	coreOpts []service.Option
 	// syncer wraps the client as the runner's Syncer (nil: the client).

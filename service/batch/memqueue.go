@@ -55,6 +55,9 @@ func (q *MemoryQueue) signalLocked() {
 // Claim implements Queue.
 func (q *MemoryQueue) Claim(ctx context.Context) (Claim, error) {
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		q.mu.Lock()
 		if q.closed {
 			q.mu.Unlock()

@@ -3,6 +3,7 @@ package batch_test
 import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -27,3 +28,5 @@ func unknownOutcome(code int32, details []*anypb.Any) bool {
 	}
 	return false
 }
+
+func codeOf(err error) codes.Code { return status.Code(err) }

@@ -2,7 +2,8 @@ package batch
 
 import (
 	"context"
-	"sync"
+
+	"github.com/procore-directory/procore-directory/service/state"
 )
 
 // SyncRefusals remembers the credentials Procore refused its sync endpoint
@@ -25,29 +26,15 @@ const DefaultSyncRefusalCredentials = 10000
 // NewSyncRefusals returns a SyncRefusals kept in this process, holding at
 // most max credentials (DefaultSyncRefusalCredentials when max <= 0).
 func NewSyncRefusals(max int) SyncRefusals {
-	if max <= 0 {
-		max = DefaultSyncRefusalCredentials
-	}
-	return &localRefusals{max: max, refused: map[string]struct{}{}}
+	return localRefusals{state.NewBoundedSet[string](max, DefaultSyncRefusalCredentials)}
 }
 
-type localRefusals struct {
-	max     int
-	mu      sync.RWMutex
-	refused map[string]struct{}
+type localRefusals struct{ refused *state.BoundedSet[string] }
+
+func (m localRefusals) Refused(_ context.Context, credential string) bool {
+	return m.refused.Has(credential)
 }
 
-func (m *localRefusals) Refused(_ context.Context, credential string) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	_, ok := m.refused[credential]
-	return ok
-}
-
-func (m *localRefusals) RememberRefused(_ context.Context, credential string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.refused) < m.max {
-		m.refused[credential] = struct{}{}
-	}
+func (m localRefusals) RememberRefused(_ context.Context, credential string) {
+	m.refused.Add(credential)
 }

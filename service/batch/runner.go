@@ -50,7 +50,7 @@ func (b *Batcher) runChunk(ctx context.Context, cl Claim) {
 	callCtx, stats := b.callContext(ctx, ch.Operation)
 	ids := make([]int64, len(items))
 	for k, it := range items {
-		ids[k] = it.req.GetId()
+		ids[k] = it.userID()
 	}
 	unlock, err := b.core.LockUsers(callCtx, ch.CompanyID, ids)
 	if err != nil {
@@ -99,6 +99,14 @@ func (b *Batcher) callContext(ctx context.Context, name string) (context.Context
 	return ctx, stats
 }
 
+// userID is the item's user.
+func (it planned) userID() int64 {
+	if it.plan != nil {
+		return it.plan.UserID()
+	}
+	return it.req.GetId()
+}
+
 // unsettled decodes the chunk's items the operation has not settled.
 // An item that no longer plans (the configuration changed) is kept with
 // its plan nil and fails as the single update would.
@@ -106,6 +114,10 @@ func (b *Batcher) unsettled(ch Chunk, st *opState) []planned {
 	var out []planned
 	for _, it := range ch.Items {
 		if st.settled(it.Index) {
+			continue
+		}
+		if p := b.takePlan(ch.Operation, it.Index); p != nil {
+			out = append(out, planned{index: it.Index, plan: p})
 			continue
 		}
 		req := &directoryv1.UpdateCompanyUserRequest{}

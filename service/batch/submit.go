@@ -68,6 +68,7 @@ func (b *Batcher) Submit(ctx context.Context, req *directoryv1.BatchUpdateCompan
 	case !created:
 		return public(op), nil
 	}
+	b.keepPlans(op.GetName(), items)
 	if err := b.enqueue(ctx, op.GetName(), req.GetCompanyId(), items); err != nil {
 		notQueued := apierr.New(codes.Unavailable, apierr.ReasonInternal, opBatch+": the batch could not be queued; nothing was sent", nil)
 		_ = b.finishEarly(context.WithoutCancel(ctx), op.GetName(), notQueued, notQueued)
