@@ -80,6 +80,14 @@ const (
 	// ReasonNotFound: a REST request named no route at all (HTTP 404,
 	// NOT_FOUND), as opposed to UPSTREAM_NOT_FOUND, Procore's unknown user.
 	ReasonNotFound = "NOT_FOUND"
+
+	// ReasonBatchNoneSucceeded: a batch operation ended with no item
+	// applied (ABORTED, AIP-234); each item's error is in the operation's
+	// metadata, failed_requests.
+	ReasonBatchNoneSucceeded = "BATCH_NONE_SUCCEEDED"
+	// ReasonBatchCancelled: a batch operation, or an item of it never
+	// sent, was cancelled by CancelOperation (CANCELLED).
+	ReasonBatchCancelled = "BATCH_CANCELLED"
 )
 
 // Outcomes of an update whose Procore answer was lost: the values of the

@@ -100,12 +100,7 @@ func routingErrorHandler(routes *routeTable) runtime.RoutingErrorHandlerFunc {
 		var err error
 		switch allow := routes.allowed(r.URL.Path); {
 		case httpStatus == http.StatusMethodNotAllowed || (httpStatus == http.StatusNotFound && len(allow) > 0):
-			if len(allow) > 0 {
-				w.Header().Set("Allow", strings.Join(allow, ", "))
-			}
-			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: apierr.New(codes.Unimplemented, apierr.ReasonMethodNotAllowed,
-				fmt.Sprintf("method %s is not allowed on this route; allowed: %s", r.Method, strings.Join(allow, ", ")),
-				map[string]string{"method": r.Method, "allow": strings.Join(allow, ", ")})}
+			err = methodNotAllowed(w, r, allow)
 		case httpStatus == http.StatusNotFound:
 			err = apierr.New(codes.NotFound, apierr.ReasonNotFound, "no such route: see /openapi.json for the routes", nil)
 		default:
@@ -113,4 +108,14 @@ func routingErrorHandler(routes *routeTable) runtime.RoutingErrorHandlerFunc {
 		}
 		runtime.HTTPError(ctx, mux, m, w, r, err)
 	}
+}
+
+// methodNotAllowed is 405 (METHOD_NOT_ALLOWED) with Allow naming allow.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow []string) error {
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+	}
+	return &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: apierr.New(codes.Unimplemented, apierr.ReasonMethodNotAllowed,
+		fmt.Sprintf("method %s is not allowed on this route; allowed: %s", r.Method, strings.Join(allow, ", ")),
+		map[string]string{"method": r.Method, "allow": strings.Join(allow, ", ")})}
 }
