@@ -15,7 +15,7 @@ import (
 // neither Prometheus nor OpenTelemetry.
 func TestImports(t *testing.T) {
 	const module = "github.com/procore-directory/procore-directory/"
-	allowed := []string{"gen/openapi", "gen/procore/directory/v1", "service/apierr"}
+	allowed := []string{"gen/google/longrunning", "gen/openapi", "gen/procore/directory/v1", "service/apierr"}
 	forbidden := []string{"github.com/prometheus/", "go.opentelemetry.io/"}
 	files, err := filepath.Glob("*.go")
 	if err != nil {

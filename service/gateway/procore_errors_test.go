@@ -249,6 +249,11 @@ func TestProcoreRouteErrors(t *testing.T) {
 	for _, c := range cases {
 		covered[c.reason] = true
 	}
+	// Reasons that only an operation's error carries (google.longrunning),
+	// never the answer to a call on this route.
+	for _, reason := range []string{apierr.ReasonBatchNoneSucceeded, apierr.ReasonBatchCancelled} {
+		covered[reason] = true
+	}
 	for _, reason := range apierrReasons(t) {
 		if !covered[reason] {
 			t.Errorf("reason %s has no case", reason)
