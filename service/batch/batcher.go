@@ -100,19 +100,40 @@ func (b *Batcher) Start() {
 	}
 }
 
-// runQueue claims and runs chunks until Stop.
+// runQueue claims and runs chunks until Stop. A failed claim (the shared
+// queue's Redis unreachable, say) is retried after a back-off that doubles
+// from claimRetryMin to claimRetryMax, never given up: a runner that
+// stopped for good would leave every batch of the fleet waiting on a
+// queue nobody claims from once Redis is back.
 func (b *Batcher) runQueue(q Queue) {
+	retry := claimRetryMin
 	for {
 		cl, err := q.Claim(b.claimCtx)
 		if err != nil {
-			if b.claimCtx.Err() == nil {
-				b.log.Error("batch: claim failed", "err", err)
+			if b.claimCtx.Err() != nil {
+				return
 			}
-			return
+			b.log.Error("batch: claim failed; retrying", "err", err, "retry_in", retry)
+			t := time.NewTimer(retry)
+			select {
+			case <-b.claimCtx.Done():
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			retry = min(2*retry, claimRetryMax)
+			continue
 		}
+		retry = claimRetryMin
 		b.runChunk(b.workCtx, cl)
 	}
 }
+
+// The back-off between failed claims.
+const (
+	claimRetryMin = 100 * time.Millisecond
+	claimRetryMax = 5 * time.Second
+)
 
 // Stopping is closed once Stop began: from then on no chunk is claimed.
 func (b *Batcher) Stopping() <-chan struct{} { return b.claimCtx.Done() }
