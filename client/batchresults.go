@@ -51,8 +51,11 @@ var ErrInconsistentOperation = errors.New("the operation does not match the requ
 // (metadata.succeeded) but not named: while that count is 0 the other items
 // were not applied, and their status is CANCELLED ("not sent") for a
 // cancelled operation, else the operation's error (a replica restarting
-// without Redis fails its unfinished operations); when it is not 0 they
-// may have been applied, and their status is UNKNOWN (read the user back).
+// without Redis fails its unfinished operations). When it is not 0 and the
+// unnamed items are exactly that many (directoryd lists every item it did
+// not apply in failed_requests), they are the applied ones: OK with a nil
+// User. Otherwise they may have been applied, and their status is UNKNOWN
+// (read the user back).
 // When no item succeeded the operation's error is ABORTED and every item is
 // in failed_requests with its own failure. An item missing from an
 // operation that ended with a response is UNKNOWN too: BatchResults never
@@ -93,7 +96,13 @@ func BatchResults(req *directoryv1.BatchUpdateCompanyUsersRequest, op *longrunni
 	if err := pairUsers(op, byID, out); err != nil {
 		return nil, err
 	}
-	unsent := unsentStatus(req, op, md)
+	unnamed := 0
+	for i := range out {
+		if out[i].Status == nil {
+			unnamed++
+		}
+	}
+	unsent := unsentStatus(req, op, md, unnamed)
 	for i := range out {
 		if out[i].Status == nil {
 			out[i].Status = unsent
@@ -127,12 +136,18 @@ func pairUsers(op *longrunningpb.Operation, byID map[int64]int, out []ItemResult
 
 // unsentStatus is the status of the items op states no outcome for (see
 // BatchResults).
-func unsentStatus(req *directoryv1.BatchUpdateCompanyUsersRequest, op *longrunningpb.Operation, md *directoryv1.BatchUpdateCompanyUsersMetadata) *status.Status {
+func unsentStatus(req *directoryv1.BatchUpdateCompanyUsersRequest, op *longrunningpb.Operation, md *directoryv1.BatchUpdateCompanyUsersMetadata, unnamed int) *status.Status {
 	switch e := op.GetError(); {
 	case req.GetValidateOnly() && e == nil:
 		return status.New(codes.OK, "")
 	case e == nil:
 		return status.New(codes.Unknown, "the operation reported no outcome for this item")
+	case md.GetSucceeded() > 0 && md.GetPending() == 0 && unnamed == int(md.GetSucceeded()):
+		// An operation ended early puts every item it did not apply in
+		// failed_requests (CANCELLED or SHUTTING_DOWN when never sent), so
+		// when the unnamed items are exactly as many as it applied, they
+		// are the applied ones.
+		return status.New(codes.OK, "applied before the operation ended; the operation does not return the user")
 	case md.GetSucceeded() > 0:
 		return status.Newf(codes.Unknown, "outcome not reported: the operation ended (%s) after applying %d items without naming them; read the user back",
 			codes.Code(e.GetCode()), md.GetSucceeded())
