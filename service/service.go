@@ -9,8 +9,8 @@
 //	mask.go          the update mask (AIP-134, AIP-161)
 //	validate.go      the request's own rules (protovalidate, ISO codes, avatar)
 //	patch.go         the mask-to-PATCH translation and its clear values
-//	fieldrule.go     Procore's required and admin-only fields: the plan, and the fill
-//	partialbodies.go what --required-fields=auto learned per company
+//	fieldrule.go     Procore's required and admin-only fields: the plan, the fill, and
+//	                 what --required-fields=auto learned per company
 //	idempotency.go   request_id: claim and release (AIP-155)
 //	lock.go          the per-user write lock
 //	authorize.go     the caller's company and the admin-only fields
@@ -18,6 +18,7 @@
 //	validateonly.go  the send step of a validate_only update (AIP-163)
 //	convert.go       Procore's user to CompanyUser
 //	errors.go        Procore's and the waits' failures to gRPC statuses
+//	planned.go       the same steps, one at a time, for a batch (service/batch)
 //
 // It is the core every transport shares, so it must not import net/http,
 // Prometheus, OpenTelemetry or YAML itself, nor the packages that build on
