@@ -1,0 +1,83 @@
+package deploy
+
+import (
+	"bytes"
+	"os"
+	"reflect"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/procore-directory/procore-directory/deploy/prometheus"
+)
+
+// prometheusRule is the Prometheus Operator's PrometheusRule
+// (monitoring.coreos.com/v1), the fields it defines, so that the strict
+// decoding refuses what the operator's schema would (its Go types would
+// bring the operator's module in for five structs).
+type prometheusRule struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata"`
+	Spec              ruleFile `json:"spec"`
+}
+
+// ruleFile is Prometheus's rule file: the PrometheusRule spec, and
+// prometheus/rules.yml.
+type ruleFile struct {
+	Groups []struct {
+		Name     string `json:"name"`
+		Interval string `json:"interval,omitempty"`
+		Limit    int    `json:"limit,omitempty"`
+		Rules    []struct {
+			Record        string            `json:"record,omitempty"`
+			Alert         string            `json:"alert,omitempty"`
+			Expr          string            `json:"expr"`
+			For           string            `json:"for,omitempty"`
+			KeepFiringFor string            `json:"keep_firing_for,omitempty"`
+			Labels        map[string]string `json:"labels,omitempty"`
+			Annotations   map[string]string `json:"annotations,omitempty"`
+		} `json:"rules"`
+	} `json:"groups"`
+}
+
+// TestPrometheusRuleIsTheRulesFile: the PrometheusRule manifest is the one
+// `make generate` makes from prometheus/rules.yml (so the two cannot
+// drift), and its spec decodes to the same rules.
+func TestPrometheusRuleIsTheRulesFile(t *testing.T) {
+	rules, err := os.ReadFile(prometheus.RulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manifest, err := os.ReadFile(prometheus.ManifestFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(manifest, prometheus.Manifest(rules)) {
+		t.Fatalf("%s is stale: run `make generate`", prometheus.ManifestFile)
+	}
+	var file ruleFile
+	if err := yaml.UnmarshalStrict(rules, &file); err != nil {
+		t.Fatalf("%s: %v", prometheus.RulesFile, err)
+	}
+	pr := find[*prometheusRule](t, decodeAll(t), "PrometheusRule", "directoryd")
+	if !reflect.DeepEqual(pr.Spec, file) {
+		t.Errorf("the PrometheusRule's spec differs from %s", prometheus.RulesFile)
+	}
+	if len(file.Groups) != 2 {
+		t.Errorf("%d rule groups, want recording and alerts", len(file.Groups))
+	}
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			if sev := r.Labels["severity"]; sev != "critical" && sev != "warning" {
+				t.Errorf("%s: severity %q", r.Alert, sev)
+			}
+			if r.Labels["runbook_url"] == "" || r.Annotations["summary"] == "" || r.Annotations["description"] == "" {
+				t.Errorf("%s: needs runbook_url, summary and description", r.Alert)
+			}
+		}
+	}
+}
