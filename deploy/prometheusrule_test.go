@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -67,10 +68,19 @@ func TestPrometheusRuleIsTheRulesFile(t *testing.T) {
 	if len(file.Groups) != 2 {
 		t.Errorf("%d rule groups, want recording and alerts", len(file.Groups))
 	}
+	runbook, err := os.ReadFile("../docs/runbook.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, g := range file.Groups {
 		for _, r := range g.Rules {
 			if r.Alert == "" {
 				continue
+			}
+			// Each alert links to its own section of the runbook.
+			if !bytes.Contains(runbook, []byte("\n## "+r.Alert+"\n")) ||
+				!strings.HasSuffix(r.Labels["runbook_url"], "/docs/runbook.md#"+strings.ToLower(r.Alert)) {
+				t.Errorf("%s: runbook_url %q, want docs/runbook.md#%s, a section of the runbook", r.Alert, r.Labels["runbook_url"], strings.ToLower(r.Alert))
 			}
 			if sev := r.Labels["severity"]; sev != "critical" && sev != "warning" {
 				t.Errorf("%s: severity %q", r.Alert, sev)
