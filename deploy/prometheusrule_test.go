@@ -91,3 +91,57 @@ func TestPrometheusRuleIsTheRulesFile(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryAlertHasFiringAndSilentCases: prometheus/rules_test.yml (which
+// CI runs with `promtool test rules`) has, for every alert, a case where it
+// fires and one where it stays silent.
+func TestEveryAlertHasFiringAndSilentCases(t *testing.T) {
+	rules, err := os.ReadFile(prometheus.RulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file ruleFile
+	if err := yaml.UnmarshalStrict(rules, &file); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile("prometheus/rules_test.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tests struct {
+		Tests []struct {
+			AlertRuleTest []struct {
+				Alertname string `json:"alertname"`
+				ExpAlerts []any  `json:"exp_alerts"`
+			} `json:"alert_rule_test"`
+		} `json:"tests"`
+	}
+	if err := yaml.Unmarshal(data, &tests); err != nil {
+		t.Fatal(err)
+	}
+	firing, silent := map[string]bool{}, map[string]bool{}
+	for _, tc := range tests.Tests {
+		for _, a := range tc.AlertRuleTest {
+			if len(a.ExpAlerts) > 0 {
+				firing[a.Alertname] = true
+			} else {
+				silent[a.Alertname] = true
+			}
+		}
+	}
+	alerts := 0
+	for _, g := range file.Groups {
+		for _, r := range g.Rules {
+			if r.Alert == "" {
+				continue
+			}
+			alerts++
+			if !firing[r.Alert] || !silent[r.Alert] {
+				t.Errorf("%s: firing case %v, silent case %v; want both", r.Alert, firing[r.Alert], silent[r.Alert])
+			}
+		}
+	}
+	if alerts < 10 {
+		t.Errorf("%d alerts", alerts)
+	}
+}
