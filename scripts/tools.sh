@@ -6,6 +6,7 @@
 #   scripts/tools.sh grpcurl          # grpcurl only: `go install`, no npm
 #   scripts/tools.sh govulncheck      # govulncheck only: `go install`, no npm
 #   scripts/tools.sh openapi-validator  # swagger-parser (npm), for scripts/validate-openapi.mjs
+#   scripts/tools.sh procore-sdk      # Procore's JavaScript SDK (npm), for the gateway's SDK test
 #   scripts/tools.sh gen grpcurl ...  # several groups
 #
 # WITH_GRPCURL=1 and WITH_GOVULNCHECK=1 add those tools to the groups asked for.
@@ -22,6 +23,7 @@ GRPC_GATEWAY_VERSION=v2.33.0
 PROTOVALIDATE_PROTO_VERSION=v1.2.2
 GRPCURL_VERSION=v1.9.3
 GOVULNCHECK_VERSION=v1.9.0
+PROCORE_JS_SDK_VERSION=4.0.2
 
 TOOLS="$PWD/.tools"
 mkdir -p "$TOOLS/bin"
@@ -93,8 +95,9 @@ for g in "${groups[@]}"; do
   grpcurl) go_tool grpcurl github.com/fullstorydev/grpcurl/cmd/grpcurl "$GRPCURL_VERSION" ;;
   govulncheck) go_tool govulncheck golang.org/x/vuln/cmd/govulncheck "$GOVULNCHECK_VERSION" ;;
   openapi-validator) npm_tool swagger-parser "$SWAGGER_PARSER_VERSION" "@apidevtools/swagger-parser@$SWAGGER_PARSER_VERSION" ;;
+  procore-sdk) npm_tool procore-sdk "$PROCORE_JS_SDK_VERSION" "@procore/js-sdk@$PROCORE_JS_SDK_VERSION" ;;
   *)
-    echo "tools.sh: unknown group $g (gen, grpcurl, govulncheck, openapi-validator)" >&2
+    echo "tools.sh: unknown group $g (gen, grpcurl, govulncheck, openapi-validator, procore-sdk)" >&2
     exit 2
     ;;
   esac

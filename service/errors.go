@@ -53,7 +53,10 @@ func fromUpstream(ctx context.Context, op string, err error) error {
 	meta := map[string]string{}
 	if hasUpstream {
 		if uerr.StatusCode != 0 {
-			meta["upstream_status"] = strconv.Itoa(uerr.StatusCode)
+			meta[apierr.MetaUpstreamStatus] = strconv.Itoa(uerr.StatusCode)
+		}
+		if n := len(uerr.RedactedBody); n > 0 && n <= apierr.MaxUpstreamBody {
+			meta[apierr.MetaUpstreamBody] = string(uerr.RedactedBody)
 		}
 		if uerr.RequestID != "" {
 			meta["upstream_request_id"] = uerr.RequestID

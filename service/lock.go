@@ -1,9 +1,6 @@
 package service
 
-import (
-	"context"
-	"strconv"
-)
+import "context"
 
 // lockUser is the pipeline's serialisation step: an update that writes
 // holds its (company, user) lock from before authorization reads the
@@ -21,8 +18,7 @@ func (s *Service) lockUser(ctx context.Context, u *update) (unlock func(), err e
 	if !u.writes() {
 		return func() {}, nil
 	}
-	key := strconv.FormatInt(u.req.GetCompanyId(), 10) + "/" + strconv.FormatInt(u.req.GetId(), 10)
-	unlock, err = s.locks.Lock(ctx, key)
+	unlock, err = s.locks.Lock(ctx, lockKey(u.req.GetCompanyId(), u.req.GetId()))
 	if err != nil {
 		return nil, fromWait(ctx, opUpdate, err)
 	}

@@ -2,7 +2,8 @@ package service
 
 import (
 	"context"
-	"sync"
+
+	"github.com/procore-directory/procore-directory/service/state"
 )
 
 // PartialBodyMemory remembers which companies' Procore refuses a PATCH body
@@ -35,34 +36,20 @@ const DefaultPartialBodyCompanies = 10000
 // Past the bound nothing new is remembered: those companies keep paying the
 // refused attempt, which costs requests, never correctness.
 func NewPartialBodyMemory(max int) PartialBodyMemory {
-	if max <= 0 {
-		max = DefaultPartialBodyCompanies
-	}
-	return &localPartialBodies{max: max, refuses: make(map[int64]struct{})}
+	return localPartialBodies{state.NewBoundedSet[int64](max, DefaultPartialBodyCompanies)}
 }
 
 // localPartialBodies is the in-process PartialBodyMemory.
-type localPartialBodies struct {
-	max     int
-	mu      sync.RWMutex
-	refuses map[int64]struct{}
-}
+type localPartialBodies struct{ refuses *state.BoundedSet[int64] }
 
 // RefusesPartial implements PartialBodyMemory.
-func (m *localPartialBodies) RefusesPartial(_ context.Context, companyID int64) bool {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	_, ok := m.refuses[companyID]
-	return ok
+func (m localPartialBodies) RefusesPartial(_ context.Context, companyID int64) bool {
+	return m.refuses.Has(companyID)
 }
 
 // RememberRefusesPartial implements PartialBodyMemory.
-func (m *localPartialBodies) RememberRefusesPartial(_ context.Context, companyID int64) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if len(m.refuses) < m.max {
-		m.refuses[companyID] = struct{}{}
-	}
+func (m localPartialBodies) RememberRefusesPartial(_ context.Context, companyID int64) {
+	m.refuses.Add(companyID)
 }
 
 // WithPartialBodyMemory replaces the in-process memory of

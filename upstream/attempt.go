@@ -110,6 +110,7 @@ func (c *Client) attempt(ctx context.Context, cl *call, cred Credential, lim adm
 	e.Kind = KindStatus
 	e.Message = redact(d.message, cred.Token)
 	e.FieldErrors = redactFields(d.fields, cred.Token)
+	e.RedactedBody = redactBody(body, tooBig, cred.Token)
 	if readErr != nil && ctx.Err() != nil {
 		e.Err = ctx.Err()
 	}

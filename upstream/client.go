@@ -34,6 +34,8 @@ type Client struct {
 	slots       *admission.Limiter // nil: no limit
 	limits      admission.Budgets
 	pacingBurst int
+	// limitsOpts configure the per-credential limits (WithBatchBudgetShare).
+	limitsOpts []admission.LimitsOption
 	// budgets, when set, makes the client's rate limits a shared
 	// budget built over the in-process one (WithSharedBudgets).
 	budgets    func(local *admission.Limits) admission.Budgets
@@ -99,7 +101,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}
-	local := admission.NewLimits(c.pacingBurst)
+	local := admission.NewLimits(c.pacingBurst, c.limitsOpts...)
 	c.limits = local
 	if c.budgets != nil {
 		c.limits = c.budgets(local)

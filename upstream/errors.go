@@ -109,6 +109,11 @@ type Error struct {
 	// Body is the raw response body, capped. It may hold personal data and
 	// is never part of Error().
 	Body []byte
+	// RedactedBody is Procore's error body redacted as Message is, a JSON
+	// body keeping its shape (see redactBody): what the Procore-compatible
+	// route passes back to the caller. Nil for a 2xx, an empty body, or
+	// one cut at the response cap.
+	RedactedBody []byte
 	// Attempts is how many requests were sent.
 	Attempts int
 	// Err is the cause, if any (a transport error, a context error, a decode

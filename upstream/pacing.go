@@ -31,3 +31,10 @@ func WithPacing(burst int) Option {
 func WithSharedBudgets(shared func(local *admission.Limits) admission.Budgets) Option {
 	return func(c *Client) { c.budgets = shared }
 }
+
+// WithBatchBudgetShare sets the most of a credential's budget batch work
+// (admission.WithBatch) may take while interactive calls wait for it
+// (--batch-budget-share; admission.DefaultBatchBudgetShare).
+func WithBatchBudgetShare(f float64) Option {
+	return func(c *Client) { c.limitsOpts = append(c.limitsOpts, admission.WithBatchBudgetShare(f)) }
+}

@@ -54,6 +54,8 @@ type Config struct {
 	Limits server.Limits
 	// State: the idempotency records (state.go).
 	State StateConfig
+	// Batch: BatchUpdateCompanyUsers and its operations (batch.go).
+	Batch BatchConfig
 }
 
 // parseConfig reads flags from args and variables through getenv.
@@ -82,6 +84,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	cfg.Security.register(fs)
 	registerLimits(fs, &cfg.Limits)
 	cfg.State.register(fs)
+	cfg.Batch.register(fs)
 
 	// Environment first, so that flags given on the command line win.
 	var envErr error
@@ -126,7 +129,7 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
-	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits), c.State.validate()); err != nil {
+	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits), c.State.validate(), c.Batch.validate()); err != nil {
 		return err
 	}
 	if err := c.Ops.validate(); err != nil {

@@ -184,6 +184,11 @@ func (s *secureStack) rest(t *testing.T, cfg *tls.Config, method, path, body str
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
+	// The Procore-compatible route names the ErrorInfo reason in a
+	// header (its body is Procore's): read it with the body.
+	if reason := resp.Header.Get("X-Directoryd-Reason"); reason != "" {
+		return resp.StatusCode, reason + " " + string(b), nil
+	}
 	return resp.StatusCode, string(b), nil
 }
 

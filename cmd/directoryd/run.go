@@ -139,6 +139,7 @@ func (c *Config) server(tel *telemetry.Telemetry, log *slog.Logger) (server.Conf
 	sc.Breaker = c.Ops.Breaker
 	sc.StreamWorkers = c.Ops.StreamWorkers
 	c.State.apply(&sc)
+	c.Batch.apply(&sc)
 	sc.Telemetry = tel
 	sc.Logger = log
 	return sc, c.Security.apply(&sc, log)

@@ -108,6 +108,7 @@ func fixV2(doc object, a *api) error {
 		return err
 	}
 	defs["ProcoreCompanyUserUpdate"] = procoreUserUpdate(a, defs)
+	procoreErrorSchemas(defs)
 	defs["ProcoreUpdateCompanyUserBody"] = object{
 		"type":                 "object",
 		"description":          "Procore's Update Company User body.",
@@ -167,18 +168,17 @@ func procorePathParams() list {
 	}
 }
 
-// procoreResponses are a Procore-shaped user, or our error.
-func procoreResponses(what string) object {
-	return object{
+// procoreResponses are a Procore-shaped user, or an error in Procore's
+// shapes (procore_errors.go).
+func procoreResponses(what string, update bool) object {
+	responses := object{
 		"200": object{
 			"description": what + ", as Procore renders it: every field present, integers as JSON numbers, `null` for empty values.",
 			"schema":      object{"$ref": "#/definitions/ProcoreCompanyUser"},
 		},
-		"default": object{
-			"description": "An error: google.rpc.Status JSON with its details (BadRequest, ErrorInfo, RetryInfo, QuotaFailure) and the matching HTTP status.",
-			"schema":      object{"$ref": "#/definitions/rpcStatus"},
-		},
 	}
+	procoreErrorResponses(responses, update)
+	return responses
 }
 
 func procoreShow() object {
@@ -188,7 +188,7 @@ func procoreShow() object {
 		"description": "The same read as `GET " + v1Route + "`, answered in Procore's JSON, so a Procore SDK caller " +
 			"that changed its base URL can read as well as write.",
 		"parameters": procorePathParams(),
-		"responses":  procoreResponses("The user"),
+		"responses":  procoreResponses("The user", false),
 		"tags":       list{procoreTag},
 	}
 }
@@ -213,7 +213,7 @@ func procoreUpdate(runValidations, requestID, validateOnly object) object {
 			idempotencyKeyParam(),
 			object{"name": "body", "in": "body", "required": true, "schema": object{"$ref": "#/definitions/ProcoreUpdateCompanyUserBody"}},
 		),
-		"responses": procoreResponses("The updated user"),
+		"responses": procoreResponses("The updated user", true),
 		"tags":      list{procoreTag},
 	}
 	_ = addPreviewHeader(op) // procoreResponses has a 200

@@ -80,6 +80,14 @@ const (
 	// ReasonNotFound: a REST request named no route at all (HTTP 404,
 	// NOT_FOUND), as opposed to UPSTREAM_NOT_FOUND, Procore's unknown user.
 	ReasonNotFound = "NOT_FOUND"
+
+	// ReasonBatchNoneSucceeded: a batch operation ended with no item
+	// applied (ABORTED, AIP-234); each item's error is in the operation's
+	// metadata, failed_requests.
+	ReasonBatchNoneSucceeded = "BATCH_NONE_SUCCEEDED"
+	// ReasonBatchCancelled: a batch operation, or an item of it never
+	// sent, was cancelled by CancelOperation (CANCELLED).
+	ReasonBatchCancelled = "BATCH_CANCELLED"
 )
 
 // Outcomes of an update whose Procore answer was lost: the values of the
@@ -96,6 +104,24 @@ const (
 	// failed): UPSTREAM_OUTCOME_UNKNOWN.
 	OutcomeUnknown = "unknown"
 )
+
+// ErrorInfo metadata keys that a program (the REST gateway's
+// Procore-compatible route among them) reads back, besides reason-specific
+// ones such as "field" and "outcome".
+const (
+	// MetaUpstreamStatus: Procore's HTTP status, when Procore answered.
+	MetaUpstreamStatus = "upstream_status"
+	// MetaUpstreamBody: Procore's error body, redacted as messages are (a
+	// JSON body keeps its shape) and at most MaxUpstreamBody bytes; absent
+	// when Procore sent none, or a longer one. The Procore-compatible route
+	// answers it as Procore did.
+	MetaUpstreamBody = "upstream_body"
+)
+
+// MaxUpstreamBody bounds MetaUpstreamBody: ErrorInfo travels in a gRPC
+// trailer, which some clients cap at 8 KiB (grpc-java's default), and
+// Procore's error bodies are a few hundred bytes.
+const MaxUpstreamBody = 4 << 10
 
 // ErrStopping is the cause with which a stopping server cancels the calls
 // still in flight at its shutdown deadline (context.WithCancelCause). The

@@ -79,9 +79,11 @@ func stripForwardedIdentity(ctx context.Context) (context.Context, []string) {
 	return metadata.NewIncomingContext(ctx, md), values
 }
 
-// isDirectoryMethod reports whether fullMethod is a DirectoryService
-// method: the calls that need a caller (or a token), where health checks
-// and reflection need none.
+// isDirectoryMethod reports whether fullMethod is a DirectoryService or
+// google.longrunning.Operations method: the calls that need a caller (or
+// a token: an operation is seen only in its caller's scope), where health
+// checks and reflection need none.
 func isDirectoryMethod(fullMethod string) bool {
-	return strings.HasPrefix(fullMethod, "/"+directoryv1.DirectoryService_ServiceDesc.ServiceName+"/")
+	return strings.HasPrefix(fullMethod, "/"+directoryv1.DirectoryService_ServiceDesc.ServiceName+"/") ||
+		strings.HasPrefix(fullMethod, "/google.longrunning.Operations/")
 }

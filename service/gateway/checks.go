@@ -36,13 +36,29 @@ func (c *requestChecks) middleware(next runtime.HandlerFunc) runtime.HandlerFunc
 			_, outbound := runtime.MarshalerForRequest(c.mux, r)
 			runtime.HTTPError(r.Context(), c.mux, outbound, w, r, err)
 		}
+		// operations.proto's GET and DELETE {name=operations/**} would
+		// take an operation name ending in :cancel, CancelOperation's route.
+		if strings.HasSuffix(r.URL.Path, ":cancel") && r.Method != http.MethodPost {
+			fail(methodNotAllowed(w, r, []string{http.MethodPost}))
+			return
+		}
 		violations := pathParamViolations(params)
 		violations = append(violations, avatarQueryViolations(r)...)
-		violations = append(violations, queryViolations(r, queryParams(r.Method))...)
+		violations = append(violations, queryViolations(r, queryParams(r))...)
 		violations = append(violations, idempotencyKey(r)...)
 		if len(violations) > 0 {
 			fail(apierr.InvalidArgument(violations))
 			return
+		}
+		if r.Method == http.MethodPost { // batchUpdate, an operation's :cancel
+			if err := mediaTypeError(r, "application/json"); err != nil {
+				fail(err)
+				return
+			}
+			if v := checkJSONBody(r, ""); len(v) > 0 {
+				fail(apierr.InvalidArgument(v))
+				return
+			}
 		}
 		// The Procore-compatible route decodes and checks its own body,
 		// reading it once (decodeProcoreUpdate); the /v1 body is the user,

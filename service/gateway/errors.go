@@ -21,8 +21,24 @@ import (
 // BadRequest, and every error an ErrorInfo. RetryInfo becomes Retry-After.
 // An HTTP status chosen by the gateway (405, a 400 from the router) is kept.
 func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	st, httpStatus := normalizedStatus(err)
+	if secs := retryAfter(st); secs != "" {
+		w.Header().Set("Retry-After", secs)
+	}
+	out := st.Err()
+	if httpStatus != 0 {
+		out = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: out}
+	}
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, out)
+}
+
+// normalizedStatus is err as the service's one error shape, whoever raised
+// it: a gRPC status with an ErrorInfo (INVALID_REQUEST for an
+// INVALID_ARGUMENT, else INTERNAL, when it has none) and, for
+// INVALID_ARGUMENT, a BadRequest; httpStatus is the HTTP status the
+// gateway chose (405, 415, the router's 400), 0 for none.
+func normalizedStatus(err error) (st *status.Status, httpStatus int) {
 	var httpErr *runtime.HTTPStatusError
-	httpStatus := 0
 	if errors.As(err, &httpErr) {
 		httpStatus, err = httpErr.HTTPStatus, httpErr.Err
 	}
@@ -35,15 +51,11 @@ func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 	}
 	var hasInfo, hasBadRequest bool
 	for _, d := range st.Details() {
-		switch d := d.(type) {
+		switch d.(type) {
 		case *errdetails.ErrorInfo:
 			hasInfo = true
 		case *errdetails.BadRequest:
 			hasBadRequest = true
-		case *errdetails.RetryInfo:
-			if secs := d.GetRetryDelay().AsDuration().Seconds(); secs > 0 {
-				w.Header().Set("Retry-After", fmt.Sprintf("%.0f", max(1, secs+0.5)))
-			}
 		}
 	}
 	if !hasInfo {
@@ -62,11 +74,20 @@ func gatewayErrorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.M
 			st = br
 		}
 	}
-	out := st.Err()
-	if httpStatus != 0 {
-		out = &runtime.HTTPStatusError{HTTPStatus: httpStatus, Err: out}
+	return st, httpStatus
+}
+
+// retryAfter is st's RetryInfo as a Retry-After value in whole seconds
+// (at least 1), or "" when st has none.
+func retryAfter(st *status.Status) string {
+	for _, d := range st.Details() {
+		if d, ok := d.(*errdetails.RetryInfo); ok {
+			if secs := d.GetRetryDelay().AsDuration().Seconds(); secs > 0 {
+				return fmt.Sprintf("%.0f", max(1, secs+0.5))
+			}
+		}
 	}
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, w, r, out)
+	return ""
 }
 
 // routingErrorHandler answers requests that reach no handler: a known
@@ -79,12 +100,7 @@ func routingErrorHandler(routes *routeTable) runtime.RoutingErrorHandlerFunc {
 		var err error
 		switch allow := routes.allowed(r.URL.Path); {
 		case httpStatus == http.StatusMethodNotAllowed || (httpStatus == http.StatusNotFound && len(allow) > 0):
-			if len(allow) > 0 {
-				w.Header().Set("Allow", strings.Join(allow, ", "))
-			}
-			err = &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: apierr.New(codes.Unimplemented, apierr.ReasonMethodNotAllowed,
-				fmt.Sprintf("method %s is not allowed on this route; allowed: %s", r.Method, strings.Join(allow, ", ")),
-				map[string]string{"method": r.Method, "allow": strings.Join(allow, ", ")})}
+			err = methodNotAllowed(w, r, allow)
 		case httpStatus == http.StatusNotFound:
 			err = apierr.New(codes.NotFound, apierr.ReasonNotFound, "no such route: see /openapi.json for the routes", nil)
 		default:
@@ -92,4 +108,14 @@ func routingErrorHandler(routes *routeTable) runtime.RoutingErrorHandlerFunc {
 		}
 		runtime.HTTPError(ctx, mux, m, w, r, err)
 	}
+}
+
+// methodNotAllowed is 405 (METHOD_NOT_ALLOWED) with Allow naming allow.
+func methodNotAllowed(w http.ResponseWriter, r *http.Request, allow []string) error {
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+	}
+	return &runtime.HTTPStatusError{HTTPStatus: http.StatusMethodNotAllowed, Err: apierr.New(codes.Unimplemented, apierr.ReasonMethodNotAllowed,
+		fmt.Sprintf("method %s is not allowed on this route; allowed: %s", r.Method, strings.Join(allow, ", ")),
+		map[string]string{"method": r.Method, "allow": strings.Join(allow, ", ")})}
 }

@@ -7,11 +7,14 @@ import (
 	"net/http"
 	"strings"
 
+	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	longrunninggw "github.com/procore-directory/procore-directory/gen/google/longrunning"
 	"github.com/procore-directory/procore-directory/gen/openapi"
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service/apierr"
@@ -29,7 +32,9 @@ const DefaultMaxBodyBytes = 15 << 20
 // up) and /readyz (the gRPC server reports SERVING).
 //
 // JSON uses the proto field names (snake_case, as Procore does). Errors are
-// google.rpc.Status JSON with their details, and the matching HTTP status:
+// google.rpc.Status JSON with their details, and the matching HTTP status
+// (on the Procore-compatible route, Procore's own error shapes:
+// procore_errors.go):
 // a method a route does not serve gets 405 with Allow (METHOD_NOT_ALLOWED),
 // an unknown route 404 (NOT_FOUND).
 // opts add routes (such as /metrics) and middleware (tracing, request ids).
@@ -45,22 +50,35 @@ func New(ctx context.Context, conn grpc.ClientConnInterface, opts ...Option) (ht
 	}
 	routes := &routeTable{}
 	routes.add(v1Pattern, http.MethodGet, http.MethodPatch)
+	routes.add("/v1/companies/{company_id}/users:batchUpdate", http.MethodPost)
+	routes.add("/v1/operations", http.MethodGet)
+	routes.add("/v1/operations/{name}", http.MethodGet, http.MethodDelete, http.MethodPost)
 	checks := &requestChecks{}
 	mux := runtime.NewServeMux(
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictJSONPb{&runtime.JSONPb{
 			MarshalOptions:   protojson.MarshalOptions{UseProtoNames: true},
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
 		}}),
-		runtime.WithErrorHandler(gatewayErrorHandler),
+		runtime.WithErrorHandler(muxErrorHandler),
 		runtime.WithRoutingErrorHandler(routingErrorHandler(routes)),
 		runtime.WithMiddlewares(checks.middleware),
 		runtime.WithIncomingHeaderMatcher(incomingHeader(gcfg.identity)),
 		runtime.WithOutgoingHeaderMatcher(outgoingHeader),
+		// Without it operations.proto's GET /v1/{name=operations/**} also
+		// matches GET /v1/operations (an empty **) and takes ListOperations.
+		runtime.WithStrictDeepWildcardMatching(),
 	)
 	checks.mux = mux
 	client := directoryv1.NewDirectoryServiceClient(conn)
-	if err := directoryv1.RegisterDirectoryServiceHandlerClient(ctx, mux, client); err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
+	for _, register := range []func() error{
+		func() error { return directoryv1.RegisterDirectoryServiceHandlerClient(ctx, mux, client) },
+		func() error {
+			return longrunninggw.RegisterOperationsHandlerClient(ctx, mux, longrunningpb.NewOperationsClient(conn))
+		},
+	} {
+		if err := register(); err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
 	}
 	if err := registerProcoreRoute(mux, client, routes); err != nil {
 		return nil, fmt.Errorf("gateway: %w", err)

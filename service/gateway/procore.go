@@ -17,7 +17,8 @@ import (
 // Procore's own requests and answers, so that a caller of Procore only
 // changes its base URL. It is one unit: this file registers and serves it,
 // procore_decode.go decodes its PATCH (reading and parsing the body once),
-// procore_render.go renders its answers. The proto has no HTTP binding
+// procore_render.go renders its answers, procore_errors.go its errors (in
+// Procore's shapes). The proto has no HTTP binding
 // for it, so grpc-gateway's generated code knows nothing of it; the
 // OpenAPI documents describe it from scripts/openapi.
 
@@ -64,7 +65,7 @@ func (p *procoreRoute) get(w http.ResponseWriter, r *http.Request, params map[st
 	p.serve(w, r, directoryv1.DirectoryService_GetCompanyUser_FullMethodName, func(ctx context.Context, opts ...grpc.CallOption) (proto.Message, error) {
 		req := &directoryv1.GetCompanyUserRequest{}
 		req.CompanyId, req.Id = parsePathIDs(params)
-		return p.client.GetCompanyUser(ctx, req, opts...)
+		return answered(p.client.GetCompanyUser(ctx, req, opts...))
 	})
 }
 
@@ -77,15 +78,16 @@ func (p *procoreRoute) update(w http.ResponseWriter, r *http.Request, params map
 		if err != nil {
 			return nil, err
 		}
-		return p.client.UpdateCompanyUser(ctx, req, opts...)
+		return answered(p.client.UpdateCompanyUser(ctx, req, opts...))
 	})
 }
 
 // serve runs one call the way grpc-gateway's generated handlers do: the
 // gRPC method and the route's pattern in the context (metadata, tracing),
 // the server's header and trailer metadata forwarded, errors through the
-// mux's error handler in the mux's JSON. The answer goes through
-// procoreMarshaler, Procore's rendering.
+// mux's error handler (which answers this route's errors in Procore's
+// shapes, procore_errors.go; call marks the service's errors with
+// answered). The answer goes through procoreMarshaler, Procore's rendering.
 func (p *procoreRoute) serve(w http.ResponseWriter, r *http.Request, method string,
 	call func(ctx context.Context, opts ...grpc.CallOption) (proto.Message, error),
 ) {

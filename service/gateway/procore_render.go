@@ -13,7 +13,8 @@ import (
 // procoreMarshaler is the Procore-compatible route's outbound marshaler:
 // the mux's own, except that a user is rendered as Procore renders it
 // (procoreJSON: numbers and nulls; protojson writes int64 as strings and
-// leaves unset fields out). Errors keep the mux's google.rpc.Status JSON.
+// leaves unset fields out). Errors do not pass through it: the mux's error
+// handler writes them in Procore's shapes (procore_errors.go).
 // The route passes it to runtime.ForwardResponseMessage, so headers,
 // trailers and the content type are handled as on every route.
 type procoreMarshaler struct {

@@ -44,6 +44,17 @@ func TestOnProcoreRoute(t *testing.T) {
 			if tt.field == "" {
 				return
 			}
+			if strings.HasPrefix(tt.path, "/rest/") {
+				// Procore's shape: the one violation named in the message.
+				var body struct{ Errors string }
+				if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.HasPrefix(body.Errors, "invalid "+tt.field+": ") || strings.Contains(body.Errors, "more violations") {
+					t.Errorf("errors %q, want one violation at %s", body.Errors, tt.field)
+				}
+				return
+			}
 			var st struct {
 				Details []struct {
 					FieldViolations []struct{ Field string } `json:"field_violations"`

@@ -3,13 +3,16 @@ package gateway_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/gateway"
 	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/service/servicetest"
 )
@@ -71,13 +74,88 @@ func serve(t *testing.T, h http.Handler, method, target, body string) (*httptest
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	return rec, decodeError(t, rec, method, target)
+}
+
+// procoreTarget matches the Procore-compatible route's URLs.
+var procoreTarget = regexp.MustCompile(`^/rest/v1\.3/companies/[^/?]+/users/[^/?]+(\?|$)`)
+
+// decodeError reads an error answer: google.rpc.Status JSON on /v1 and
+// the other routes, and on the Procore-compatible route Procore's shapes,
+// read into the same restStatus (the reason from gateway.ErrorReasonHeader, a
+// 422's fields as user.<field> violations, a 400's message "invalid
+// <field>: <description>" as that one violation and the rest counted).
+// Procore's bodies carry no google.rpc.Code: Code stays 0.
+func decodeError(t *testing.T, rec *httptest.ResponseRecorder, method, target string) restStatus {
+	t.Helper()
 	var st restStatus
-	if rec.Code >= 400 {
+	if rec.Code < 400 {
+		return st
+	}
+	if !procoreTarget.MatchString(target) {
 		if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
 			t.Fatalf("%s %s: HTTP %d body %q is no google.rpc.Status: %v", method, target, rec.Code, rec.Body, err)
 		}
+		return st
 	}
-	return rec, st
+	var body struct {
+		Errors           json.RawMessage `json:"errors"`
+		Error            string          `json:"error"`
+		ErrorDescription string          `json:"error_description"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || (body.Errors == nil && body.Error == "") {
+		t.Fatalf("%s %s: HTTP %d body %q is none of Procore's error shapes: %v", method, target, rec.Code, rec.Body, err)
+	}
+	type detail = struct {
+		Type            string `json:"@type"`
+		Reason          string `json:"reason"`
+		FieldViolations []struct {
+			Field       string `json:"field"`
+			Description string `json:"description"`
+		} `json:"field_violations"`
+	}
+	info := detail{Type: "type.googleapis.com/google.rpc.ErrorInfo", Reason: rec.Header().Get(gateway.ErrorReasonHeader)}
+	br := detail{Type: "type.googleapis.com/google.rpc.BadRequest"}
+	add := func(field, desc string) {
+		br.FieldViolations = append(br.FieldViolations, struct {
+			Field       string `json:"field"`
+			Description string `json:"description"`
+		}{field, desc})
+	}
+	var fields map[string][]string
+	var msg string
+	switch {
+	case json.Unmarshal(body.Errors, &fields) == nil && fields != nil:
+		for f, msgs := range fields {
+			name := "user." + f
+			if f == "avatar" {
+				name = f
+			}
+			add(name, strings.Join(msgs, "; "))
+		}
+	case json.Unmarshal(body.Errors, &msg) == nil:
+		st.Message = msg
+		if rest, ok := strings.CutPrefix(msg, "invalid "); ok {
+			field, desc, _ := strings.Cut(rest, ": ")
+			var more int
+			if i := strings.LastIndex(desc, " (and "); i >= 0 {
+				if _, err := fmt.Sscanf(desc[i:], " (and %d more violations)", &more); err == nil {
+					desc = desc[:i]
+				}
+			}
+			add(field, desc)
+			for i := range more {
+				add(fmt.Sprintf("(more %d)", i+1), "")
+			}
+		}
+	default:
+		st.Message = body.ErrorDescription
+	}
+	st.Details = append(st.Details, info)
+	if len(br.FieldViolations) > 0 {
+		st.Details = append(st.Details, br)
+	}
+	return st
 }
 
 // TestRoutingErrors: a wrong method gets 405 with Allow, an unknown route
@@ -94,8 +172,9 @@ func TestRoutingErrors(t *testing.T) {
 	}{
 		{"DELETE on /v1", http.MethodDelete, "/v1/companies/8089/users/1001", 405, 12, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
 		{"POST on /v1", http.MethodPost, "/v1/companies/8089/users/1001", 405, 12, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
-		{"PUT on the Procore route", http.MethodPut, "/rest/v1.3/companies/8089/users/1001", 405, 12, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
-		{"DELETE on the Procore route", http.MethodDelete, "/rest/v1.3/companies/8089/users/1001", 405, 12, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
+		// Procore's error body has no google.rpc.Code (decodeError): code 0.
+		{"PUT on the Procore route", http.MethodPut, "/rest/v1.3/companies/8089/users/1001", 405, 0, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
+		{"DELETE on the Procore route", http.MethodDelete, "/rest/v1.3/companies/8089/users/1001", 405, 0, apierr.ReasonMethodNotAllowed, "GET, PATCH"},
 		{"POST on /healthz", http.MethodPost, "/healthz", 405, 12, apierr.ReasonMethodNotAllowed, "GET, HEAD"},
 		{"unknown prefix", http.MethodGet, "/v2/companies/8089/users/1001", 404, 5, apierr.ReasonNotFound, ""},
 		{"collection", http.MethodGet, "/v1/companies/8089/users", 404, 5, apierr.ReasonNotFound, ""},

@@ -31,11 +31,14 @@ import (
 // queryParams are the query parameters each API route understands, by
 // method (the same on /v1 and on the Procore-compatible route). avatar.* are
 // refused separately (avatarQueryViolations), with their own reason.
-func queryParams(method string) []string {
-	if method == http.MethodPatch {
+func queryParams(r *http.Request) []string {
+	switch {
+	case r.Method == http.MethodPatch:
 		return []string{"update_mask", "run_configurable_validations", "request_id", "validate_only"}
+	case r.Method == http.MethodGet && r.URL.Path == "/v1/operations": // ListOperations
+		return []string{"filter", "page_size", "page_token", "return_partial_success"}
 	}
-	return nil // GET: the path names the user; there is nothing else to say
+	return nil // GET: the path names the resource; POST: the body says it all
 }
 
 // queryViolations names each query parameter the route does not know, each

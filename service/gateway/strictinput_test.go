@@ -2,7 +2,6 @@ package gateway_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -44,7 +43,8 @@ func TestStrictInput(t *testing.T) {
 		{"procore: text/plain", "PATCH", procore, "text/plain", `{"user":{"city":"a"}}`, 415, "Content-Type"},
 		{"procore: unknown parameter", "PATCH", procore + "?run_configurable_validation=true", jsonCT, `{"user":{"city":"a"}}`, 400, "run_configurable_validation"},
 		{"procore: GET with a parameter", "GET", procore + "?view=extended", "", "", 400, "view"},
-		{"procore: NUL in a text field", "PATCH", procore, jsonCT, `{"user":{"first_name":"\u0000"}}`, 400, "user.first_name"},
+		// The service's validation of a field value: Procore's 422.
+		{"procore: NUL in a text field", "PATCH", procore, jsonCT, `{"user":{"first_name":"\u0000"}}`, 422, "user.first_name"},
 		{"healthz with a parameter", "GET", "/healthz?verbose=1", "", "", 400, "verbose"},
 
 		{"v1: accepted", "PATCH", v1 + "?update_mask=city", jsonCT, `{"city":"Salem"}`, 200, ""},
@@ -88,12 +88,14 @@ func TestStrictMultipart(t *testing.T) {
 	tests := []struct {
 		name      string
 		parts     []part
+		wantHTTP  int
 		wantField string
 	}{
-		{"duplicate field", []part{{"user[job_title]", "Foreman"}, {"user[job_title]", "Admin"}}, "user.job_title"},
-		{"invalid UTF-8", []part{{"user[job_title]", "Fore\xffman"}}, "user.job_title"},
-		{"control character", []part{{"user[city]", "Sa\x00lem"}}, "user.city"},
-		{"accepted", []part{{"user[job_title]", "Foreman"}, {"user[city]", "Salem"}}, ""},
+		{"duplicate field", []part{{"user[job_title]", "Foreman"}, {"user[job_title]", "Admin"}}, 400, "user.job_title"},
+		{"invalid UTF-8", []part{{"user[job_title]", "Fore\xffman"}}, 400, "user.job_title"},
+		// The service's validation of a field value: Procore's 422.
+		{"control character", []part{{"user[city]", "Sa\x00lem"}}, 422, "user.city"},
+		{"accepted", []part{{"user[job_title]", "Foreman"}, {"user[city]", "Salem"}}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -114,8 +116,8 @@ func TestStrictMultipart(t *testing.T) {
 				}
 				return
 			}
-			if rec.Code != 400 {
-				t.Fatalf("HTTP %d: %s", rec.Code, rec.Body)
+			if rec.Code != tt.wantHTTP {
+				t.Fatalf("HTTP %d, want %d: %s", rec.Code, tt.wantHTTP, rec.Body)
 			}
 			if _, ok := st.violations()[tt.wantField]; !ok || len(st.violations()) != 1 {
 				t.Errorf("violations %v, want one on %q", st.violations(), tt.wantField)
@@ -137,9 +139,7 @@ func serveWith(t *testing.T, h http.Handler, method, target, contentType string,
 	h.ServeHTTP(rec, req)
 	var st restStatus
 	if rec.Code >= 400 && strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
-			t.Fatalf("%s %s: HTTP %d body %q is no google.rpc.Status: %v", method, target, rec.Code, rec.Body, err)
-		}
+		st = decodeError(t, rec, method, target)
 	}
 	return rec, st
 }

@@ -251,11 +251,16 @@ func (s *RedisStore) Wait(ctx context.Context, scope, name string) (*longrunning
 	wake := sub.Channel()
 	tick := time.NewTicker(s.cfg.poll)
 	defer tick.Stop()
+	var last *longrunningpb.Operation
 	for {
 		op, err := s.Get(ctx, scope, name)
 		if err != nil {
+			if over := ended(ctx); last != nil && over != nil {
+				return last, over // the wait's end cut a re-read: the state read before
+			}
 			return nil, err
 		}
+		last = op
 		if op.GetDone() {
 			return op, nil
 		}
@@ -269,6 +274,19 @@ func (s *RedisStore) Wait(ctx context.Context, scope, name string) (*longrunning
 			return op, ctx.Err()
 		}
 	}
+}
+
+// ended is ctx's error, or DeadlineExceeded from its deadline on: a
+// command cut by the deadline (the connection's, set from it) may fail
+// just before ctx's own timer marks it done.
+func ended(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // Update implements Store.

@@ -9,10 +9,13 @@ import (
 	"google.golang.org/grpc/credentials"
 
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/batch"
+	"github.com/procore-directory/procore-directory/service/operations"
 	"github.com/procore-directory/procore-directory/service/state"
 	"github.com/procore-directory/procore-directory/service/state/redisstate"
 	"github.com/procore-directory/procore-directory/service/telemetry"
 	"github.com/procore-directory/procore-directory/upstream"
+	"github.com/procore-directory/procore-directory/upstream/admission"
 )
 
 // Limits' defaults.
@@ -171,6 +174,9 @@ type Config struct {
 	// in-process default, and /readyz says so. Nil: in-process state only.
 	SharedState *redisstate.Conn
 
+	// Batch configures BatchUpdateCompanyUsers and its operations.
+	Batch BatchConfig
+
 	// GRPCCredentials secure the gRPC listener; nil: plaintext.
 	GRPCCredentials credentials.TransportCredentials
 	// HTTPTLS secures the HTTP listener; nil: plaintext.
@@ -219,6 +225,13 @@ func DefaultConfig() Config {
 		StopAnswerGrace:      DefaultStopAnswerGrace,
 		IdempotencyRetention: state.DefaultRetention,
 		IdempotencyMaxKeys:   state.DefaultMaxKeys,
+		Batch: BatchConfig{
+			MaxItems:           batch.DefaultMaxItems,
+			ChunkSize:          batch.DefaultChunkSize,
+			OperationRetention: operations.DefaultRetention,
+			Lease:              batch.DefaultLease,
+			BudgetShare:        admission.DefaultBatchBudgetShare,
+		},
 	}
 }
 

@@ -46,6 +46,12 @@ func sampleQuery(name string) (string, bool) {
 		return uuid.NewString(), true
 	case "validate_only":
 		return "true", true
+	case "filter", "page_token": // ListOperations: none is a valid value
+		return "", true
+	case "page_size":
+		return "10", true
+	case "return_partial_success":
+		return "false", true
 	}
 	return "", false
 }
@@ -64,7 +70,15 @@ func TestOpenAPIAgreesWithTheServer(t *testing.T) {
 	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
 	allMethods := []string{http.MethodGet, http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodDelete}
 	for tmpl, ops := range doc.Paths {
-		path := strings.NewReplacer("{company_id}", "8089", "{id}", "1001").Replace(tmpl)
+		// Each request naming an operation gets a new, done one: DELETE
+		// removes it.
+		pathOf := func() string {
+			path := strings.NewReplacer("{company_id}", "8089", "{id}", "1001").Replace(tmpl)
+			if strings.Contains(path, "{operation}") {
+				path = strings.Replace(path, "{operation}", newDoneOperation(t, s), 1)
+			}
+			return path
+		}
 		documented := map[string]bool{}
 		for method, raw := range ops {
 			method = strings.ToUpper(method)
@@ -94,20 +108,20 @@ func TestOpenAPIAgreesWithTheServer(t *testing.T) {
 						continue
 					}
 					q := url.Values{p.Name: {v}}
-					if code, body := sendDocumented(t, s, method, tmpl, path+"?"+q.Encode(), ct); code/100 != 2 {
+					if code, body := sendDocumented(t, s, method, tmpl, pathOf()+"?"+q.Encode(), ct); code/100 != 2 {
 						t.Errorf("%s %s?%s (%s): %d %s", method, tmpl, q.Encode(), ct, code, body)
 					}
 				}
-				if code, body := sendDocumented(t, s, method, tmpl, path, ct); code/100 != 2 {
+				if code, body := sendDocumented(t, s, method, tmpl, pathOf(), ct); code/100 != 2 {
 					t.Errorf("%s %s (%s): %d %s", method, tmpl, ct, code, body)
 				}
-				if code, body := sendDocumented(t, s, method, tmpl, path+"?undocumented_param=1", ct); code != http.StatusBadRequest || !strings.Contains(body, "undocumented_param") {
+				if code, body := sendDocumented(t, s, method, tmpl, pathOf()+"?undocumented_param=1", ct); code != http.StatusBadRequest || !strings.Contains(body, "undocumented_param") {
 					t.Errorf("%s %s with an undocumented query parameter: %d %s, want 400 naming it", method, tmpl, code, body)
 				}
 			}
 			if op.RequestBody != nil {
 				if _, ok := op.RequestBody.Content["text/plain"]; !ok {
-					if code, body := sendRaw(t, s, method, path, "text/plain", "job_title=x"); code != http.StatusUnsupportedMediaType {
+					if code, body := sendRaw(t, s, method, pathOf(), "text/plain", "job_title=x"); code != http.StatusUnsupportedMediaType {
 						t.Errorf("%s %s as text/plain: %d %s, want 415", method, tmpl, code, body)
 					}
 				}
@@ -117,7 +131,7 @@ func TestOpenAPIAgreesWithTheServer(t *testing.T) {
 			if documented[m] {
 				continue
 			}
-			if code, body := sendRaw(t, s, m, path, "application/json", "{}"); code != http.StatusMethodNotAllowed {
+			if code, body := sendRaw(t, s, m, pathOf(), "application/json", "{}"); code != http.StatusMethodNotAllowed {
 				t.Errorf("undocumented %s %s: %d %s, want 405", m, tmpl, code, body)
 			}
 		}
@@ -128,7 +142,12 @@ func TestOpenAPIAgreesWithTheServer(t *testing.T) {
 // PATCH, a one-field update (job_title) in the content type given.
 func sendDocumented(t *testing.T, s *stack, method, tmpl, target, contentType string) (int, string) {
 	t.Helper()
-	if method != http.MethodPatch {
+	switch {
+	case method == http.MethodPost && strings.HasSuffix(tmpl, ":batchUpdate"):
+		return sendRaw(t, s, method, target, contentType, batchBody)
+	case method == http.MethodPost: // an operation's :cancel
+		return sendRaw(t, s, method, target, contentType, "{}")
+	case method != http.MethodPatch:
 		return sendRaw(t, s, method, target, "", "")
 	}
 	procore := strings.HasPrefix(tmpl, "/rest/")
@@ -150,4 +169,21 @@ func sendRaw(t *testing.T, s *stack, method, target, contentType, body string) (
 	t.Helper()
 	code, _, out := s.do(t, method, target, contentType, body)
 	return code, fmt.Sprint(out)
+}
+
+// batchBody is a one-item batch: user 1001's job_title.
+const batchBody = `{"requests":[{"id":1001,"user":{"job_title":"Site Lead"},"update_mask":"jobTitle"}]}`
+
+// newDoneOperation submits a validate_only batch, whose operation is done
+// at once, and returns its id (the {operation} of the routes).
+func newDoneOperation(t *testing.T, s *stack) string {
+	t.Helper()
+	body := strings.Replace(batchBody, `"requests"`, `"validate_only":true,"requests"`, 1)
+	code, _, out := s.do(t, http.MethodPost, "/v1/companies/8089/users:batchUpdate", "application/json", body)
+	name, _ := out["name"].(string)
+	id, ok := strings.CutPrefix(name, "operations/")
+	if code != http.StatusOK || !ok || out["done"] != true {
+		t.Fatalf("validate_only batch: %d %v", code, out)
+	}
+	return id
 }

@@ -129,12 +129,12 @@ func TestRESTProcoreGetPassThrough(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s.emu.ResetRequests()
-			code, _, body := s.do(t, http.MethodGet, "/rest/v1.3/companies/8089/users/1001", "", "", tt.header...)
+			code, hdr, body := s.do(t, http.MethodGet, "/rest/v1.3/companies/8089/users/1001", "", "", tt.header...)
 			if code != tt.wantHTTP {
 				t.Fatalf("HTTP %d, want %d: %v", code, tt.wantHTTP, body)
 			}
 			if tt.wantReason != "" {
-				if d := statusDetails(t, body); d["ErrorInfo"]["reason"] != tt.wantReason {
+				if d := statusDetails(t, asStatus(t, "/rest/v1.3/companies/8089/users/1001", hdr, body)); d["ErrorInfo"]["reason"] != tt.wantReason {
 					t.Errorf("ErrorInfo %v, want %s", d["ErrorInfo"], tt.wantReason)
 				}
 			} else if body["id"] != json.Number("1001") {

@@ -147,11 +147,11 @@ func TestRESTErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s.emu.ResetRequests()
-			code, _, body := s.do(t, tt.method, tt.path, "application/json", tt.body)
+			code, hdr, body := s.do(t, tt.method, tt.path, "application/json", tt.body)
 			if code != tt.wantHTTP {
 				t.Fatalf("HTTP %d, want %d: %v", code, tt.wantHTTP, body)
 			}
-			d := statusDetails(t, body)
+			d := statusDetails(t, asStatus(t, tt.path, hdr, body))
 			if d["ErrorInfo"] == nil || d["ErrorInfo"]["reason"] != tt.wantReason {
 				t.Errorf("ErrorInfo %v, want reason %s", d["ErrorInfo"], tt.wantReason)
 			}

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"time"
 
+	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -27,7 +28,9 @@ import (
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/auth"
+	"github.com/procore-directory/procore-directory/service/batch"
 	"github.com/procore-directory/procore-directory/service/gateway"
 	"github.com/procore-directory/procore-directory/service/inprocess"
 	"github.com/procore-directory/procore-directory/service/reflection"
@@ -47,6 +50,7 @@ type Server struct {
 	gate    *stopGate
 	grace   time.Duration
 	log     *slog.Logger
+	batch   *batch.Batcher
 }
 
 // New builds the stack cfg describes. Nothing listens until ServeGRPC and
@@ -99,18 +103,25 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	g := grpc.NewServer(gopts...)
 	inproc := inprocess.New(chain, sh)
+	b, ops, err := cfg.batchParts(svc, up, log)
+	if err != nil {
+		return nil, err
+	}
 	h := health.NewServer()
 	for _, r := range []grpc.ServiceRegistrar{g, inproc} {
-		directoryv1.RegisterDirectoryServiceServer(r, svc)
+		directoryv1.RegisterDirectoryServiceServer(r, directoryServer{Service: svc, batch: b})
+		longrunningpb.RegisterOperationsServer(r, ops)
 		healthpb.RegisterHealthServer(r, h)
 	}
 	h.SetServingStatus(directoryv1.DirectoryService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
 	if err := reflection.Register(g); err != nil {
+		b.Stop(ctx, apierr.ErrStopping)
 		return nil, fmt.Errorf("server reflection: %w", err)
 	}
 
 	gw, err := gateway.New(ctx, inproc, cfg.gatewayOptions()...)
 	if err != nil {
+		b.Stop(ctx, apierr.ErrStopping)
 		return nil, err
 	}
 	return &Server{
@@ -132,6 +143,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		gate:  gate,
 		grace: cfg.StopAnswerGrace,
 		log:   log,
+		batch: b,
 	}, nil
 }
 
@@ -150,6 +162,7 @@ func (cfg *Config) upstream(log *slog.Logger) (service.Upstream, error) {
 		upstream.WithPacing(cfg.PacingBurst),
 		upstream.WithCircuitBreaker(cfg.Breaker),
 		upstream.WithConcurrencyLimit(cfg.Limits.MaxConcurrentUpstream, cfg.Limits.UpstreamQueueTimeout),
+		upstream.WithBatchBudgetShare(cfg.Batch.BudgetShare),
 		upstream.WithHTTPClient(upstream.NewHTTPClient(upstream.WithMaxResponseHeaderBytes(cfg.Limits.UpstreamMaxResponseHeaderBytes))),
 	}
 	if cfg.Telemetry != nil {
@@ -231,6 +244,9 @@ func (s *Server) Shutdown(ctx context.Context) (drained bool) {
 	hardCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	httpDone, grpcDone, inprocDone := make(chan error, 1), make(chan struct{}), make(chan bool, 1)
+	batchDone := make(chan struct{})
+	// The batch chunk in flight finishes and is recorded, within ctx.
+	go func() { s.batch.Stop(ctx, apierr.ErrStopping); close(batchDone) }()
 	go func() { httpDone <- s.http.Shutdown(hardCtx) }()
 	go func() { s.grpc.GracefulStop(); close(grpcDone) }()
 	go func() { inprocDone <- s.inproc.Stop(hardCtx) }()
@@ -241,6 +257,7 @@ func (s *Server) Shutdown(ctx context.Context) (drained bool) {
 		httpErr = <-httpDone
 		<-grpcDone
 		inprocDrained = <-inprocDone
+		<-batchDone
 		close(all)
 	}()
 

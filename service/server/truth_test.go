@@ -35,7 +35,7 @@ func verdict(code codes.Code, reason string) told {
 	switch {
 	case code == codes.OK:
 		return toldApplied
-	case reason == apierr.ReasonUpstreamOutcomeUnknown, code == codes.DeadlineExceeded:
+	case reason == apierr.ReasonUpstreamOutcomeUnknown, code == codes.DeadlineExceeded, reason == apierr.ReasonDeadlineExceeded:
 		return toldUnknown
 	}
 	return toldNotApplied
@@ -75,12 +75,16 @@ func reasonOf(st *status.Status) string {
 }
 
 // restCall PATCHes path with a grpc-timeout (grpc-gateway's deadline
-// header) and reads the google.rpc.Status of an error answer.
+// header) and reads the google.rpc.Status of an error answer (on the
+// Procore-compatible route, its status and reason header).
 func restCall(t *testing.T, s *stack, path, body string, timeout time.Duration) (codes.Code, string) {
 	t.Helper()
-	code, _, out := s.do(t, http.MethodPatch, path, "application/json", body, "Grpc-Timeout", fmt.Sprintf("%dm", timeout.Milliseconds()))
+	code, hdr, out := s.do(t, http.MethodPatch, path, "application/json", body, "Grpc-Timeout", fmt.Sprintf("%dm", timeout.Milliseconds()))
 	if code == http.StatusOK {
 		return codes.OK, ""
+	}
+	if procoreRoute.MatchString(path) { // Procore's error shapes: the reason is a header
+		return procoreCode(code), readProcoreError(t, hdr, out).reason
 	}
 	raw, _ := json.Marshal(out)
 	var st struct {
