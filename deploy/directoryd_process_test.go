@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
@@ -78,8 +80,9 @@ func startDirectoryd(t *testing.T, args ...string) (grpcAddr, httpAddr string) {
 
 // scrapeAfterCalls runs directoryd against the emulator (faults scripted
 // to cause a retry and open the circuit breaker) and a Redis of its own,
-// makes gRPC and REST calls that succeed and fail, validate_only
-// included, and returns the label names of every series /metrics serves.
+// makes gRPC and REST calls that succeed and fail, validate_only and
+// batch operations included, and returns the label names of every series
+// /metrics serves.
 func scrapeAfterCalls(t *testing.T) labelsOf {
 	t.Helper()
 	emu := procoretest.NewServer(t)
@@ -147,6 +150,7 @@ func scrapeAfterCalls(t *testing.T) labelsOf {
 		{http.MethodPatch, "/v1/companies/8089/users/1001?validate_only=true", `{"job_title":"Lead"}`, http.StatusOK},
 		{http.MethodPatch, "/rest/v1.3/companies/8089/users/1001", `{"user":{"city":"Salem"}}`, http.StatusOK},
 		{http.MethodPatch, "/v1/companies/8089/users/1001", `{"job_title":`, http.StatusBadRequest},
+		{http.MethodPost, "/v1/companies/8089/users:batchUpdate", `{"requests":[{"id":1003,"user":{"job_title":"Foreman"},"update_mask":"jobTitle"}]}`, http.StatusOK},
 	}
 	for _, c := range restCalls {
 		req, _ := http.NewRequestWithContext(ctx, c.method, "http://"+httpAddr+c.path, strings.NewReader(c.body))
@@ -161,6 +165,28 @@ func scrapeAfterCalls(t *testing.T) labelsOf {
 		if resp.StatusCode != c.want {
 			t.Fatalf("REST %s %s: %d %s, want %d", c.method, c.path, resp.StatusCode, body, c.want)
 		}
+	}
+
+	// A batch operation (gRPC; its REST route is the same call), run to
+	// its end, then one refused at submission.
+	batch := &directoryv1.BatchUpdateCompanyUsersRequest{CompanyId: 8089}
+	for _, id := range []int64{1001, 1002} {
+		batch.Requests = append(batch.Requests, &directoryv1.UpdateCompanyUserRequest{
+			Id: id, User: &directoryv1.CompanyUser{JobTitle: ptr("Foreman")}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}},
+		})
+	}
+	op, err := client.BatchUpdateCompanyUsers(authed, batch)
+	if err != nil {
+		t.Fatalf("batch: %v", err)
+	}
+	done, err := longrunningpb.NewOperationsClient(conn).WaitOperation(authed,
+		&longrunningpb.WaitOperationRequest{Name: op.GetName(), Timeout: durationpb.New(20 * time.Second)})
+	if err != nil || !done.GetDone() || done.GetError() != nil {
+		t.Fatalf("batch operation: %v, done %v, error %v", err, done.GetDone(), done.GetError())
+	}
+	batch.Requests[0].UpdateMask.Paths = []string{"no_such_field"}
+	if _, err := client.BatchUpdateCompanyUsers(authed, batch); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("batch with a bad mask: %v, want InvalidArgument", err)
 	}
 
 	// Last: Procore fails until the breaker opens (two failures in a row).

@@ -3,6 +3,7 @@ module github.com/procore-directory/procore-directory/deploy
 go 1.26.8
 
 require (
+	cloud.google.com/go/longrunning v1.5.0
 	github.com/grafana/grafana-foundation-sdk/go v0.0.22
 	github.com/procore-directory/procore-directory v0.0.0-00010101000000-000000000000
 	github.com/prometheus/prometheus v0.316.0
@@ -15,7 +16,6 @@ require (
 
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.2 // indirect
-	cloud.google.com/go/longrunning v1.5.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/biter777/countries v1.7.5 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect

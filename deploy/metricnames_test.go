@@ -32,12 +32,6 @@ var pending = map[string]struct {
 	labels []string
 }{
 	"directoryd_audit_events_lost_total": {"#24: the audit trail's lost-events counter", []string{"sink"}},
-	// The batch operation's metrics: service/telemetry's BatchMetrics
-	// registers them once directoryd's batcher (service/batch, not merged
-	// yet) is wired to it.
-	"directoryd_batch_operations_in_flight":            {"telemetry.BatchMetrics, wired to the batcher", nil},
-	"directoryd_batch_items_total":                     {"telemetry.BatchMetrics, wired to the batcher", []string{"result"}},
-	"directoryd_batch_last_progress_timestamp_seconds": {"telemetry.BatchMetrics, wired to the batcher", nil},
 }
 
 // TestDashboardAndRulesNameExposedMetrics starts directoryd (a real
