@@ -130,9 +130,9 @@ func rows() []row {
 				q(`up{`+sel+`}`, "{{instance}}")),
 		}},
 		{"Batch operations", []cog.Builder[dashboard.Panel]{
-			series("Batch operations in flight", "Batch operations accepted and not yet done, per replica.", "short",
+			series("Batch operations in flight", "Batch operations with a chunk running, per replica.", "short",
 				q(`sum by (instance) (directoryd_batch_operations_in_flight{`+sel+`})`, "{{instance}}")),
-			series("Batch items finished by result", "Items of batch operations that finished, by result: their progress.", "short",
+			series("Batch items finished by result", "Items of batch operations that settled, by result (succeeded, failed): their progress.", "short",
 				q(`sum by (result) (rate(directoryd_batch_items_total{`+sel+`}[$__rate_interval]))`, "{{result}}")),
 			series("Time since a batch item last finished", "With operations in flight, a growing line is a batch making no progress (DirectorydBatchNoProgress).", "s",
 				q(`time() - max(directoryd_batch_last_progress_timestamp_seconds{`+sel+`})`, "since last progress")),
