@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/prometheus/promql/parser"
-	"sigs.k8s.io/yaml"
 
 	"github.com/procore-directory/procore-directory/deploy/grafana"
 	"github.com/procore-directory/procore-directory/deploy/prometheus"
@@ -186,14 +185,7 @@ func known(label string, names []string, exposed, recorded labelsOf) bool {
 // of the metrics they read, which bounds theirs) and every expression.
 func readRules(t *testing.T, exposed labelsOf) (labelsOf, []query) {
 	t.Helper()
-	data, err := os.ReadFile(prometheus.RulesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file ruleFile
-	if err := yaml.UnmarshalStrict(data, &file); err != nil {
-		t.Fatal(err)
-	}
+	file := readRuleFile(t)
 	recorded := labelsOf{}
 	var queries []query
 	for _, g := range file.Groups {

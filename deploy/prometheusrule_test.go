@@ -42,6 +42,20 @@ type ruleFile struct {
 	} `json:"groups"`
 }
 
+// readRuleFile decodes prometheus/rules.yml strictly.
+func readRuleFile(t *testing.T) ruleFile {
+	t.Helper()
+	data, err := os.ReadFile(prometheus.RulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file ruleFile
+	if err := yaml.UnmarshalStrict(data, &file); err != nil {
+		t.Fatalf("%s: %v", prometheus.RulesFile, err)
+	}
+	return file
+}
+
 // TestPrometheusRuleIsTheRulesFile: the PrometheusRule manifest is the one
 // `make generate` makes from prometheus/rules.yml (so the two cannot
 // drift), and its spec decodes to the same rules.
@@ -96,14 +110,7 @@ func TestPrometheusRuleIsTheRulesFile(t *testing.T) {
 // CI runs with `promtool test rules`) has, for every alert, a case where it
 // fires and one where it stays silent.
 func TestEveryAlertHasFiringAndSilentCases(t *testing.T) {
-	rules, err := os.ReadFile(prometheus.RulesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var file ruleFile
-	if err := yaml.UnmarshalStrict(rules, &file); err != nil {
-		t.Fatal(err)
-	}
+	file := readRuleFile(t)
 	data, err := os.ReadFile("prometheus/rules_test.yml")
 	if err != nil {
 		t.Fatal(err)
