@@ -1,10 +1,11 @@
 # The developer entry points. `make help` lists them.
-.PHONY: help generate lint breaking grpcurl test fuzz ci run emulator
+.PHONY: help generate rules lint breaking grpcurl test fuzz ci run emulator
 
 help:
 	@echo "make run       # directoryd --dev: the service against the built-in Procore emulator"
 	@echo "make test      # go test -race ./... (the README's test command)"
-	@echo "make generate  # regenerate gen/ from proto/ (installs pinned tools into .tools/)"
+	@echo "make generate  # regenerate gen/ from proto/ (installs pinned tools into .tools/), the Grafana dashboard and the PrometheusRule"
+	@echo "make rules     # promtool check and unit tests of deploy/prometheus (Debian package prometheus)"
 	@echo "make lint      # buf lint, gofmt, go vet"
 	@echo "make breaking  # buf breaking (FILE rules) against every released API since the v1 promise"
 	@echo "make grpcurl   # install grpcurl into .tools/bin (go install only, no npm)"
@@ -12,6 +13,9 @@ help:
 
 generate:
 	scripts/generate.sh
+
+rules:
+	cd deploy/prometheus && promtool check rules rules.yml && promtool test rules rules_test.yml
 
 lint:
 	scripts/tools.sh

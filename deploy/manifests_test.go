@@ -63,6 +63,8 @@ func decodeAll(t *testing.T) []object {
 				obj = &corev1.ConfigMap{}
 			case "policy/v1/PodDisruptionBudget":
 				obj = &policyv1.PodDisruptionBudget{}
+			case "monitoring.coreos.com/v1/PrometheusRule":
+				obj = &prometheusRule{}
 			default:
 				t.Fatalf("%s document %d: unexpected %s %s", f, i, meta.APIVersion, meta.Kind)
 			}
@@ -78,6 +80,8 @@ func decodeAll(t *testing.T) []object {
 			case *corev1.ConfigMap:
 				name = o.Name
 			case *policyv1.PodDisruptionBudget:
+				name = o.Name
+			case *prometheusRule:
 				name = o.Name
 			}
 			out = append(out, object{file: f, kind: meta.Kind, name: name, obj: obj})
@@ -111,7 +115,7 @@ func find[T any](t *testing.T, objs []object, kind, name string) T {
 func TestManifestsDecodeStrictly(t *testing.T) {
 	objs := decodeAll(t)
 	want := []string{"ConfigMap/directoryd-policy", "Deployment/directoryd", "Service/directoryd", "PodDisruptionBudget/directoryd",
-		"Deployment/directoryd-redis", "Service/directoryd-redis"}
+		"Deployment/directoryd-redis", "Service/directoryd-redis", "PrometheusRule/directoryd"}
 	var got []string
 	for _, o := range objs {
 		got = append(got, o.kind+"/"+o.name)

@@ -64,3 +64,7 @@ var JSON []byte
 //go:embed directory.openapi.json
 var JSONv3 []byte
 GO
+# The Grafana dashboard (deploy/grafana, written with Grafana's foundation
+# SDK) and the PrometheusRule made from deploy/prometheus/rules.yml. deploy/
+# is a Go module of its own, so that the SDK stays out of the service's.
+(cd deploy && go run ./internal/generate)

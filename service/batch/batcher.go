@@ -31,6 +31,7 @@ type Batcher struct {
 	refusals SyncRefusals
 	log      *slog.Logger
 	now      func() time.Time
+	obs      Observer
 
 	maxItems, chunkSize int
 
@@ -45,6 +46,9 @@ type Batcher struct {
 	// so that the runner of this replica does not plan them again; a
 	// chunk another replica submitted is planned when claimed.
 	plans map[string]map[int32]*service.Planned
+	// runningOps counts the chunks running on this replica, by
+	// operation name (the Observer's operations in flight).
+	runningOps map[string]int
 
 	claimCtx   context.Context // ends at Stop: no new claims
 	stopClaims context.CancelFunc
@@ -63,9 +67,10 @@ func New(core *service.Service, syncer Syncer, store operations.Store, opts ...O
 	}
 	b := &Batcher{
 		core: core, syncer: syncer, store: store, local: NewMemoryQueue(),
-		refusals: NewSyncRefusals(0), log: slog.New(slog.DiscardHandler), now: time.Now,
+		refusals: NewSyncRefusals(0), log: slog.New(slog.DiscardHandler), now: time.Now, obs: nopObserver{},
 		maxItems: DefaultMaxItems, chunkSize: DefaultChunkSize,
 		tokens: map[string]string{}, localOps: map[string]struct{}{}, plans: map[string]map[int32]*service.Planned{},
+		runningOps: map[string]int{},
 	}
 	for _, o := range opts {
 		o(b)

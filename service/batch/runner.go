@@ -25,6 +25,8 @@ import (
 // in the operation before the claim is done.
 func (b *Batcher) runChunk(ctx context.Context, cl Claim) {
 	ch := cl.Chunk()
+	b.running(ch.Operation, 1)
+	defer b.running(ch.Operation, -1)
 	st, err := b.snapshot(ctx, ch.Operation)
 	switch {
 	case errors.Is(err, operations.ErrNotFound) || (err == nil && st == nil):
@@ -268,7 +270,9 @@ func (b *Batcher) snapshot(ctx context.Context, name string) (*opState, error) {
 // ends it when nothing is pending.
 func (b *Batcher) record(ctx context.Context, name string, outs []outcome, spent int32, fallback bool) error {
 	var done bool
+	var progress settled
 	_, err := b.store.Update(ctx, name, func(op *longrunningpb.Operation) error {
+		progress = settled{}
 		if op.GetDone() {
 			done = true
 			return errStale
@@ -277,7 +281,7 @@ func (b *Batcher) record(ctx context.Context, name string, outs []outcome, spent
 		if err != nil {
 			return err
 		}
-		st.settle(outs)
+		progress = settleCounting(st, func() { st.settle(outs) })
 		st.meta.ProcoreRequests += spent
 		st.meta.SingleUpdateFallback = st.meta.GetSingleUpdateFallback() || fallback
 		now := b.now()
@@ -287,6 +291,9 @@ func (b *Batcher) record(ctx context.Context, name string, outs []outcome, spent
 	})
 	if errors.Is(err, errStale) {
 		err = nil
+	}
+	if err == nil {
+		b.observe(progress)
 	}
 	if done {
 		b.forget(name)
@@ -298,7 +305,9 @@ func (b *Batcher) record(ctx context.Context, name string, outs []outcome, spent
 // gets itemErr, and the operation final (cancelled, or the server
 // stopping); what was applied stays in the metadata.
 func (b *Batcher) finishEarly(ctx context.Context, name string, itemErr, final error) error {
+	var progress settled
 	_, err := b.store.Update(ctx, name, func(op *longrunningpb.Operation) error {
+		progress = settled{}
 		if op.GetDone() {
 			return errStale
 		}
@@ -306,9 +315,12 @@ func (b *Batcher) finishEarly(ctx context.Context, name string, itemErr, final e
 		if err != nil {
 			return err
 		}
-		st.failUnsettled(itemErr)
+		progress = settleCounting(st, func() { st.failUnsettled(itemErr) })
 		return st.write(op, b.now(), final)
 	})
+	if err == nil {
+		b.observe(progress)
+	}
 	b.forget(name)
 	if errors.Is(err, errStale) || errors.Is(err, operations.ErrNotFound) {
 		return nil

@@ -69,6 +69,13 @@ func (cfg *Config) batchParts(svc *service.Service, up service.Upstream, log *sl
 		}
 	}
 	opts := []batch.Option{batch.WithMaxItems(bc.MaxItems), batch.WithChunkSize(bc.ChunkSize), batch.WithLogger(log)}
+	if t := cfg.Telemetry; t != nil {
+		m, err := t.BatchMetrics()
+		if err != nil {
+			return nil, nil, err
+		}
+		opts = append(opts, batch.WithObserver(m))
+	}
 	if bc.SharedQueue != nil && cfg.SharedState != nil {
 		q, err := bc.SharedQueue(cfg.SharedState, bc.Lease)
 		if err != nil {

@@ -76,6 +76,13 @@ func TestMetricsAfterARun(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", tt.name, tt.labels, got, tt.want)
 		}
 	}
+	// The window's end, as Procore reported it: within the emulator's
+	// spike window (10 s) of now, so "time to reset" is its difference
+	// with time().
+	if reset, ok := value(samples, "directoryd_upstream_rate_limit_reset_timestamp_seconds", map[string]string{"credential": s.clientID}); !ok ||
+		reset < float64(time.Now().Add(-time.Minute).Unix()) || reset > float64(time.Now().Add(2*time.Hour).Unix()) {
+		t.Errorf("directoryd_upstream_rate_limit_reset_timestamp_seconds = %v (present %v), want a time near now", reset, ok)
+	}
 	for _, smp := range samples {
 		for k, v := range smp.labels {
 			if strings.Contains(v, "@") || strings.Contains(v, "8089") || strings.Contains(v, "1001") {

@@ -38,6 +38,7 @@ type Metrics struct {
 	upstreamPerCall   *prometheus.HistogramVec
 	rateLimitRemain   *prometheus.GaugeVec
 	rateLimitLimit    *prometheus.GaugeVec
+	rateLimitReset    *prometheus.GaugeVec
 	tokenRefreshes    *prometheus.CounterVec
 	breakerState      prometheus.Gauge
 	breakerTransition *prometheus.CounterVec
@@ -82,6 +83,10 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			Name: "directoryd_upstream_rate_limit_limit",
 			Help: "Size of Procore's reported rate-limit window, by credential ID.",
 		}, []string{"credential"}),
+		rateLimitReset: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "directoryd_upstream_rate_limit_reset_timestamp_seconds",
+			Help: "When Procore's current rate-limit window ends (Unix seconds, X-Rate-Limit-Reset), as last reported, by credential ID; minus time() is the time to reset.",
+		}, []string{"credential"}),
 		tokenRefreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "directoryd_upstream_token_refreshes_total",
 			Help: "Access tokens replaced after Procore rejected them, by result (ok or error).",
@@ -98,7 +103,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		credentials: make(map[string]struct{}),
 	}
 	for _, c := range []prometheus.Collector{m.grpc, m.upstreamRequests, m.upstreamDuration, m.upstreamRetries, m.upstreamPerCall,
-		m.rateLimitRemain, m.rateLimitLimit, m.tokenRefreshes, m.breakerState, m.breakerTransition,
+		m.rateLimitRemain, m.rateLimitLimit, m.rateLimitReset, m.tokenRefreshes, m.breakerState, m.breakerTransition,
 		m.reconciliations, m.replays} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
@@ -153,6 +158,7 @@ func (m *Metrics) ObserveRateLimit(credentialID string, rl upstream.RateLimit) {
 	}
 	m.rateLimitRemain.WithLabelValues(credentialID).Set(float64(rl.Remaining))
 	m.rateLimitLimit.WithLabelValues(credentialID).Set(float64(rl.Limit))
+	m.rateLimitReset.WithLabelValues(credentialID).Set(float64(rl.Reset.Unix()))
 }
 
 // trackCredential admits a credential label, up to maxCredentialLabels.
