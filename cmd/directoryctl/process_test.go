@@ -16,9 +16,9 @@ import (
 	"testing"
 )
 
-// ctlBinary is directoryctl, built once by TestMain for the tests that run
-// it as a process.
-var ctlBinary string
+// ctlBinary is directoryctl, and directorydBinary the service, built once
+// by TestMain for the tests that run them as processes.
+var ctlBinary, directorydBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "directoryctl-test")
@@ -27,10 +27,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ctlBinary = filepath.Join(dir, "directoryctl")
-	if out, err := exec.Command("go", "build", "-o", ctlBinary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	directorydBinary = filepath.Join(dir, "directoryd")
+	for bin, pkg := range map[string]string{ctlBinary: ".", directorydBinary: "../directoryd"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
