@@ -202,16 +202,8 @@ func TestBatchAgainstDirectoryd(t *testing.T) {
 					}
 				}
 			}
-			for _, want := range tt.wantStdout {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("stdout lacks %q:\n%s", want, stdout)
-				}
-			}
-			for _, want := range tt.wantStderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			wantAll(t, "stdout", stdout, tt.wantStdout)
+			wantAll(t, "stderr", stderr, tt.wantStderr)
 			for id, want := range tt.wantTitles {
 				if want == "" {
 					want = before[id]

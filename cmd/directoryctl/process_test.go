@@ -66,6 +66,16 @@ func ctlEnv(t *testing.T, dir string, env []string, args ...string) (code int, s
 	return code, out.String(), errOut.String()
 }
 
+// wantAll reports each of wants that the output named what lacks.
+func wantAll(t *testing.T, what, got string, wants []string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, got)
+		}
+	}
+}
+
 // lines are s's lines, without the final newline.
 func lines(s string) []string {
 	if s == "" {
@@ -207,16 +217,8 @@ func TestBatchProcess(t *testing.T) {
 					}
 				}
 			}
-			for _, want := range tt.wantStdout {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("stdout lacks %q:\n%s", want, stdout)
-				}
-			}
-			for _, want := range tt.wantStderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			wantAll(t, "stdout", stdout, tt.wantStdout)
+			wantAll(t, "stderr", stderr, tt.wantStderr)
 			if strings.Contains(stderr, "\r") {
 				t.Errorf("a progress bar was drawn on a pipe:\n%q", stderr)
 			}
