@@ -80,18 +80,19 @@ func runAPIDocExamples(t *testing.T, grpcurl, grpcAddr, httpAddr string) int {
 	ran, id := 0, ""
 	for _, doc := range commands {
 		c := strings.NewReplacer("127.0.0.1:9090", grpcAddr, "127.0.0.1:8080", httpAddr).Replace(doc)
+		if rest, ok := strings.CutPrefix(c, "grpcurl "); ok {
+			if grpcurl == "" {
+				t.Logf("grpcurl not installed (scripts/tools.sh grpcurl): not running %q", doc)
+				id = "" // its submission did not run either
+				continue
+			}
+			c = grpcurl + " " + rest
+		}
 		if operationIDRE.MatchString(c) {
 			if id == "" {
 				t.Fatalf("%q names an operation before any was submitted", doc)
 			}
 			c = operationIDRE.ReplaceAllLiteralString(c, id)
-		}
-		if rest, ok := strings.CutPrefix(c, "grpcurl "); ok {
-			if grpcurl == "" {
-				t.Logf("grpcurl not installed (scripts/tools.sh grpcurl): not running %q", doc)
-				continue
-			}
-			c = grpcurl + " " + rest
 		}
 		if rest, ok := strings.CutPrefix(c, "curl "); ok {
 			c = "curl --fail-with-body " + rest // before any trailing # comment
