@@ -5,8 +5,10 @@ import (
 	"log"
 	"time"
 
+	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
@@ -48,5 +50,51 @@ func Example() {
 		// read the user back (GetCompanyUser) before deciding
 	default:
 		log.Printf("update refused: %s", info.GetReason())
+	}
+}
+
+// updateTitles is docs/api.md's Go batch example, verbatim (client/readme_test.go
+// keeps them equal; TestBatchExample runs it against the real server): one
+// batch of two items, the second naming a user Procore does not have.
+func updateTitles(ctx context.Context, conn *grpc.ClientConn) ([]client.ItemResult, error) {
+	users := directoryv1.NewDirectoryServiceClient(conn)
+	req := client.NewBatch(8089, []*directoryv1.UpdateCompanyUserRequest{
+		{Id: 1001, User: &directoryv1.CompanyUser{JobTitle: new("Site Lead")}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}},
+		{Id: 999999, User: &directoryv1.CompanyUser{JobTitle: new("Nobody")}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}},
+	})
+	sub, err := client.SubmitBatch(ctx, users, req)
+	if err != nil {
+		return nil, err // refused as a whole, nothing sent: client.Details(err) names the items
+	}
+	op, err := client.WaitBatch(ctx, longrunningpb.NewOperationsClient(conn), sub.Operation,
+		client.WithProgress(func(md *directoryv1.BatchUpdateCompanyUsersMetadata) {
+			log.Printf("%d of %d done", md.GetSucceeded()+md.GetFailed(), md.GetTotal())
+		}))
+	if err != nil {
+		return nil, err // the operation goes on: SubmitBatch(ctx, users, sub.Request) finds it again
+	}
+	results, err := client.BatchResults(sub.Request, op)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range results {
+		if r.Status.Code() != codes.OK {
+			log.Printf("user %d: %v %s", r.ID, r.Status.Code(), r.Status.Message()) // user 999999: NotFound …
+		}
+	}
+	return results, nil
+}
+
+// ExampleSubmitBatch dials as Example does and runs updateTitles. It has no
+// Output comment, so it is compiled but not run (it dials a real address).
+func ExampleSubmitBatch() {
+	conn, err := grpc.NewClient("dns:///directoryd.example:9090",
+		append(client.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := updateTitles(context.Background(), conn); err != nil {
+		log.Fatal(err)
 	}
 }

@@ -65,6 +65,22 @@ func TestREADMEIncludesTheTestedServiceConfig(t *testing.T) {
 // body of Example in example_test.go (one tab less), which the compiler
 // checks on every test run.
 func TestREADMEGoExampleIsCompiled(t *testing.T) {
+	src, fset, fn := exampleFunc(t, "Example")
+	body := fn.Body
+	inner := string(src[fset.Position(body.Lbrace).Offset+1 : fset.Position(body.Rbrace).Offset])
+	var want strings.Builder
+	for _, line := range strings.Split(strings.TrimPrefix(inner, "\n"), "\n") {
+		want.WriteString(strings.TrimPrefix(line, "\t") + "\n")
+	}
+	got := markedBlock(t, "../README.md", exampleMarker, "go")
+	if got != strings.TrimSuffix(want.String(), "\n") {
+		t.Errorf("README.md's Go example differs from Example in client/example_test.go:\n%s\nwant:\n%s", got, want.String())
+	}
+}
+
+// exampleFunc returns example_test.go's source and its function name.
+func exampleFunc(t *testing.T, name string) ([]byte, *token.FileSet, *ast.FuncDecl) {
+	t.Helper()
 	src, err := os.ReadFile("example_test.go")
 	if err != nil {
 		t.Fatal(err)
@@ -74,22 +90,25 @@ func TestREADMEGoExampleIsCompiled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var body *ast.BlockStmt
 	for _, decl := range f.Decls {
-		if fn, ok := decl.(*ast.FuncDecl); ok && fn.Name.Name == "Example" {
-			body = fn.Body
+		if fn, ok := decl.(*ast.FuncDecl); ok && fn.Name.Name == name {
+			return src, fset, fn
 		}
 	}
-	if body == nil {
-		t.Fatal("example_test.go has no func Example")
-	}
-	inner := string(src[fset.Position(body.Lbrace).Offset+1 : fset.Position(body.Rbrace).Offset])
-	var want strings.Builder
-	for _, line := range strings.Split(strings.TrimPrefix(inner, "\n"), "\n") {
-		want.WriteString(strings.TrimPrefix(line, "\t") + "\n")
-	}
-	got := markedBlock(t, "../README.md", exampleMarker, "go")
-	if got != strings.TrimSuffix(want.String(), "\n") {
-		t.Errorf("README.md's Go example differs from Example in client/example_test.go:\n%s\nwant:\n%s", got, want.String())
+	t.Fatalf("example_test.go has no func %s", name)
+	return nil, nil, nil
+}
+
+// batchExampleMarker precedes docs/api.md's copy of updateTitles.
+const batchExampleMarker = "<!-- client/example_test.go updateTitles: kept equal by client/readme_test.go -->"
+
+// TestAPIDocGoBatchExampleIsCompiled: docs/api.md's Go batch example is,
+// verbatim, the function updateTitles in example_test.go, which the
+// compiler checks and TestBatchExample runs.
+func TestAPIDocGoBatchExampleIsCompiled(t *testing.T) {
+	src, fset, fn := exampleFunc(t, "updateTitles")
+	want := string(src[fset.Position(fn.Type.Func).Offset:fset.Position(fn.Body.Rbrace).Offset+1]) + "\n"
+	if got := markedBlock(t, "../docs/api.md", batchExampleMarker, "go"); got != want {
+		t.Errorf("docs/api.md's Go batch example differs from updateTitles in client/example_test.go:\n%s\nwant:\n%s", got, want)
 	}
 }

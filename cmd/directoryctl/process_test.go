@@ -16,9 +16,9 @@ import (
 	"testing"
 )
 
-// ctlBinary is directoryctl, built once by TestMain for the tests that run
-// it as a process.
-var ctlBinary string
+// ctlBinary is directoryctl, and directorydBinary the service, built once
+// by TestMain for the tests that run them as processes.
+var ctlBinary, directorydBinary string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "directoryctl-test")
@@ -27,10 +27,13 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	ctlBinary = filepath.Join(dir, "directoryctl")
-	if out, err := exec.Command("go", "build", "-o", ctlBinary, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
+	directorydBinary = filepath.Join(dir, "directoryd")
+	for bin, pkg := range map[string]string{ctlBinary: ".", directorydBinary: "../directoryd"} {
+		if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
+			os.RemoveAll(dir)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -61,6 +64,16 @@ func ctlEnv(t *testing.T, dir string, env []string, args ...string) (code int, s
 		t.Fatal(err)
 	}
 	return code, out.String(), errOut.String()
+}
+
+// wantAll reports each of wants that the output named what lacks.
+func wantAll(t *testing.T, what, got string, wants []string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, got)
+		}
+	}
 }
 
 // lines are s's lines, without the final newline.
@@ -204,16 +217,8 @@ func TestBatchProcess(t *testing.T) {
 					}
 				}
 			}
-			for _, want := range tt.wantStdout {
-				if !strings.Contains(stdout, want) {
-					t.Errorf("stdout lacks %q:\n%s", want, stdout)
-				}
-			}
-			for _, want := range tt.wantStderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
-				}
-			}
+			wantAll(t, "stdout", stdout, tt.wantStdout)
+			wantAll(t, "stderr", stderr, tt.wantStderr)
 			if strings.Contains(stderr, "\r") {
 				t.Errorf("a progress bar was drawn on a pipe:\n%q", stderr)
 			}

@@ -56,6 +56,7 @@ Try:
   curl -s http://%[2]s/v1/companies/8089/users/1001
   curl -s -X PATCH http://%[2]s/v1/companies/8089/users/1001 -H 'Content-Type: application/json' -d '{"job_title": "Site Lead"}'
   curl -s -X PATCH http://%[2]s/rest/v1.3/companies/8089/users/1001 -H 'Content-Type: application/json' -d '{"user": {"city": "Salem"}}'
+  curl -s -X POST http://%[2]s/v1/companies/8089/users:batchUpdate -H 'Content-Type: application/json' -d '{"requests": [{"id": 1004, "user": {"job_title": "Foreman"}, "update_mask": "jobTitle"}]}'
   curl -s http://%[2]s/openapi.json
 `, grpcAddr, httpAddr)
 }

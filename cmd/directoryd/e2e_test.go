@@ -263,11 +263,12 @@ func TestEndToEnd(t *testing.T) {
 func ptrTo[T any](v T) *T { return &v }
 
 // TestDevQuickstart runs `directoryd --dev` and then the grpcurl and curl
-// commands it prints, verbatim: they are the README's quick start.
+// commands it prints, verbatim: they are the README's quick start. Then
+// docs/api.md's batch examples (runAPIDocExamples).
 func TestDevQuickstart(t *testing.T) {
 	bin := buildBinaries(t)
 	d := start(t, filepath.Join(bin, "directoryd"), "--dev", "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0")
-	d.waitLine(t, listeningRE)
+	addrs := d.waitLine(t, listeningRE)
 	var commands []string
 	for line := range d.lines {
 		line = strings.TrimSpace(line)
@@ -339,6 +340,10 @@ func TestDevQuickstart(t *testing.T) {
 			if !strings.Contains(string(out), "procore.directory.v1.DirectoryService") {
 				t.Errorf("%s printed %s", c, out)
 			}
+		case strings.Contains(c, ":batchUpdate"):
+			if !strings.Contains(string(out), `"name":"operations/`) {
+				t.Errorf("%s printed %s", c, out)
+			}
 		case strings.Contains(c, "UpdateCompanyUser") || strings.Contains(c, "PATCH"):
 			if !strings.Contains(string(out), `"email_address"`) && !strings.Contains(string(out), `"emailAddress"`) {
 				t.Errorf("%s printed %s", c, out)
@@ -347,6 +352,10 @@ func TestDevQuickstart(t *testing.T) {
 	}
 	if ran == 0 {
 		t.Fatal("no command ran")
+	}
+	// docs/api.md's batch examples, as written, against the same process.
+	if runAPIDocExamples(t, grpcurl, addrs[1], addrs[2]) == 0 {
+		t.Fatal("no docs/api.md batch example ran")
 	}
 }
 
