@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -263,13 +262,10 @@ func TestBatchProcessSameRequestID(t *testing.T) {
 // and since an UNAVAILABLE submission may have started the batch, the
 // command says how to find out: the same request_id again.
 func TestBatchProcessUnreachable(t *testing.T) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
 	dir := t.TempDir()
+	// A socket path nothing listens on: unreachable for certain, where a
+	// loopback port closed again could be taken by another test meanwhile.
+	addr := "unix://" + filepath.Join(dir, "nobody.sock")
 	if err := os.WriteFile(filepath.Join(dir, "u.csv"), []byte("id,job_title\n1,Lead\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
