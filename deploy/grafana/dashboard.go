@@ -132,9 +132,12 @@ func rows() []row {
 		{"Batch operations", []cog.Builder[dashboard.Panel]{
 			series("Batch operations in flight", "Batch operations with a chunk running, per replica.", "short",
 				q(`sum by (instance) (directoryd_batch_operations_in_flight{`+sel+`})`, "{{instance}}")),
+			series("Batch chunks queued", "Chunks submitted and not done, claimed or not: the fleet's shared queue (every replica reports the same one: max) and the replicas' local queues (summed). Chunks queued with nothing in flight are chunks nobody claims (DirectorydBatchNoProgress).", "short",
+				q(`max(directoryd_batch_chunks_queued{`+sel+`, queue="shared"})`, "shared"),
+				q(`sum(directoryd_batch_chunks_queued{`+sel+`, queue="local"})`, "local")),
 			series("Batch items finished by result", "Items of batch operations that settled, by result (succeeded, failed): their progress.", "short",
 				q(`sum by (result) (rate(directoryd_batch_items_total{`+sel+`}[$__rate_interval]))`, "{{result}}")),
-			series("Time since a batch item last finished", "With operations in flight, a growing line is a batch making no progress (DirectorydBatchNoProgress).", "s",
+			series("Time since a batch item last finished", "With chunks queued or operations in flight, a growing line is a batch making no progress (DirectorydBatchNoProgress).", "s",
 				q(`time() - max(directoryd_batch_last_progress_timestamp_seconds{`+sel+`})`, "since last progress")),
 		}},
 		{"Audit trail", []cog.Builder[dashboard.Panel]{

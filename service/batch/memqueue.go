@@ -27,7 +27,10 @@ type memEntry struct {
 	sending bool
 }
 
-var _ Queue = (*MemoryQueue)(nil)
+var (
+	_ Queue   = (*MemoryQueue)(nil)
+	_ Depther = (*MemoryQueue)(nil)
+)
 
 // NewMemoryQueue returns an empty MemoryQueue.
 func NewMemoryQueue() *MemoryQueue { return &MemoryQueue{wake: make(chan struct{})} }
@@ -98,6 +101,13 @@ func (q *MemoryQueue) Len() (ready, claimed int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return len(q.ready), q.claimed
+}
+
+// Depth implements Depther: the chunks not claimed and those claimed and
+// not yet done or released (Len's two counts).
+func (q *MemoryQueue) Depth(context.Context) (int, error) {
+	ready, claimed := q.Len()
+	return ready + claimed, nil
 }
 
 // memClaim is a MemoryQueue claim.

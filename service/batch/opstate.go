@@ -76,6 +76,10 @@ type outcome struct {
 	err   error
 }
 
+// applied reports whether the outcome is the item applied: no error, and
+// the user with its id (an answer without it cannot be trusted).
+func (o outcome) applied() bool { return o.err == nil && o.user.GetId() != 0 }
+
 // settle records outcomes of items not settled yet (a settled item keeps
 // its first outcome) and recounts.
 func (s *opState) settle(outs []outcome) {
@@ -83,7 +87,7 @@ func (s *opState) settle(outs []outcome) {
 		if s.settled(o.index) || int(o.index) >= len(s.users) {
 			continue
 		}
-		if o.err == nil && o.user.GetId() != 0 {
+		if o.applied() {
 			s.users[o.index] = o.user
 			continue
 		}

@@ -41,3 +41,14 @@ type Claim interface {
 	// Release gives the chunk back unsent (e.g. stopping before sending).
 	Release(ctx context.Context) error
 }
+
+// Depther is what a Queue may also implement: its depth, the chunks
+// pushed and not done yet (claimed or not), read at each scrape for the
+// directoryd_batch_chunks_queued gauge. A batch whose chunks nobody
+// claims (every runner dead, claims failing) has none in flight but a
+// depth, which is how DirectorydBatchNoProgress sees it. It is apart from
+// Queue so that the contract stays as it is: a queue without it has no
+// depth series.
+type Depther interface {
+	Depth(ctx context.Context) (int, error)
+}

@@ -61,18 +61,19 @@ func (b *Batcher) runChunk(ctx context.Context, cl Claim) {
 	}
 	var outs []outcome
 	fallback := false
+	progress := b.newTally()
 	if cl.MaybeSent() {
-		outs = b.readBackAll(callCtx, items, errMaybeSent)
+		outs = b.readBackAll(callCtx, progress, items, errMaybeSent)
 	} else if err := cl.MarkSending(ctx); err != nil {
 		unlock()
 		b.log.Error("batch: cannot mark a chunk sending", "operation", ch.Operation, "err", err)
 		_ = cl.Release(context.WithoutCancel(ctx))
 		return
 	} else {
-		outs, fallback = b.send(callCtx, ch.CompanyID, items)
+		outs, fallback = b.send(callCtx, progress, ch.CompanyID, items)
 	}
 	unlock()
-	if err := b.record(context.WithoutCancel(ctx), ch.Operation, outs, int32(stats.Attempts()), fallback); err != nil {
+	if err := b.record(context.WithoutCancel(ctx), ch.Operation, outs, progress, int32(stats.Attempts()), fallback); err != nil {
 		b.log.Error("batch: cannot record a chunk's outcome", "operation", ch.Operation, "err", err)
 		return // not Done: the claim's lease lapses and the chunk is read back
 	}
@@ -139,8 +140,9 @@ var errMaybeSent = &upstream.Error{Op: "sync company users", Kind: upstream.Kind
 	Message: "an earlier runner may have sent this chunk"}
 
 // send sends items: by sync where it can, else by single PATCH. It
-// reports whether sync was refused (the fallback).
-func (b *Batcher) send(ctx context.Context, companyID int64, items []planned) (outs []outcome, fallback bool) {
+// reports whether sync was refused (the fallback). Each single PATCH and
+// read-back is told to progress as it ends.
+func (b *Batcher) send(ctx context.Context, progress *tally, companyID int64, items []planned) (outs []outcome, fallback bool) {
 	var singles, syncs []planned
 	var syncItems []upstream.SyncItem
 	useSync := b.syncer != nil && !b.refusals.Refused(ctx, service.CredentialKey(ctx))
@@ -174,12 +176,14 @@ func (b *Batcher) send(ctx context.Context, companyID int64, items []planned) (o
 			fallback = true
 			singles = append(singles, syncs...)
 		default:
-			outs = append(outs, b.syncOutcomes(ctx, syncs, res, err)...)
+			outs = append(outs, b.syncOutcomes(ctx, progress, syncs, res, err)...)
 		}
 	}
 	for _, it := range singles {
 		user, err := b.core.SendPlanned(ctx, it.plan)
-		outs = append(outs, outcome{index: it.index, user: user, err: err})
+		o := outcome{index: it.index, user: user, err: err}
+		progress.one(o)
+		outs = append(outs, o)
 	}
 	return outs, fallback
 }
@@ -197,11 +201,11 @@ func (b *Batcher) replan(ctx context.Context, it planned) error {
 // an item the answer does not settle, or every item of a sync whose
 // outcome is unknown, is read back; a sync that certainly failed as a
 // whole gives every item its error.
-func (b *Batcher) syncOutcomes(ctx context.Context, items []planned, res upstream.SyncResult, err error) []outcome {
+func (b *Batcher) syncOutcomes(ctx context.Context, progress *tally, items []planned, res upstream.SyncResult, err error) []outcome {
 	var uerr *upstream.Error
 	if err != nil {
 		if errors.As(err, &uerr) && uerr.Kind == upstream.KindOutcomeUnknown {
-			return b.readBackAll(ctx, items, err)
+			return b.readBackAll(ctx, progress, items, err)
 		}
 		mapped := service.MapUpstreamError(ctx, err)
 		outs := make([]outcome, len(items))
@@ -224,15 +228,16 @@ func (b *Batcher) syncOutcomes(ctx context.Context, items []planned, res upstrea
 		}
 	}
 	if len(missing) > 0 {
-		outs = append(outs, b.readBackAll(ctx, missing, &upstream.Error{Op: "sync company users",
+		outs = append(outs, b.readBackAll(ctx, progress, missing, &upstream.Error{Op: "sync company users",
 			Kind: upstream.KindOutcomeUnknown, Message: "Procore's sync answer did not say what became of the user"})...)
 	}
 	return outs
 }
 
 // readBackAll settles items whose outcome is unknown by reading each user
-// back (paced GETs, batch class) and comparing, as the single path does.
-func (b *Batcher) readBackAll(ctx context.Context, items []planned, cause error) []outcome {
+// back (paced GETs, batch class) and comparing, as the single path does;
+// each item is told to progress as it settles.
+func (b *Batcher) readBackAll(ctx context.Context, progress *tally, items []planned, cause error) []outcome {
 	outs := make([]outcome, len(items))
 	for k, it := range items {
 		if it.plan == nil {
@@ -241,6 +246,7 @@ func (b *Batcher) readBackAll(ctx context.Context, items []planned, cause error)
 		}
 		user, err := b.core.ReadBack(ctx, it.plan, cause)
 		outs[k] = outcome{index: it.index, user: user, err: err}
+		progress.one(outs[k])
 	}
 	return outs
 }
@@ -267,8 +273,9 @@ func (b *Batcher) snapshot(ctx context.Context, name string) (*opState, error) {
 }
 
 // record settles outcomes in the operation, in one atomic update, and
-// ends it when nothing is pending.
-func (b *Batcher) record(ctx context.Context, name string, outs []outcome, spent int32, fallback bool) error {
+// ends it when nothing is pending; it tells the Observer of the items it
+// settled that were not told yet.
+func (b *Batcher) record(ctx context.Context, name string, outs []outcome, told *tally, spent int32, fallback bool) error {
 	var done bool
 	var progress settled
 	_, err := b.store.Update(ctx, name, func(op *longrunningpb.Operation) error {
@@ -293,7 +300,7 @@ func (b *Batcher) record(ctx context.Context, name string, outs []outcome, spent
 		err = nil
 	}
 	if err == nil {
-		b.observe(progress)
+		b.observe(told.untold(progress))
 	}
 	if done {
 		b.forget(name)

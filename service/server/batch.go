@@ -14,6 +14,7 @@ import (
 	"github.com/procore-directory/procore-directory/service/batch"
 	"github.com/procore-directory/procore-directory/service/operations"
 	"github.com/procore-directory/procore-directory/service/state/redisstate"
+	"github.com/procore-directory/procore-directory/service/telemetry"
 )
 
 // BatchConfig configures BatchUpdateCompanyUsers and the
@@ -69,11 +70,13 @@ func (cfg *Config) batchParts(svc *service.Service, up service.Upstream, log *sl
 		}
 	}
 	opts := []batch.Option{batch.WithMaxItems(bc.MaxItems), batch.WithChunkSize(bc.ChunkSize), batch.WithLogger(log)}
+	var metrics *telemetry.BatchMetrics
 	if t := cfg.Telemetry; t != nil {
 		m, err := t.BatchMetrics()
 		if err != nil {
 			return nil, nil, err
 		}
+		metrics = m
 		opts = append(opts, batch.WithObserver(m))
 	}
 	if bc.SharedQueue != nil && cfg.SharedState != nil {
@@ -87,6 +90,13 @@ func (cfg *Config) batchParts(svc *service.Service, up service.Upstream, log *sl
 	b, err := batch.New(svc, syncer, store, opts...)
 	if err != nil {
 		return nil, nil, err
+	}
+	if metrics != nil {
+		for name, q := range b.QueueDepths() {
+			if err := metrics.ChunksQueued(name, q.Depth); err != nil {
+				return nil, nil, err
+			}
+		}
 	}
 	ops, err := operations.NewServer(batch.PublicStore(store), operations.WithScope(svc.Scope), operations.WithCancelMark(batch.CancelMark))
 	if err != nil {

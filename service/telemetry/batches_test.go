@@ -2,6 +2,7 @@ package telemetry
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -64,4 +65,51 @@ func gather(t *testing.T, tel *Telemetry) map[string][]*dto.Metric {
 		out[mf.GetName()] = mf.GetMetric()
 	}
 	return out
+}
+
+// TestBatchChunksQueued: each queue's depth is read at each scrape, under
+// a short deadline, as a series of its own; a failed read keeps the last
+// depth read (0 before any).
+func TestBatchChunksQueued(t *testing.T) {
+	tel, err := New(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	m, err := tel.BatchMetrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type read struct {
+		n   int
+		err error
+	}
+	// The shared queue's reads, one per scrape; the local queue has 2.
+	reads := []read{{0, errors.New("redis: down")}, {7, nil}, {0, errors.New("redis: i/o timeout")}, {3, nil}}
+	scrape := 0
+	if err := m.ChunksQueued("shared", func(ctx context.Context) (int, error) {
+		if d, ok := ctx.Deadline(); !ok || time.Until(d) > chunksQueuedTimeout {
+			t.Errorf("depth read without a deadline of at most %v", chunksQueuedTimeout)
+		}
+		r := reads[scrape]
+		return r.n, r.err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ChunksQueued("local", func(context.Context) (int, error) { return 2, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ChunksQueued("local", func(context.Context) (int, error) { return 0, nil }); err == nil {
+		t.Error("registering a queue twice: no error")
+	}
+	for i, want := range []float64{0, 7, 7, 3} {
+		scrape = i
+		got := map[string]float64{}
+		for _, s := range gather(t, tel)["directoryd_batch_chunks_queued"] {
+			got[s.GetLabel()[0].GetName()+"="+s.GetLabel()[0].GetValue()] = s.GetGauge().GetValue()
+		}
+		if len(got) != 2 || got["queue=shared"] != want || got["queue=local"] != 2 {
+			t.Errorf("scrape %d (shared read %v): %v, want shared %v and local 2", i, reads[i], got, want)
+		}
+	}
 }

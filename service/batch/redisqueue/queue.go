@@ -63,7 +63,10 @@ type Queue struct {
 	stop    context.CancelFunc
 }
 
-var _ batch.Queue = (*Queue)(nil)
+var (
+	_ batch.Queue   = (*Queue)(nil)
+	_ batch.Depther = (*Queue)(nil)
+)
 
 // New returns a Queue on c (a redisstate.Conn's Client; WithKeyPrefix its
 // prefix) and starts renewing the leases of its claims until Close. Redis
@@ -109,6 +112,20 @@ func (q *Queue) Push(ctx context.Context, chunks []batch.Chunk) error {
 		return fmt.Errorf("redisqueue: push %d chunks of %s: %w", len(chunks), chunks[0].Operation, err)
 	}
 	return nil
+}
+
+// Depth implements batch.Depther: the stream's length (XLEN), the chunks
+// pushed and not done, claimed or not, by any replica, since Done deletes
+// its entry (0 before the first push). It is the fleet's depth, the same
+// from every replica. A failure is returned, not reported to the
+// connection's health: a metrics scrape, with its own short deadline, is
+// not the queue's work.
+func (q *Queue) Depth(ctx context.Context) (int, error) {
+	n, err := q.c.XLen(ctx, q.stream).Result()
+	if err != nil {
+		return 0, fmt.Errorf("redisqueue: length of the stream: %w", err)
+	}
+	return int(n), nil
 }
 
 // Claim implements batch.Queue. It takes, oldest first, a chunk whose
