@@ -1,19 +1,19 @@
 package batch_test
 
 import (
-	"slices"
-
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 
-	"github.com/procore-directory/procore-directory/upstream/procoretest"
-
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
+// TestBatchAppliesEveryItemBySync: one sync applies every item; the
+// response holds the users in request order, not the order sent (ids).
 func TestBatchAppliesEveryItemBySync(t *testing.T) {
-	h := newHarness(t, harnessConfig{users: 30, opts: nil})
+	h := newHarness(t, harnessConfig{users: 30})
 	req := lastNames(ids(30)...)
 	// Request order differs from id order.
 	req.Requests[0], req.Requests[29] = req.Requests[29], req.Requests[0]
