@@ -69,6 +69,9 @@ func (cfg *Config) batchParts(svc *service.Service, up service.Upstream, log *sl
 		}
 	}
 	opts := []batch.Option{batch.WithMaxItems(bc.MaxItems), batch.WithChunkSize(bc.ChunkSize), batch.WithLogger(log)}
+	if conn := cfg.SharedState; conn != nil {
+		opts = append(opts, batch.WithSyncRefusals(redisstate.NewSyncRefusals(conn, batch.NewSyncRefusals(0))))
+	}
 	if bc.SharedQueue != nil && cfg.SharedState != nil {
 		q, err := bc.SharedQueue(cfg.SharedState, bc.Lease)
 		if err != nil {
