@@ -18,11 +18,11 @@
 //	validateonly.go  the send step of a validate_only update (AIP-163)
 //	convert.go       Procore's user to CompanyUser
 //	errors.go        Procore's and the waits' failures to gRPC statuses
-//	planned.go       the same steps, one at a time, for a batch (service/batch)
+//	planned.go       the same steps one at a time, for the batch runner (service/batch)
 //
 // It is the core every transport shares, so it must not import net/http,
 // Prometheus, OpenTelemetry or YAML itself, nor the packages that build on
-// it: service/gateway, service/server and service/telemetry (which
+// it: service/batch, service/gateway, service/server and service/telemetry (which
 // implements Observer without importing this package). The error
 // vocabulary is service/apierr's; Procore is behind the Upstream interface.
 package service

@@ -57,6 +57,9 @@ type harnessConfig struct {
 	upOpts   []upstream.Option
 	opts     []batch.Option
 	coreOpts []service.Option
+	// url, when set, is an emulator running elsewhere (another process):
+	// the harness then has no emulator of its own (emu is nil).
+	url string
 	// syncer wraps the client as the runner's Syncer (nil: the client).
 	syncer  func(batch.Syncer) batch.Syncer
 	noStart bool
@@ -67,12 +70,17 @@ func newHarness(tb testing.TB, cfg harnessConfig) *harness {
 	if cfg.users == 0 {
 		cfg.users = 20
 	}
-	emu := procoretest.NewServer(tb, append([]procoretest.Option{procoretest.WithSeed(seed(tb, cfg.users))}, cfg.emuOpts...)...)
+	var emu *procoretest.Server
+	url := cfg.url
+	if url == "" {
+		emu = procoretest.NewServer(tb, append([]procoretest.Option{procoretest.WithSeed(seed(tb, cfg.users))}, cfg.emuOpts...)...)
+		url = emu.URL
+	}
 	hc := upstream.NewHTTPClient()
 	tb.Cleanup(hc.CloseIdleConnections)
-	ts := upstream.ClientCredentials(clientcredentials.Config{ClientID: "admin", ClientSecret: "s", TokenURL: emu.TokenURL},
+	ts := upstream.ClientCredentials(clientcredentials.Config{ClientID: "admin", ClientSecret: "s", TokenURL: url + "/oauth/token"},
 		upstream.WithTokenHTTPClient(hc))
-	client, err := upstream.New(emu.URL, append([]upstream.Option{upstream.WithTokenSource(ts), upstream.WithHTTPClient(hc)}, cfg.upOpts...)...)
+	client, err := upstream.New(url, append([]upstream.Option{upstream.WithTokenSource(ts), upstream.WithHTTPClient(hc)}, cfg.upOpts...)...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -251,35 +251,12 @@ func (b *Batcher) readBackAll(ctx context.Context, progress *tally, items []plan
 	return outs
 }
 
-// snapshot reads the operation without a scope (the runner holds its
-// name): nil when it is done.
-func (b *Batcher) snapshot(ctx context.Context, name string) (*opState, error) {
-	var st *opState
-	_, err := b.store.Update(ctx, name, func(op *longrunningpb.Operation) error {
-		if op.GetDone() {
-			return errStale
-		}
-		s, err := readState(op)
-		if err != nil {
-			return err
-		}
-		st = s
-		return errStale
-	})
-	if errors.Is(err, errStale) {
-		err = nil
-	}
-	return st, err
-}
-
-// record settles outcomes in the operation, in one atomic update, and
-// ends it when nothing is pending; it tells the Observer of the items it
-// settled that were not told yet.
-func (b *Batcher) record(ctx context.Context, name string, outs []outcome, told *tally, spent int32, fallback bool) error {
-	var done bool
-	var progress settled
-	_, err := b.store.Update(ctx, name, func(op *longrunningpb.Operation) error {
-		progress = settled{}
+// modify applies fn to the state of a running operation in one atomic
+// update of the store and writes the state back unless fn returns
+// errStale (nothing to write). A done operation is left as it is: done
+// reports it, or whether fn's write ended it.
+func (b *Batcher) modify(ctx context.Context, name string, fn func(*opState, *longrunningpb.Operation) error) (done bool, err error) {
+	_, err = b.store.Update(ctx, name, func(op *longrunningpb.Operation) error {
 		if op.GetDone() {
 			done = true
 			return errStale
@@ -288,17 +265,42 @@ func (b *Batcher) record(ctx context.Context, name string, outs []outcome, told 
 		if err != nil {
 			return err
 		}
+		if err := fn(st, op); err != nil {
+			return err
+		}
+		done = op.GetDone()
+		return nil
+	})
+	if errors.Is(err, errStale) {
+		err = nil
+	}
+	return done, err
+}
+
+// snapshot reads the operation without a scope (the runner holds its
+// name): nil when it is done.
+func (b *Batcher) snapshot(ctx context.Context, name string) (*opState, error) {
+	var snap *opState
+	_, err := b.modify(ctx, name, func(st *opState, _ *longrunningpb.Operation) error {
+		snap = st
+		return errStale
+	})
+	return snap, err
+}
+
+// record settles outcomes in the operation, in one atomic update, and
+// ends it when nothing is pending; it tells the Observer of the items it
+// settled that were not told yet.
+func (b *Batcher) record(ctx context.Context, name string, outs []outcome, told *tally, spent int32, fallback bool) error {
+	var progress settled
+	done, err := b.modify(ctx, name, func(st *opState, op *longrunningpb.Operation) error {
 		progress = settleCounting(st, func() { st.settle(outs) })
 		st.meta.ProcoreRequests += spent
 		st.meta.SingleUpdateFallback = st.meta.GetSingleUpdateFallback() || fallback
 		now := b.now()
 		st.estimate(now, b.chunkSize)
-		done = st.meta.GetPending() == 0
 		return st.write(op, now, nil)
 	})
-	if errors.Is(err, errStale) {
-		err = nil
-	}
 	if err == nil {
 		b.observe(told.untold(progress))
 	}
@@ -313,15 +315,7 @@ func (b *Batcher) record(ctx context.Context, name string, outs []outcome, told 
 // stopping); what was applied stays in the metadata.
 func (b *Batcher) finishEarly(ctx context.Context, name string, itemErr, final error) error {
 	var progress settled
-	_, err := b.store.Update(ctx, name, func(op *longrunningpb.Operation) error {
-		progress = settled{}
-		if op.GetDone() {
-			return errStale
-		}
-		st, err := readState(op)
-		if err != nil {
-			return err
-		}
+	_, err := b.modify(ctx, name, func(st *opState, op *longrunningpb.Operation) error {
 		progress = settleCounting(st, func() { st.failUnsettled(itemErr) })
 		return st.write(op, b.now(), final)
 	})
@@ -329,7 +323,7 @@ func (b *Batcher) finishEarly(ctx context.Context, name string, itemErr, final e
 		b.observe(progress)
 	}
 	b.forget(name)
-	if errors.Is(err, errStale) || errors.Is(err, operations.ErrNotFound) {
+	if errors.Is(err, operations.ErrNotFound) {
 		return nil
 	}
 	return err

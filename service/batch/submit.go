@@ -134,8 +134,12 @@ func (b *Batcher) check(ctx context.Context, req *directoryv1.BatchUpdateCompany
 	return items, nil
 }
 
-// fingerprint identifies a batch apart from its request_id.
+// fingerprint identifies a batch apart from its request_id; without one
+// nothing compares it.
 func fingerprint(req *directoryv1.BatchUpdateCompanyUsersRequest) string {
+	if req.GetRequestId() == "" {
+		return ""
+	}
 	c := proto.CloneOf(req)
 	c.RequestId = ""
 	bytes, _ := proto.MarshalOptions{Deterministic: true}.Marshal(c)

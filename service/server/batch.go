@@ -79,6 +79,9 @@ func (cfg *Config) batchParts(svc *service.Service, up service.Upstream, log *sl
 		metrics = m
 		opts = append(opts, batch.WithObserver(m))
 	}
+	if conn := cfg.SharedState; conn != nil {
+		opts = append(opts, batch.WithSyncRefusals(redisstate.NewSyncRefusals(conn, batch.NewSyncRefusals(0))))
+	}
 	if bc.SharedQueue != nil && cfg.SharedState != nil {
 		q, err := bc.SharedQueue(cfg.SharedState, bc.Lease)
 		if err != nil {

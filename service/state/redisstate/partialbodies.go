@@ -25,47 +25,62 @@ type LocalPartialBodies interface {
 // paying the refused request. Answers are cached locally (a company once
 // known to refuse stays known); while Redis is down only the local memory
 // answers, which costs requests, never correctness.
-type PartialBodies struct {
-	conn  *Conn
-	local LocalPartialBodies
-	ttl   time.Duration
-}
+type PartialBodies struct{ flags sharedFlags[int64] }
 
 // NewPartialBodies returns the shared memory on conn over local.
 func NewPartialBodies(conn *Conn, local LocalPartialBodies) *PartialBodies {
-	return &PartialBodies{conn: conn, local: local, ttl: DefaultPartialBodiesTTL}
-}
-
-func (p *PartialBodies) key(companyID int64) string {
-	return p.conn.Key("refuses-partial:" + strconv.FormatInt(companyID, 10))
+	return &PartialBodies{sharedFlags[int64]{conn: conn, ttl: DefaultPartialBodiesTTL,
+		key:      func(companyID int64) string { return "refuses-partial:" + strconv.FormatInt(companyID, 10) },
+		localHas: local.RefusesPartial, localAdd: local.RememberRefusesPartial}}
 }
 
 // RefusesPartial implements service.PartialBodyMemory.
 func (p *PartialBodies) RefusesPartial(ctx context.Context, companyID int64) bool {
-	if p.local.RefusesPartial(ctx, companyID) {
-		return true
-	}
-	if !p.conn.Up() {
-		return false
-	}
-	n, err := p.conn.Client().Exists(ctx, p.key(companyID)).Result()
-	if err != nil {
-		p.conn.Failed(ctx, err)
-		return false
-	}
-	if n == 1 {
-		p.local.RememberRefusesPartial(ctx, companyID)
-	}
-	return n == 1
+	return p.flags.has(ctx, companyID)
 }
 
 // RememberRefusesPartial implements service.PartialBodyMemory.
 func (p *PartialBodies) RememberRefusesPartial(ctx context.Context, companyID int64) {
-	p.local.RememberRefusesPartial(ctx, companyID)
-	if !p.conn.Up() {
+	p.flags.add(ctx, companyID)
+}
+
+// sharedFlags is a set the fleet shares, one Redis key per member with a
+// time to live, over a local set that caches the members seen (a member
+// once known stays known) and answers alone while Redis is down.
+type sharedFlags[K any] struct {
+	conn     *Conn
+	ttl      time.Duration
+	key      func(K) string // the member's key, before the Conn's prefix
+	localHas func(context.Context, K) bool
+	localAdd func(context.Context, K)
+}
+
+// has reports whether k is a member, here or in the fleet.
+func (f *sharedFlags[K]) has(ctx context.Context, k K) bool {
+	if f.localHas(ctx, k) {
+		return true
+	}
+	if !f.conn.Up() {
+		return false
+	}
+	n, err := f.conn.Client().Exists(ctx, f.conn.Key(f.key(k))).Result()
+	if err != nil {
+		f.conn.Failed(ctx, err)
+		return false
+	}
+	if n == 1 {
+		f.localAdd(ctx, k)
+	}
+	return n == 1
+}
+
+// add makes k a member, here and in the fleet.
+func (f *sharedFlags[K]) add(ctx context.Context, k K) {
+	f.localAdd(ctx, k)
+	if !f.conn.Up() {
 		return
 	}
-	if err := p.conn.Client().Set(context.WithoutCancel(ctx), p.key(companyID), "1", p.ttl).Err(); err != nil {
-		p.conn.Failed(ctx, err)
+	if err := f.conn.Client().Set(context.WithoutCancel(ctx), f.conn.Key(f.key(k)), "1", f.ttl).Err(); err != nil {
+		f.conn.Failed(ctx, err)
 	}
 }
