@@ -18,6 +18,7 @@
 //	validateonly.go  the send step of a validate_only update (AIP-163)
 //	convert.go       Procore's user to CompanyUser
 //	errors.go        Procore's and the waits' failures to gRPC statuses
+//	audit.go         the audit event of each write outcome, before the caller hears it
 //
 // It is the core every transport shares, so it must not import net/http,
 // Prometheus, OpenTelemetry or YAML itself, nor the packages that build on
@@ -85,6 +86,7 @@ type Service struct {
 	idem     state.IdempotencyStore // nil: request_id is ignored
 	scope    func(context.Context) string
 	observer Observer
+	auditor  Auditor // nil: no audit trail (audit.go)
 }
 
 // Option configures a Service.

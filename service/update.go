@@ -34,6 +34,11 @@ type update struct {
 	// idemKey is the idempotency store's key (caller scope and
 	// request_id) once claimed.
 	idemKey string
+	// sent is set once a PATCH (or a batch's sync) carried the update;
+	// upStatus and upRequestID are what Procore answered to it (audit.go).
+	sent        bool
+	upStatus    int
+	upRequestID string
 }
 
 // UpdateCompanyUser implements AIP-134 Update: it sends Procore a PATCH that
@@ -41,14 +46,17 @@ type update struct {
 // one straight pipeline: plan, claim the request_id (a repeat is answered
 // here), then, under the user's lock (write), authorize, complete the
 // required fields, send (and reconcile an unknown outcome), convert;
-// release the request_id with the answer.
+// release the request_id with the answer. Every outcome but a replay's
+// is written to the audit trail before it is returned (audit.go).
 func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
 	u, err := s.plan(ctx, req)
 	if err != nil {
+		s.auditRefused(ctx, req, err)
 		return nil, err
 	}
 	replay, claimed, err := s.claim(ctx, u) // idempotency.go
 	if err != nil {
+		s.audit(ctx, u, err)
 		return nil, err
 	}
 	if replay != nil {
@@ -59,6 +67,7 @@ func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.Update
 		defer func() { s.release(ctx, u, user, err) }() // idempotency.go
 	}
 	user, err = s.write(ctx, u)
+	s.audit(ctx, u, err) // audit.go: before the caller hears
 	return user, err
 }
 

@@ -63,6 +63,11 @@ const (
 	// time-out; nothing was sent, so a retry is safe (UNAVAILABLE).
 	ReasonOverloaded = "OVERLOADED"
 
+	// ReasonAuditUnavailable: a configured audit sink cannot be written
+	// and --audit-required is on, so the update was refused before
+	// anything was sent (UNAVAILABLE): retry later.
+	ReasonAuditUnavailable = "AUDIT_UNAVAILABLE"
+
 	// ReasonCallerUnauthenticated: caller authentication is on and the call
 	// came without a verified client certificate.
 	ReasonCallerUnauthenticated = "CALLER_UNAUTHENTICATED"
