@@ -159,13 +159,12 @@ func (s *Service) CheckMessage(msg proto.Message) error {
 // sink cannot be written, else nil. The batch makes it before a sync.
 func (s *Service) AuditReady(ctx context.Context) error { return s.auditReady(ctx) }
 
-// MarkSent records that a batch's sync carried p, and what Procore
-// answered to that sync (status, X-Request-Id), for p's audit event.
-// A chunk an earlier runner may have sent is marked sent too: its
-// outcome is not "refused".
-func (p *Planned) MarkSent(status int, requestID string) {
-	p.u.sent, p.u.upStatus, p.u.upRequestID = true, status, requestID
-}
+// MarkSent records that a batch's sync carried p, for p's audit event:
+// what Procore answered to it (Procore's status and X-Request-Id) is
+// err's when it is an *upstream.Error, else the last answer ctx's
+// CallStats saw, as for a PATCH. A chunk an earlier runner may have sent
+// is marked sent too (err: its unknown outcome): it was not "refused".
+func (p *Planned) MarkSent(ctx context.Context, err error) { p.u.sentBy(ctx, err) }
 
 // Audit writes p's audit event for the outcome err (nil: applied), as
 // the single update writes its own; the batch calls it for each item's

@@ -89,14 +89,22 @@ func ErrUnavailable(op, sink string) error {
 		map[string]string{"sink": sink})
 }
 
+// errSinkDown is the write error of a sink that says it is down: it is
+// not tried (a dead Redis would hold every update for its time-out).
+var errSinkDown = errors.New("audit: the sink is down")
+
 // Ready reports whether an update may be sent: always without Required;
-// with it, every sink whose last write failed must pass its Check again
-// (a sink that cannot check stays refused until it is written).
+// with it, no sink may say it is down (Downer), and every sink whose last
+// write failed must pass its Check again (a sink that cannot check stays
+// refused until it is written).
 func (r *Recorder) Ready(ctx context.Context, op string) error {
 	if r == nil || !r.required {
 		return nil
 	}
 	for i, s := range r.sinks {
+		if d, ok := s.(Downer); ok && d.Down() {
+			return ErrUnavailable(op, s.Name())
+		}
 		if !r.failing[i].Load() {
 			continue
 		}
@@ -141,7 +149,11 @@ func (r *Recorder) Record(ctx context.Context, e Event) error {
 	}
 	var errs []error
 	for i, s := range r.sinks {
-		if err := s.Write(context.WithoutCancel(ctx), &e, line); err != nil {
+		err := errSinkDown
+		if d, ok := s.(Downer); !ok || !d.Down() {
+			err = s.Write(context.WithoutCancel(ctx), &e, line)
+		}
+		if err != nil {
 			r.failing[i].Store(true)
 			r.lost(s.Name())
 			r.log.LogAttrs(ctx, slog.LevelError, "audit event lost", slog.String("sink", s.Name()),

@@ -25,6 +25,13 @@ type Checker interface {
 	Check(ctx context.Context) error
 }
 
+// Downer is a Sink that knows, without a round trip, that it is down
+// (a Redis connection its probe found unreachable): --audit-required
+// refuses updates while it is, before any write has failed.
+type Downer interface {
+	Down() bool
+}
+
 // WriterSink writes each event as its own JSON line with "msg":"audit" to
 // w (stderr by default), apart from the access log's lines.
 type WriterSink struct {
