@@ -69,7 +69,8 @@ func (a *AuditConfig) validate(redisURL string) error {
 	return nil
 }
 
-// open opens the sinks into sc.Audit; close closes the file sinks.
+// open opens the sinks into sc.Audit, and its Reader (ListAuditEvents):
+// the Redis Stream, else the first file; closeAll closes the files.
 func (a *AuditConfig) open(sc *server.Config, auth string, shared *redisstate.Conn, stderr io.Writer) (closeAll func(), err error) {
 	specs, err := a.specs()
 	if err != nil {
@@ -93,8 +94,13 @@ func (a *AuditConfig) open(sc *server.Config, auth string, shared *redisstate.Co
 			}
 			files = append(files, f)
 			sc.Audit.Sinks = append(sc.Audit.Sinks, f)
+			if sc.Audit.Reader == nil {
+				sc.Audit.Reader = audit.NewFileReader(s.path)
+			}
 		case "redis":
-			sc.Audit.Sinks = append(sc.Audit.Sinks, redisaudit.New(shared, a.MaxEvents))
+			stream := redisaudit.New(shared, a.MaxEvents)
+			sc.Audit.Sinks = append(sc.Audit.Sinks, stream)
+			sc.Audit.Reader = stream // the fleet's trail wins over one replica's file
 		}
 	}
 	sc.Audit.Required = a.Required.or(auth == authClientCredentials)

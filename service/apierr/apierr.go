@@ -67,6 +67,11 @@ const (
 	// and --audit-required is on, so the update was refused before
 	// anything was sent (UNAVAILABLE): retry later.
 	ReasonAuditUnavailable = "AUDIT_UNAVAILABLE"
+	// ReasonAuditListOff: ListAuditEvents cannot be served here: in
+	// pass-through mode (the trail's callers are token hashes, and Procore
+	// judges each token itself), or with no readable sink (--audit=redis
+	// or file:PATH) (UNIMPLEMENTED).
+	ReasonAuditListOff = "AUDIT_LIST_OFF"
 
 	// ReasonCallerUnauthenticated: caller authentication is on and the call
 	// came without a verified client certificate.

@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/audit"
 	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/upstream"
@@ -23,6 +25,16 @@ type AuditConfig struct {
 	Required bool
 	// Replica names this replica in the events; "": the host name.
 	Replica string
+	// Reader serves ListAuditEvents: the fleet's Redis Stream, else this
+	// replica's file; nil: ListAuditEvents is off (AUDIT_LIST_OFF).
+	Reader audit.Reader
+}
+
+// auditLister is ListAuditEvents as cfg configures it: off in
+// pass-through mode.
+func (cfg *Config) auditLister(svc *service.Service) *auditLister {
+	return &auditLister{reader: cfg.Audit.Reader, authz: cfg.Authorizer, passThrough: cfg.ClientCredentials == nil,
+		check: func(req *directoryv1.ListAuditEventsRequest) error { return svc.CheckMessage(req) }}
 }
 
 // auditor is the Recorder cfg.Audit describes, nil without sinks.

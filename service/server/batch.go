@@ -45,6 +45,7 @@ type BatchConfig struct {
 type directoryServer struct {
 	*service.Service
 	batch *batch.Batcher
+	*auditLister
 }
 
 // BatchUpdateCompanyUsers implements DirectoryService.

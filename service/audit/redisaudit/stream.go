@@ -8,8 +8,10 @@ package redisaudit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 
 	"github.com/redis/go-redis/v9"
 
@@ -72,4 +74,33 @@ func (s *Stream) Check(ctx context.Context) error {
 		return fmt.Errorf("%w: %w", errDown, err)
 	}
 	return nil
+}
+
+// streamID is the shape of a Stream entry id, a cursor of Read.
+var streamID = regexp.MustCompile(`^\d+-\d+$`)
+
+// Read implements audit.Reader: XRANGE after the cursor (a Stream id).
+func (s *Stream) Read(ctx context.Context, after string, n int) ([]audit.Entry, error) {
+	start := "-"
+	if after != "" {
+		if !streamID.MatchString(after) {
+			return nil, audit.ErrPageToken
+		}
+		start = "(" + after
+	}
+	msgs, err := s.conn.Client().XRangeN(ctx, s.conn.Key(streamKey), start, "+", int64(n)).Result()
+	if err != nil {
+		s.conn.Failed(ctx, err)
+		return nil, fmt.Errorf("audit: redis XRANGE: %w", err)
+	}
+	out := make([]audit.Entry, 0, len(msgs))
+	for _, m := range msgs {
+		var e audit.Event
+		line, _ := m.Values[field].(string)
+		if json.Unmarshal([]byte(line), &e) != nil {
+			continue
+		}
+		out = append(out, audit.Entry{Cursor: m.ID, Event: e})
+	}
+	return out, nil
 }
