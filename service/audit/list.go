@@ -61,10 +61,10 @@ func ParseFilter(s string) (Filter, error) {
 	if strings.TrimSpace(s) == "" {
 		return f, nil
 	}
-	for _, term := range strings.Split(s, " AND ") {
+	for i, term := range strings.Split(s, " AND ") {
 		m := termRE.FindStringSubmatch(term)
-		if m == nil {
-			return Filter{}, fmt.Errorf("%w: %q: want user_id = <id>, caller = \"<identity>\" or time >= \"<RFC 3339>\" (also >, <, <=), joined by AND", ErrFilter, strings.TrimSpace(term))
+		if m == nil { // the term is not echoed: it may hold anything, an e-mail address too
+			return Filter{}, fmt.Errorf("%w: comparison %d: want user_id = <id>, caller = \"<identity>\" or time >= \"<RFC 3339>\" (also >, <, <=), joined by AND", ErrFilter, i+1)
 		}
 		field, op, val := m[1], m[2], m[3]
 		switch field {
