@@ -153,3 +153,36 @@ func (s *Service) CheckMessage(msg proto.Message) error {
 	}
 	return nil
 }
+
+// AuditReady is the check the single update makes before it sends
+// anything (--audit-required): AUDIT_UNAVAILABLE while a required audit
+// sink cannot be written, else nil. The batch makes it before a sync.
+func (s *Service) AuditReady(ctx context.Context) error { return s.auditReady(ctx) }
+
+// MarkSent records that a batch's sync carried p, for p's audit event:
+// what Procore answered to it (Procore's status and X-Request-Id) is
+// err's when it is an *upstream.Error, else the last answer ctx's
+// CallStats saw, as for a PATCH. A chunk an earlier runner may have sent
+// is marked sent too (err: its unknown outcome): it was not "refused".
+func (p *Planned) MarkSent(ctx context.Context, err error) { p.u.sentBy(ctx, err) }
+
+// Audit writes p's audit event for the outcome err (nil: applied), as
+// the single update writes its own; the batch calls it for each item's
+// outcome, before the operation records it.
+func (s *Service) Audit(ctx context.Context, p *Planned, err error) { s.audit(ctx, p.u, err) }
+
+// AuditRequest writes the event of a batch item that no longer plans:
+// refused, nothing sent.
+func (s *Service) AuditRequest(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest, err error) {
+	s.auditRefused(ctx, req, err)
+}
+
+// AuditCaller is the caller the audit trail names for ctx ("" without an
+// Auditor): the batch keeps it with its chunks, since the runner no longer
+// has the caller's context.
+func (s *Service) AuditCaller(ctx context.Context) string {
+	if s.auditor == nil {
+		return ""
+	}
+	return s.auditor.Caller(ctx)
+}

@@ -28,6 +28,9 @@ func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 	if !u.writes() {
 		return s.currentRecord(ctx, u)
 	}
+	if err := s.auditReady(ctx); err != nil { // audit.go: nothing sent without its event
+		return nil, err
+	}
 	user, err := s.patch(ctx, u)
 	if s.rule.refused(ctx, u, err) {
 		u.patch = u.patch.Clone() // the refused request keeps its body
@@ -47,7 +50,9 @@ func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 
 // patch sends one PATCH of the update as planned so far.
 func (s *Service) patch(ctx context.Context, u *update) (*upstream.User, error) {
-	return s.upstream.UpdateCompanyUser(ctx, u.request())
+	user, err := s.upstream.UpdateCompanyUser(ctx, u.request())
+	u.sentBy(ctx, err) // audit.go
+	return user, err
 }
 
 // notAppliedRetryDelay is the RetryInfo of UPSTREAM_NOT_APPLIED: the

@@ -5,20 +5,20 @@
 // details. UpdateCompanyUser (update.go) is the table of contents; each
 // step it names lives in a file named for it:
 //
-//	update.go        UpdateCompanyUser, plan and write, in order
+//	update.go        UpdateCompanyUser, plan and write, in order; the user's write lock
 //	mask.go          the update mask (AIP-134, AIP-161)
 //	validate.go      the request's own rules (protovalidate, ISO codes, avatar)
 //	patch.go         the mask-to-PATCH translation and its clear values
 //	fieldrule.go     Procore's required and admin-only fields: the plan, the fill, and
 //	                 what --required-fields=auto learned per company
 //	idempotency.go   request_id: claim and release (AIP-155)
-//	lock.go          the per-user write lock
 //	authorize.go     the caller's company and the admin-only fields
 //	send.go          the PATCH, auto mode's second attempt, the read-back of an unknown outcome
 //	validateonly.go  the send step of a validate_only update (AIP-163)
 //	convert.go       Procore's user to CompanyUser
 //	errors.go        Procore's and the waits' failures to gRPC statuses
 //	planned.go       the same steps one at a time, for the batch runner (service/batch)
+//	audit.go         the audit event of each write outcome, before the caller hears it
 //
 // It is the core every transport shares, so it must not import net/http,
 // Prometheus, OpenTelemetry or YAML itself, nor the packages that build on
@@ -86,6 +86,7 @@ type Service struct {
 	idem     state.IdempotencyStore // nil: request_id is ignored
 	scope    func(context.Context) string
 	observer Observer
+	auditor  Auditor // nil: no audit trail (audit.go)
 }
 
 // Option configures a Service.
@@ -102,7 +103,7 @@ func WithLogger(l *slog.Logger) Option {
 	return func(s *Service) { s.log = l }
 }
 
-// WithLocker replaces the per-user write lock (lock.go); the default,
+// WithLocker replaces the per-user write lock (lockUser); the default,
 // state.MemoryLocker, serialises the writes of one process. A fleet of
 // replicas needs a shared one.
 func WithLocker(l state.Locker) Option {

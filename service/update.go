@@ -34,6 +34,11 @@ type update struct {
 	// idemKey is the idempotency store's key (caller scope and
 	// request_id) once claimed.
 	idemKey string
+	// sent is set once a PATCH (or a batch's sync) carried the update;
+	// upStatus and upRequestID are what Procore answered to it (audit.go).
+	sent        bool
+	upStatus    int
+	upRequestID string
 }
 
 // UpdateCompanyUser implements AIP-134 Update: it sends Procore a PATCH that
@@ -41,14 +46,17 @@ type update struct {
 // one straight pipeline: plan, claim the request_id (a repeat is answered
 // here), then, under the user's lock (write), authorize, complete the
 // required fields, send (and reconcile an unknown outcome), convert;
-// release the request_id with the answer.
+// release the request_id with the answer. Every outcome but a replay's
+// is written to the audit trail before it is returned (audit.go).
 func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
 	u, err := s.plan(ctx, req)
 	if err != nil {
+		s.auditRefused(ctx, req, err)
 		return nil, err
 	}
 	replay, claimed, err := s.claim(ctx, u) // idempotency.go
 	if err != nil {
+		s.audit(ctx, u, err)
 		return nil, err
 	}
 	if replay != nil {
@@ -59,6 +67,7 @@ func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.Update
 		defer func() { s.release(ctx, u, user, err) }() // idempotency.go
 	}
 	user, err = s.write(ctx, u)
+	s.audit(ctx, u, err) // audit.go: before the caller hears
 	return user, err
 }
 
@@ -90,7 +99,7 @@ func (s *Service) plan(ctx context.Context, req *directoryv1.UpdateCompanyUserRe
 
 // write is the part of the pipeline that holds the user's lock.
 func (s *Service) write(ctx context.Context, u *update) (*directoryv1.CompanyUser, error) {
-	unlock, err := s.lockUser(ctx, u) // lock.go
+	unlock, err := s.lockUser(ctx, u) // below
 	if err != nil {
 		return nil, err
 	}
@@ -145,4 +154,27 @@ func avatar(a *directoryv1.AvatarUpload) *upstream.Avatar {
 		return nil
 	}
 	return &upstream.Avatar{FileName: a.GetFileName(), ContentType: a.GetContentType(), Data: a.GetContent()}
+}
+
+// lockUser is the pipeline's serialisation step: an update that writes
+// holds its (company, user) lock from before authorization reads the
+// record to after the PATCH's outcome is known (reconciliation included).
+// Procore's PATCH has no precondition, so without it a fill GET and its
+// PATCH are not atomic: a non-admin's fill could put back an e-mail an
+// admin just changed, and two callers writing different fields of a user
+// could overwrite each other's required fields.
+//
+// It protects writes through this service only (through every replica
+// only with a shared Locker): a writer outside it, such as Procore's own
+// UI, can still change last_name or email_address between the fill GET and
+// the PATCH, and the PATCH puts the value read back.
+func (s *Service) lockUser(ctx context.Context, u *update) (unlock func(), err error) {
+	if !u.writes() {
+		return func() {}, nil
+	}
+	unlock, err = s.locks.Lock(ctx, lockKey(u.req.GetCompanyId(), u.req.GetId()))
+	if err != nil {
+		return nil, fromWait(ctx, opUpdate, err)
+	}
+	return unlock, nil
 }

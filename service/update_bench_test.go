@@ -15,7 +15,11 @@ import (
 // BenchmarkUpdateHandler is UpdateCompanyUser without any I/O: mask
 // resolution, validation, the patch, and the conversion of the answer (the
 // update of service/server/bench_test.go, masked-only).
-func BenchmarkUpdateHandler(b *testing.B) {
+func BenchmarkUpdateHandler(b *testing.B) { benchUpdate(b) }
+
+// benchUpdate runs BenchmarkUpdateHandler's update on a Service with opts
+// added.
+func benchUpdate(b *testing.B, opts ...Option) {
 	now := time.Date(2026, 11, 29, 3, 32, 46, 0, time.UTC)
 	svc, err := New(&servicetest.Upstream{Discard: true, Current: &upstream.User{
 		ID: 1001, Name: ptr("Maria Diaz"), FirstName: ptr("Maria"), LastName: ptr("Diaz"),
@@ -23,7 +27,7 @@ func BenchmarkUpdateHandler(b *testing.B) {
 		City: ptr("Portland"), CountryCode: ptr("US"), StateCode: ptr("OR"), IsActive: ptr(true),
 		PermissionTemplate: &upstream.NamedRef{ID: 41, Name: "Project Manager"},
 		CreatedAt:          &now, UpdatedAt: &now,
-	}}, WithRequiredFields(RequiredFieldsMaskedOnly))
+	}}, append([]Option{WithRequiredFields(RequiredFieldsMaskedOnly)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

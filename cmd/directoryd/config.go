@@ -56,6 +56,8 @@ type Config struct {
 	State StateConfig
 	// Batch: BatchUpdateCompanyUsers and its operations (batch.go).
 	Batch BatchConfig
+	// Audit: the trail of every write (audit.go).
+	Audit AuditConfig
 }
 
 // parseConfig reads flags from args and variables through getenv.
@@ -85,6 +87,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (Co
 	registerLimits(fs, &cfg.Limits)
 	cfg.State.register(fs)
 	cfg.Batch.register(fs)
+	cfg.Audit.register(fs)
 
 	// Environment first, so that flags given on the command line win.
 	var envErr error
@@ -129,7 +132,8 @@ func (c *Config) validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("--shutdown-timeout must be positive")
 	}
-	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits), c.State.validate(), c.Batch.validate()); err != nil {
+	if err := errors.Join(c.Security.validate(), validateLimits(c.Limits), c.State.validate(), c.Batch.validate(),
+		c.Audit.validate(c.State.RedisURL)); err != nil {
 		return err
 	}
 	if err := c.Ops.validate(); err != nil {

@@ -50,6 +50,11 @@ func run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	sc.SharedState = shared
+	closeAudit, err := cfg.Audit.open(&sc, cfg.Auth, shared, stderr)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
 	srv, err := server.New(ctx, sc)
 	if err != nil {
 		return err

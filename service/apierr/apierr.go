@@ -63,6 +63,16 @@ const (
 	// time-out; nothing was sent, so a retry is safe (UNAVAILABLE).
 	ReasonOverloaded = "OVERLOADED"
 
+	// ReasonAuditUnavailable: a configured audit sink cannot be written
+	// and --audit-required is on, so the update was refused before
+	// anything was sent (UNAVAILABLE): retry later.
+	ReasonAuditUnavailable = "AUDIT_UNAVAILABLE"
+	// ReasonAuditListOff: ListAuditEvents cannot be served here: in
+	// pass-through mode (the trail's callers are token hashes, and Procore
+	// judges each token itself), or with no readable sink (--audit=redis
+	// or file:PATH) (UNIMPLEMENTED).
+	ReasonAuditListOff = "AUDIT_LIST_OFF"
+
 	// ReasonCallerUnauthenticated: caller authentication is on and the call
 	// came without a verified client certificate.
 	ReasonCallerUnauthenticated = "CALLER_UNAUTHENTICATED"

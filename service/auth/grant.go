@@ -6,4 +6,7 @@ type Grant struct {
 	// (email_address, the two permission template ids and
 	// add_to_new_projects: upstream.Field.AdminOnly).
 	DirectoryAdmin bool
+	// Auditor allows reading the audit trail of the company's writes
+	// (ListAuditEvents): who changed which fields of whom.
+	Auditor bool
 }

@@ -26,8 +26,9 @@ import (
 //	  - identity: spiffe://corp.example/ns/hr/sa/hr-sync   # URI SAN, else CN
 //	    companies: [8089, 5120]
 //	    directory_admin: true     # may change email_address, permission templates, add_to_new_projects
+//	    auditor: true             # may read the companies' audit trail (ListAuditEvents)
 //	  - identity: field-app       # a certificate with only a CN
-//	    companies: [8089]         # directory_admin defaults to false
+//	    companies: [8089]         # directory_admin and auditor default to false
 //
 // A caller not listed may do nothing; a company not listed for a caller is
 // refused to it. There are no wildcards: every grant is spelled out.
@@ -44,6 +45,7 @@ type Policy struct {
 type policyGrant struct {
 	companies map[int64]bool
 	admin     bool
+	auditor   bool
 }
 
 // policyFile is the file's schema; unknown keys are errors.
@@ -55,6 +57,7 @@ type policyCaller struct {
 	Identity       string  `yaml:"identity"`
 	Companies      []int64 `yaml:"companies"`
 	DirectoryAdmin bool    `yaml:"directory_admin"`
+	Auditor        bool    `yaml:"auditor"`
 }
 
 // LoadPolicy reads and validates the policy file at path.
@@ -78,7 +81,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		msg := strings.TrimPrefix(err.Error(), "yaml: ")
 		msg = strings.ReplaceAll(msg, "unmarshal errors:\n  ", "")
 		msg = strings.ReplaceAll(msg, "\n  ", "; ")
-		msg = strings.ReplaceAll(msg, "in type auth.policyCaller", "in a caller entry (want identity, companies, directory_admin)")
+		msg = strings.ReplaceAll(msg, "in type auth.policyCaller", "in a caller entry (want identity, companies, directory_admin, auditor)")
 		msg = strings.ReplaceAll(msg, "in type auth.policyFile", "at the top level (want callers)")
 		return nil, fmt.Errorf("policy %s: %s", name, msg)
 	}
@@ -111,7 +114,7 @@ func ParsePolicy(name string, data []byte) (*Policy, error) {
 		if len(c.Companies) == 0 {
 			bad(i, "companies is empty: list the Procore company ids this caller may touch")
 		}
-		g := policyGrant{companies: make(map[int64]bool, len(c.Companies)), admin: c.DirectoryAdmin}
+		g := policyGrant{companies: make(map[int64]bool, len(c.Companies)), admin: c.DirectoryAdmin, auditor: c.Auditor}
 		for _, id := range c.Companies {
 			switch {
 			case id <= 0:
@@ -169,5 +172,5 @@ func (p *Policy) Authorize(ctx context.Context, companyID int64) (Grant, error) 
 			fmt.Sprintf("permission denied: the authorization policy does not allow this caller company %d", companyID),
 			map[string]string{"company_id": fmt.Sprint(companyID)})
 	}
-	return Grant{DirectoryAdmin: g.admin}, nil
+	return Grant{DirectoryAdmin: g.admin, Auditor: g.auditor}, nil
 }

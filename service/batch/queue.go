@@ -9,6 +9,11 @@ type Chunk struct {
 	Seq       int    // chunk number in the operation, from 0
 	CompanyID int64
 	Items     []Item // sorted by user id (locks are taken in this order)
+	// Caller and CallID are who submitted the batch and the access log's
+	// id of that call, for the audit events of its items (the runner no
+	// longer has the caller's context).
+	Caller string
+	CallID string
 }
 
 // Item is one request of the batch, as validated at submission.

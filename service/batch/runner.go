@@ -11,6 +11,7 @@ import (
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/audit"
 	"github.com/procore-directory/procore-directory/service/operations"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/admission"
@@ -49,7 +50,7 @@ func (b *Batcher) runChunk(ctx context.Context, cl Claim) {
 		b.finishClaim(ctx, cl, ch.Operation, false)
 		return
 	}
-	callCtx, stats := b.callContext(ctx, ch.Operation)
+	callCtx, stats := b.callContext(ctx, ch)
 	ids := make([]int64, len(items))
 	for k, it := range items {
 		ids[k] = it.userID()
@@ -63,6 +64,7 @@ func (b *Batcher) runChunk(ctx context.Context, cl Claim) {
 	fallback := false
 	progress := b.newTally()
 	if cl.MaybeSent() {
+		markSent(callCtx, items, errMaybeSent) // an earlier holder may have sent them: never "refused"
 		outs = b.readBackAll(callCtx, progress, items, errMaybeSent)
 	} else if err := cl.MarkSending(ctx); err != nil {
 		unlock()
@@ -73,6 +75,7 @@ func (b *Batcher) runChunk(ctx context.Context, cl Claim) {
 		outs, fallback = b.send(callCtx, progress, ch.CompanyID, items)
 	}
 	unlock()
+	b.audit(callCtx, items, outs) // audit.go: before the operation tells the caller
 	if err := b.record(context.WithoutCancel(ctx), ch.Operation, outs, progress, int32(stats.Attempts()), fallback); err != nil {
 		b.log.Error("batch: cannot record a chunk's outcome", "operation", ch.Operation, "err", err)
 		return // not Done: the claim's lease lapses and the chunk is read back
@@ -93,10 +96,12 @@ func (b *Batcher) finishClaim(ctx context.Context, cl Claim, name string, over b
 
 // callContext is the context of a chunk's Procore calls: batch class
 // (interactive calls first), the operation's pass-through token if it has
-// one, and the CallStats that count the requests sent (procore_requests).
-func (b *Batcher) callContext(ctx context.Context, name string) (context.Context, *upstream.CallStats) {
+// one, the CallStats that count the requests sent (procore_requests), and
+// the submitter its audit events name.
+func (b *Batcher) callContext(ctx context.Context, ch Chunk) (context.Context, *upstream.CallStats) {
+	ctx = audit.WithBatch(audit.WithCallID(ctx, ch.CallID), ch.Caller, ch.Operation)
 	ctx, stats := upstream.WithCallStats(admission.WithBatch(ctx))
-	if tok, ok := b.token(name); ok {
+	if tok, ok := b.token(ch.Operation); ok {
 		ctx = upstream.ContextWithToken(ctx, tok)
 	}
 	return ctx, stats
@@ -169,6 +174,9 @@ func (b *Batcher) send(ctx context.Context, progress *tally, companyID int64, it
 		}
 	}
 	if len(syncs) > 0 {
+		if err := b.core.AuditReady(ctx); err != nil { // nothing sent without its event
+			return append(outs, failAll(append(syncs, singles...), err)...), fallback
+		}
 		res, err := b.syncer.SyncCompanyUsers(ctx, companyID, syncItems)
 		switch {
 		case errors.Is(err, upstream.ErrSyncForbidden) || errors.Is(err, upstream.ErrSyncAbsent):
@@ -176,6 +184,7 @@ func (b *Batcher) send(ctx context.Context, progress *tally, companyID int64, it
 			fallback = true
 			singles = append(singles, syncs...)
 		default:
+			markSent(ctx, syncs, err)
 			outs = append(outs, b.syncOutcomes(ctx, progress, syncs, res, err)...)
 		}
 	}
@@ -205,6 +214,7 @@ func (b *Batcher) syncOutcomes(ctx context.Context, progress *tally, items []pla
 	var uerr *upstream.Error
 	if err != nil {
 		if errors.As(err, &uerr) && uerr.Kind == upstream.KindOutcomeUnknown {
+			b.auditUnknown(ctx, items, err)
 			return b.readBackAll(ctx, progress, items, err)
 		}
 		mapped := service.MapUpstreamError(ctx, err)
@@ -228,8 +238,10 @@ func (b *Batcher) syncOutcomes(ctx context.Context, progress *tally, items []pla
 		}
 	}
 	if len(missing) > 0 {
-		outs = append(outs, b.readBackAll(ctx, progress, missing, &upstream.Error{Op: "sync company users",
-			Kind: upstream.KindOutcomeUnknown, Message: "Procore's sync answer did not say what became of the user"})...)
+		unsettled := &upstream.Error{Op: "sync company users", Kind: upstream.KindOutcomeUnknown,
+			Message: "Procore's sync answer did not say what became of the user"}
+		b.auditUnknown(ctx, missing, unsettled)
+		outs = append(outs, b.readBackAll(ctx, progress, missing, unsettled)...)
 	}
 	return outs
 }

@@ -19,6 +19,7 @@ import (
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/audit"
 	"github.com/procore-directory/procore-directory/service/operations"
 	"github.com/procore-directory/procore-directory/upstream"
 )
@@ -185,6 +186,10 @@ func (b *Batcher) enqueue(ctx context.Context, name string, companyID int64, ite
 	chunks, err := b.chunks(name, companyID, items)
 	if err != nil {
 		return err
+	}
+	caller, callID := b.core.AuditCaller(ctx), audit.CallID(ctx)
+	for k := range chunks {
+		chunks[k].Caller, chunks[k].CallID = caller, callID
 	}
 	token, passThrough := upstream.TokenFromContext(ctx)
 	if b.shared != nil && !passThrough {

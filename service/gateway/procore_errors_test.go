@@ -201,6 +201,8 @@ func procoreErrorCases() []procoreErrorCase {
 			err: withRetry(svc(codes.Unavailable, apierr.ReasonOverloaded, "overloaded, request not sent"), 2*time.Second), status: 503, shape: shapeMessage, retryAfter: "2"},
 		{name: "shutting down", reason: apierr.ReasonShuttingDown,
 			err: svc(codes.Unavailable, apierr.ReasonShuttingDown, "the server is stopping"), status: 503, shape: shapeMessage, retryAfter: "1"},
+		{name: "audit trail unavailable", reason: apierr.ReasonAuditUnavailable,
+			err: svc(codes.Unavailable, apierr.ReasonAuditUnavailable, "audit unavailable, request not sent"), status: 503, shape: shapeMessage, retryAfter: "1"},
 		{name: "circuit open", reason: apierr.ReasonUpstreamCircuitOpen,
 			err: withRetry(svc(codes.Unavailable, apierr.ReasonUpstreamCircuitOpen, "circuit open"), 6*time.Second), status: 503, shape: shapeMessage, retryAfter: "6"},
 		{name: "Procore unreachable", reason: apierr.ReasonUpstreamUnavailable,
@@ -251,7 +253,8 @@ func TestProcoreRouteErrors(t *testing.T) {
 	}
 	// Reasons that only an operation's error carries (google.longrunning),
 	// never the answer to a call on this route.
-	for _, reason := range []string{apierr.ReasonBatchNoneSucceeded, apierr.ReasonBatchCancelled} {
+	// ListAuditEvents' own refusal is never an update's answer either.
+	for _, reason := range []string{apierr.ReasonBatchNoneSucceeded, apierr.ReasonBatchCancelled, apierr.ReasonAuditListOff} {
 		covered[reason] = true
 	}
 	for _, reason := range apierrReasons(t) {

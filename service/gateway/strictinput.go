@@ -37,6 +37,8 @@ func queryParams(r *http.Request) []string {
 		return []string{"update_mask", "run_configurable_validations", "request_id", "validate_only"}
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/operations": // ListOperations
 		return []string{"filter", "page_size", "page_token", "return_partial_success"}
+	case r.Method == http.MethodGet && strings.HasSuffix(r.URL.Path, "/auditEvents"): // ListAuditEvents
+		return []string{"filter", "page_size", "page_token"}
 	}
 	return nil // GET: the path names the resource; POST: the body says it all
 }

@@ -46,6 +46,7 @@ type BatchConfig struct {
 type directoryServer struct {
 	*service.Service
 	batch *batch.Batcher
+	*auditLister
 }
 
 // BatchUpdateCompanyUsers implements DirectoryService.

@@ -176,6 +176,8 @@ type Config struct {
 
 	// Batch configures BatchUpdateCompanyUsers and its operations.
 	Batch BatchConfig
+	// Audit is where the trail of every write goes (audit.go).
+	Audit AuditConfig
 
 	// GRPCCredentials secure the gRPC listener; nil: plaintext.
 	GRPCCredentials credentials.TransportCredentials

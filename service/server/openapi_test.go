@@ -46,7 +46,7 @@ func sampleQuery(name string) (string, bool) {
 		return uuid.NewString(), true
 	case "validate_only":
 		return "true", true
-	case "filter", "page_token": // ListOperations: none is a valid value
+	case "filter", "page_token": // ListOperations, ListAuditEvents: none is a valid value
 		return "", true
 	case "page_size":
 		return "10", true
@@ -67,7 +67,7 @@ func TestOpenAPIAgreesWithTheServer(t *testing.T) {
 	if err := json.Unmarshal(openapi.JSONv3, &doc); err != nil {
 		t.Fatal(err)
 	}
-	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill))
+	s := startStack(t, withoutRateLimits(), withRequired(service.RequiredFieldsFill), withFileAudit(t))
 	allMethods := []string{http.MethodGet, http.MethodPatch, http.MethodPost, http.MethodPut, http.MethodDelete}
 	for tmpl, ops := range doc.Paths {
 		// Each request naming an operation gets a new, done one: DELETE

@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	h := health.NewServer()
 	for _, r := range []grpc.ServiceRegistrar{g, inproc} {
-		directoryv1.RegisterDirectoryServiceServer(r, directoryServer{Service: svc, batch: b})
+		directoryv1.RegisterDirectoryServiceServer(r, directoryServer{Service: svc, batch: b, auditLister: cfg.auditLister(svc)})
 		longrunningpb.RegisterOperationsServer(r, ops)
 		healthpb.RegisterHealthServer(r, h)
 	}

@@ -53,6 +53,9 @@ func (cfg *Config) serviceOptions(log *slog.Logger) ([]service.Option, error) {
 	if cfg.Telemetry != nil {
 		opts = append(opts, service.WithObserver(cfg.Telemetry.Metrics))
 	}
+	if rec := cfg.auditor(log); rec != nil {
+		opts = append(opts, service.WithAuditor(rec))
+	}
 	return opts, nil
 }
 

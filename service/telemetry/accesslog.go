@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/procore-directory/procore-directory/service/audit"
 	"github.com/procore-directory/procore-directory/upstream"
 )
 
@@ -26,7 +27,7 @@ func AccessLog(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		id := requestIDFromContext(ctx)
-		ctx, stats := upstream.WithCallStats(ctx)
+		ctx, stats := upstream.WithCallStats(audit.WithCallID(ctx, id))
 		resp, err := handler(ctx, req)
 		returnRequestID(ctx, id, err)
 		code := status.Code(err)

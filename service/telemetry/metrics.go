@@ -104,7 +104,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	}
 	for _, c := range []prometheus.Collector{m.grpc, m.upstreamRequests, m.upstreamDuration, m.upstreamRetries, m.upstreamPerCall,
 		m.rateLimitRemain, m.rateLimitLimit, m.rateLimitReset, m.tokenRefreshes, m.breakerState, m.breakerTransition,
-		m.reconciliations, m.replays} {
+		m.reconciliations, m.replays, m.auditLost} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: %w", err)
 		}

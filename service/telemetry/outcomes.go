@@ -15,7 +15,15 @@ import (
 type outcomes struct {
 	reconciliations *prometheus.CounterVec
 	replays         prometheus.Counter
+	// auditLost counts audit events a sink could not write
+	// (service/audit.WithLost). Its name is what dashboards and alert
+	// rules use: it never changes.
+	auditLost *prometheus.CounterVec
 }
+
+// auditSinks are the audit sinks' names, the label values of
+// directoryd_audit_events_lost_total.
+var auditSinks = []string{"stderr", "file", "redis"}
 
 func newOutcomes() outcomes {
 	o := outcomes{
@@ -27,6 +35,13 @@ func newOutcomes() outcomes {
 			Name: "directoryd_update_idempotent_replays_total",
 			Help: "Updates answered with the first answer of their request_id, nothing sent to Procore.",
 		}),
+		auditLost: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "directoryd_audit_events_lost_total",
+			Help: "Audit events a configured sink (stderr, file, redis) could not write; each is logged as \"audit event lost\" with its keys.",
+		}, []string{"sink"}),
+	}
+	for _, s := range auditSinks {
+		o.auditLost.WithLabelValues(s) // exported at 0 from the start
 	}
 	for _, r := range []string{apierr.OutcomeApplied, apierr.OutcomeNotApplied, apierr.OutcomeUnknown} {
 		o.reconciliations.WithLabelValues(r) // exported at 0 from the start
@@ -36,6 +51,10 @@ func newOutcomes() outcomes {
 
 // Reconciled implements service.Observer.
 func (o outcomes) Reconciled(result string) { o.reconciliations.WithLabelValues(result).Inc() }
+
+// AuditEventLost counts one event sink could not write (service/audit's
+// WithLost).
+func (o outcomes) AuditEventLost(sink string) { o.auditLost.WithLabelValues(sink).Inc() }
 
 // IdempotentReplay implements service.Observer.
 func (o outcomes) IdempotentReplay() { o.replays.Inc() }

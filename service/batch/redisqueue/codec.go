@@ -21,6 +21,10 @@ type wireChunk struct {
 	Seq       int        `json:"seq"`
 	CompanyID int64      `json:"company"`
 	Items     []wireItem `json:"items"`
+	// Caller and CallID name the submitter in the items' audit events;
+	// absent in chunks of older replicas.
+	Caller string `json:"caller,omitempty"`
+	CallID string `json:"call,omitempty"`
 }
 
 type wireItem struct {
@@ -29,7 +33,8 @@ type wireItem struct {
 }
 
 func encodeChunk(c batch.Chunk) ([]byte, error) {
-	w := wireChunk{V: codecVersion, Operation: c.Operation, Seq: c.Seq, CompanyID: c.CompanyID, Items: make([]wireItem, len(c.Items))}
+	w := wireChunk{V: codecVersion, Operation: c.Operation, Seq: c.Seq, CompanyID: c.CompanyID, Items: make([]wireItem, len(c.Items)),
+		Caller: c.Caller, CallID: c.CallID}
 	for i, it := range c.Items {
 		w.Items[i] = wireItem{Index: it.Index, Request: it.Request}
 	}
@@ -48,7 +53,8 @@ func decodeChunk(b []byte) (batch.Chunk, error) {
 	if w.V != codecVersion {
 		return batch.Chunk{}, fmt.Errorf("redisqueue: chunk format %d, this replica reads %d", w.V, codecVersion)
 	}
-	c := batch.Chunk{Operation: w.Operation, Seq: w.Seq, CompanyID: w.CompanyID, Items: make([]batch.Item, len(w.Items))}
+	c := batch.Chunk{Operation: w.Operation, Seq: w.Seq, CompanyID: w.CompanyID, Items: make([]batch.Item, len(w.Items)),
+		Caller: w.Caller, CallID: w.CallID}
 	for i, it := range w.Items {
 		c.Items[i] = batch.Item{Index: it.Index, Request: it.Request}
 	}

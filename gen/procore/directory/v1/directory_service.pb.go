@@ -397,7 +397,7 @@ var File_procore_directory_v1_directory_service_proto protoreflect.FileDescripto
 
 const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"\n" +
-	",procore/directory/v1/directory_service.proto\x12\x14procore.directory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a#google/longrunning/operations.proto\x1a google/protobuf/field_mask.proto\x1a'procore/directory/v1/company_user.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"^\n" +
+	",procore/directory/v1/directory_service.proto\x12\x14procore.directory.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a#google/longrunning/operations.proto\x1a google/protobuf/field_mask.proto\x1a procore/directory/v1/audit.proto\x1a'procore/directory/v1/company_user.proto\x1a.protoc-gen-openapiv2/options/annotations.proto\"^\n" +
 	"\x15GetCompanyUserRequest\x12)\n" +
 	"\n" +
 	"company_id\x18\x01 \x01(\x03B\n" +
@@ -432,12 +432,14 @@ const file_procore_directory_v1_directory_service_proto_rawDesc = "" +
 	"\x92\x01\a\b\x01\"\x03\xd8\x01\x03R\brequests\x12-\n" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tB\x0e\xe0A\x01\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\trequestId\x12(\n" +
-	"\rvalidate_only\x18\x04 \x01(\bB\x03\xe0A\x01R\fvalidateOnly2\xeb\x04\n" +
+	"\rvalidate_only\x18\x04 \x01(\bB\x03\xe0A\x01R\fvalidateOnly2\x99\x06\n" +
 	"\x10DirectoryService\x12\x9f\x01\n" +
 	"\x0eGetCompanyUser\x12+.procore.directory.v1.GetCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"=\xdaA\rcompany_id,id\x82\xd3\xe4\x93\x02'\x12%/v1/companies/{company_id}/users/{id}\x12\xae\x01\n" +
 	"\x11UpdateCompanyUser\x12..procore.directory.v1.UpdateCompanyUserRequest\x1a!.procore.directory.v1.CompanyUser\"F\xdaA\x10user,update_mask\x82\xd3\xe4\x93\x02-:\x04user2%/v1/companies/{company_id}/users/{id}\x12\x83\x02\n" +
 	"\x17BatchUpdateCompanyUsers\x124.procore.directory.v1.BatchUpdateCompanyUsersRequest\x1a\x1d.google.longrunning.Operation\"\x92\x01\xcaAB\n" +
-	"\x1fBatchUpdateCompanyUsersResponse\x12\x1fBatchUpdateCompanyUsersMetadata\xdaA\x13company_id,requests\x82\xd3\xe4\x93\x021:\x01*\",/v1/companies/{company_id}/users:batchUpdateB\x9c\x04\x92A\xc3\x03\x12\xc6\x01\n" +
+	"\x1fBatchUpdateCompanyUsersResponse\x12\x1fBatchUpdateCompanyUsersMetadata\xdaA\x13company_id,requests\x82\xd3\xe4\x93\x021:\x01*\",/v1/companies/{company_id}/users:batchUpdate\x12\xab\x01\n" +
+	"\x0fListAuditEvents\x12,.procore.directory.v1.ListAuditEventsRequest\x1a-.procore.directory.v1.ListAuditEventsResponse\";\xdaA\n" +
+	"company_id\x82\xd3\xe4\x93\x02(\x12&/v1/companies/{company_id}/auditEventsB\x9c\x04\x92A\xc3\x03\x12\xc6\x01\n" +
 	"\x11procore-directory\x12\xac\x01Reads and updates Procore company users (Procore API v1.3, Core > Directory) through one typed API. Updates take a field mask and change exactly the masked fields upstream.2\x02v12\x10application/json:\x10application/jsonZ\xc5\x01\n" +
 	"\xc2\x01\n" +
 	"\x06bearer\x12\xb7\x01\b\x02\x12\xa1\x01In pass-through mode, `Bearer <Procore access token>`: the token is forwarded to Procore. In client-credentials mode the service uses its own Procore credential.\x1a\rAuthorization \x02b\f\n" +
@@ -465,7 +467,9 @@ var file_procore_directory_v1_directory_service_proto_goTypes = []any{
 	(*BatchUpdateCompanyUsersRequest)(nil), // 3: procore.directory.v1.BatchUpdateCompanyUsersRequest
 	(*CompanyUser)(nil),                    // 4: procore.directory.v1.CompanyUser
 	(*fieldmaskpb.FieldMask)(nil),          // 5: google.protobuf.FieldMask
-	(*longrunningpb.Operation)(nil),        // 6: google.longrunning.Operation
+	(*ListAuditEventsRequest)(nil),         // 6: procore.directory.v1.ListAuditEventsRequest
+	(*longrunningpb.Operation)(nil),        // 7: google.longrunning.Operation
+	(*ListAuditEventsResponse)(nil),        // 8: procore.directory.v1.ListAuditEventsResponse
 }
 var file_procore_directory_v1_directory_service_proto_depIdxs = []int32{
 	4, // 0: procore.directory.v1.UpdateCompanyUserRequest.user:type_name -> procore.directory.v1.CompanyUser
@@ -475,11 +479,13 @@ var file_procore_directory_v1_directory_service_proto_depIdxs = []int32{
 	0, // 4: procore.directory.v1.DirectoryService.GetCompanyUser:input_type -> procore.directory.v1.GetCompanyUserRequest
 	1, // 5: procore.directory.v1.DirectoryService.UpdateCompanyUser:input_type -> procore.directory.v1.UpdateCompanyUserRequest
 	3, // 6: procore.directory.v1.DirectoryService.BatchUpdateCompanyUsers:input_type -> procore.directory.v1.BatchUpdateCompanyUsersRequest
-	4, // 7: procore.directory.v1.DirectoryService.GetCompanyUser:output_type -> procore.directory.v1.CompanyUser
-	4, // 8: procore.directory.v1.DirectoryService.UpdateCompanyUser:output_type -> procore.directory.v1.CompanyUser
-	6, // 9: procore.directory.v1.DirectoryService.BatchUpdateCompanyUsers:output_type -> google.longrunning.Operation
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
+	6, // 7: procore.directory.v1.DirectoryService.ListAuditEvents:input_type -> procore.directory.v1.ListAuditEventsRequest
+	4, // 8: procore.directory.v1.DirectoryService.GetCompanyUser:output_type -> procore.directory.v1.CompanyUser
+	4, // 9: procore.directory.v1.DirectoryService.UpdateCompanyUser:output_type -> procore.directory.v1.CompanyUser
+	7, // 10: procore.directory.v1.DirectoryService.BatchUpdateCompanyUsers:output_type -> google.longrunning.Operation
+	8, // 11: procore.directory.v1.DirectoryService.ListAuditEvents:output_type -> procore.directory.v1.ListAuditEventsResponse
+	8, // [8:12] is the sub-list for method output_type
+	4, // [4:8] is the sub-list for method input_type
 	4, // [4:4] is the sub-list for extension type_name
 	4, // [4:4] is the sub-list for extension extendee
 	0, // [0:4] is the sub-list for field type_name
@@ -490,6 +496,7 @@ func file_procore_directory_v1_directory_service_proto_init() {
 	if File_procore_directory_v1_directory_service_proto != nil {
 		return
 	}
+	file_procore_directory_v1_audit_proto_init()
 	file_procore_directory_v1_company_user_proto_init()
 	file_procore_directory_v1_directory_service_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}

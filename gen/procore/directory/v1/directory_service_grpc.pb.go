@@ -23,6 +23,7 @@ const (
 	DirectoryService_GetCompanyUser_FullMethodName          = "/procore.directory.v1.DirectoryService/GetCompanyUser"
 	DirectoryService_UpdateCompanyUser_FullMethodName       = "/procore.directory.v1.DirectoryService/UpdateCompanyUser"
 	DirectoryService_BatchUpdateCompanyUsers_FullMethodName = "/procore.directory.v1.DirectoryService/BatchUpdateCompanyUsers"
+	DirectoryService_ListAuditEvents_FullMethodName         = "/procore.directory.v1.DirectoryService/ListAuditEvents"
 )
 
 // DirectoryServiceClient is the client API for DirectoryService service.
@@ -71,6 +72,13 @@ type DirectoryServiceClient interface {
 	// metadata. Batch work takes Procore's rate budget only after the single
 	// calls waiting for it.
 	BatchUpdateCompanyUsers(ctx context.Context, in *BatchUpdateCompanyUsersRequest, opts ...grpc.CallOption) (*longrunningpb.Operation, error)
+	// Lists the audit trail of a company's writes, oldest first (AIP-132):
+	// one event per write outcome, naming the caller, the user and the fields
+	// sent, never their values. Only callers the authorization policy marks
+	// `auditor: true` may read it; in pass-through mode it is off
+	// (UNIMPLEMENTED, AUDIT_LIST_OFF). It reads the fleet's Redis Stream
+	// (`--audit=redis`), else this replica's file (`--audit=file:PATH`).
+	ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error)
 }
 
 type directoryServiceClient struct {
@@ -105,6 +113,16 @@ func (c *directoryServiceClient) BatchUpdateCompanyUsers(ctx context.Context, in
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(longrunningpb.Operation)
 	err := c.cc.Invoke(ctx, DirectoryService_BatchUpdateCompanyUsers_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *directoryServiceClient) ListAuditEvents(ctx context.Context, in *ListAuditEventsRequest, opts ...grpc.CallOption) (*ListAuditEventsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAuditEventsResponse)
+	err := c.cc.Invoke(ctx, DirectoryService_ListAuditEvents_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +175,13 @@ type DirectoryServiceServer interface {
 	// metadata. Batch work takes Procore's rate budget only after the single
 	// calls waiting for it.
 	BatchUpdateCompanyUsers(context.Context, *BatchUpdateCompanyUsersRequest) (*longrunningpb.Operation, error)
+	// Lists the audit trail of a company's writes, oldest first (AIP-132):
+	// one event per write outcome, naming the caller, the user and the fields
+	// sent, never their values. Only callers the authorization policy marks
+	// `auditor: true` may read it; in pass-through mode it is off
+	// (UNIMPLEMENTED, AUDIT_LIST_OFF). It reads the fleet's Redis Stream
+	// (`--audit=redis`), else this replica's file (`--audit=file:PATH`).
+	ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error)
 	mustEmbedUnimplementedDirectoryServiceServer()
 }
 
@@ -175,6 +200,9 @@ func (UnimplementedDirectoryServiceServer) UpdateCompanyUser(context.Context, *U
 }
 func (UnimplementedDirectoryServiceServer) BatchUpdateCompanyUsers(context.Context, *BatchUpdateCompanyUsersRequest) (*longrunningpb.Operation, error) {
 	return nil, status.Error(codes.Unimplemented, "method BatchUpdateCompanyUsers not implemented")
+}
+func (UnimplementedDirectoryServiceServer) ListAuditEvents(context.Context, *ListAuditEventsRequest) (*ListAuditEventsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAuditEvents not implemented")
 }
 func (UnimplementedDirectoryServiceServer) mustEmbedUnimplementedDirectoryServiceServer() {}
 func (UnimplementedDirectoryServiceServer) testEmbeddedByValue()                          {}
@@ -251,6 +279,24 @@ func _DirectoryService_BatchUpdateCompanyUsers_Handler(srv interface{}, ctx cont
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DirectoryService_ListAuditEvents_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAuditEventsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DirectoryServiceServer).ListAuditEvents(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DirectoryService_ListAuditEvents_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DirectoryServiceServer).ListAuditEvents(ctx, req.(*ListAuditEventsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DirectoryService_ServiceDesc is the grpc.ServiceDesc for DirectoryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -269,6 +315,10 @@ var DirectoryService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "BatchUpdateCompanyUsers",
 			Handler:    _DirectoryService_BatchUpdateCompanyUsers_Handler,
+		},
+		{
+			MethodName: "ListAuditEvents",
+			Handler:    _DirectoryService_ListAuditEvents_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

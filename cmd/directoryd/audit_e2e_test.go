@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/audit"
+	"github.com/procore-directory/procore-directory/service/state/redisstate/redistest"
+)
+
+// readTrail reads an --audit=file:PATH trail (fsync'd before each caller
+// heard, so complete for every answered call).
+func readTrail(t *testing.T, path string) []audit.Event {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []audit.Event
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var e audit.Event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("%v: %s", err, sc.Text())
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// lostRE reads directoryd_audit_events_lost_total for one sink.
+var lostRE = regexp.MustCompile(`(?m)^directoryd_audit_events_lost_total\{sink="redis"\} (\d+)$`)
+
+func lostEvents(t *testing.T, httpAddr string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	m := lostRE.FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no directoryd_audit_events_lost_total{sink=\"redis\"} in /metrics")
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// assertEveryPatchHasItsEvent joins the emulator's request log with the
+// trail: each PATCH has exactly one event with its X-Request-Id, naming its
+// user and an outcome its status allows.
+func assertEveryPatchHasItsEvent(t *testing.T, emuURL string, events []audit.Event) int {
+	t.Helper()
+	byRequest := map[string][]audit.Event{}
+	for _, e := range events {
+		if e.UpstreamRequestID != "" {
+			byRequest[e.UpstreamRequestID] = append(byRequest[e.UpstreamRequestID], e)
+		}
+	}
+	patches := 0
+	for _, r := range requestLog(t, emuURL) {
+		if r.Method != http.MethodPatch {
+			continue
+		}
+		patches++
+		evs := byRequest[r.RequestID]
+		if len(evs) != 1 {
+			t.Errorf("PATCH %s (%s, status %d): %d events, want 1", r.Path, r.RequestID, r.Status, len(evs))
+			continue
+		}
+		if e := evs[0]; (r.Status == http.StatusOK) != (e.Outcome == audit.OutcomeApplied) || "/rest/v1.3/companies/8089/users/"+strconv.FormatInt(e.UserID, 10) != r.Path {
+			t.Errorf("PATCH %s status %d: event %+v", r.Path, r.Status, e)
+		}
+	}
+	return patches
+}
+
+// TestAuditRedisKilled kills the audit trail's Redis while updates run.
+// With --audit-required, once the replica knows Redis is gone every
+// update is refused (UNAVAILABLE, AUDIT_UNAVAILABLE) before anything is
+// sent; only the calls already past that check when Redis died are sent
+// without their Redis event (counted lost, at most one per caller), and
+// each still has its event in the file trail (joined with the emulator's
+// request log by X-Request-Id). Without it, every update
+// succeeds and the lost events are counted.
+func TestAuditRedisKilled(t *testing.T) {
+	const callers = 3
+	for _, required := range []bool{true, false} {
+		t.Run("required="+strconv.FormatBool(required), func(t *testing.T) {
+			srv := redistest.Start(t)
+			trail := filepath.Join(t.TempDir(), "audit.jsonl")
+			f := startFleet(t, 1, srv.URL(), []string{"--hourly-limit", "0", "--spike-limit", "0", "--partial-bodies"},
+				"--required-fields", "masked-only", "--audit", "file:"+trail+",redis", "--audit-required="+strconv.FormatBool(required))
+			var mu sync.Mutex
+			var refused, otherErrs int
+			done := make(chan map[string]int, 1)
+			go func() {
+				done <- f.load(t, callers, 5*time.Second, func(err error) {
+					mu.Lock()
+					defer mu.Unlock()
+					if status.Code(err) == codes.Unavailable && reason(err) == apierr.ReasonAuditUnavailable {
+						refused++
+						return
+					}
+					otherErrs++
+					t.Errorf("a call failed: %v", err)
+				})
+			}()
+			time.Sleep(1500 * time.Millisecond) // load shape: Redis goes at 1.5 s and is back at 3.5 s
+			srv.Kill()
+			waitShared(t, f.https[0], false)
+			time.Sleep(time.Second)
+			srv.Restart()
+			counts := <-done
+			waitShared(t, f.https[0], true)
+			lost := lostEvents(t, f.https[0])
+			patches := assertEveryPatchHasItsEvent(t, f.emuURL, readTrail(t, trail))
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("answers %v, refused %d, PATCHes %d, lost to redis %d", counts, refused, patches, lost)
+			if counts["OK"] == 0 || otherErrs > 0 {
+				t.Fatalf("answers %v", counts)
+			}
+			if required {
+				if refused == 0 {
+					t.Error("no update was refused while the audit trail's Redis was gone")
+				}
+				// Each refused call's own event is lost to Redis too; the
+				// rest are of updates sent without their Redis event.
+				if sent := lost - refused; sent > callers {
+					t.Errorf("%d sent updates lost their Redis event, want at most %d (the calls in flight when it died)", sent, callers)
+				}
+				return
+			}
+			if refused != 0 || lost == 0 {
+				t.Errorf("refused %d (want 0), lost %d (want > 0)", refused, lost)
+			}
+		})
+	}
+}
+
+func reason(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetReason()
+		}
+	}
+	return ""
+}

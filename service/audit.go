@@ -1,0 +1,144 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
+
+	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/apierr"
+	"github.com/procore-directory/procore-directory/service/audit"
+	"github.com/procore-directory/procore-directory/upstream"
+)
+
+// Auditor writes the trail of every write outcome (service/audit): one
+// event per outcome, before the caller is told it. *audit.Recorder is the
+// real one.
+type Auditor interface {
+	// Ready refuses an update before anything is sent when a required
+	// sink cannot be written (AUDIT_UNAVAILABLE), else nil.
+	Ready(ctx context.Context, op string) error
+	// Record completes e from ctx and writes it to every sink.
+	Record(ctx context.Context, e audit.Event) error
+	// Caller is the caller ctx's events name.
+	Caller(ctx context.Context) string
+}
+
+// WithAuditor sets the Auditor; by default no event is written.
+func WithAuditor(a Auditor) Option { return func(s *Service) { s.auditor = a } }
+
+// auditReady is the Auditor's Ready, nil without one.
+func (s *Service) auditReady(ctx context.Context) error {
+	if s.auditor == nil {
+		return nil
+	}
+	return s.auditor.Ready(ctx, opUpdate)
+}
+
+// sentBy remembers what settled the PATCH (or sync) that carried u:
+// Procore's status and X-Request-Id, from its error or, when it answered,
+// from the call's CallStats.
+func (u *update) sentBy(ctx context.Context, err error) {
+	u.sent = true
+	var uerr *upstream.Error
+	switch {
+	case errors.As(err, &uerr):
+		u.upStatus, u.upRequestID = uerr.StatusCode, uerr.RequestID
+	case err == nil:
+		if st := upstream.CallStatsFrom(ctx); st != nil {
+			u.upStatus, u.upRequestID = st.StatusCode(), st.RequestID()
+		}
+	}
+}
+
+// audit writes u's event for the outcome err (nil: applied). A
+// validate_only update writes none, nor one that writes nothing and
+// succeeded (nothing was asked of Procore).
+func (s *Service) audit(ctx context.Context, u *update, err error) {
+	if s.auditor == nil || u.req.GetValidateOnly() || (err == nil && !u.writes()) {
+		return
+	}
+	e := audit.Event{
+		CompanyID:         u.req.GetCompanyId(),
+		UserID:            u.req.GetId(),
+		Fields:            u.sentFields(),
+		Outcome:           outcomeOf(u.sent, err),
+		RequestID:         u.req.GetRequestId(),
+		UpstreamStatus:    u.upStatus,
+		UpstreamRequestID: u.upRequestID,
+	}
+	e.Code, e.Reason = codeAndReason(err)
+	_ = s.auditor.Record(ctx, e) // a sink that failed counted and logged it
+}
+
+// auditRefused writes the event of an update refused before it was
+// planned (nothing sent, no fields).
+func (s *Service) auditRefused(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest, err error) {
+	if s.auditor == nil || req.GetValidateOnly() {
+		return
+	}
+	s.audit(ctx, &update{req: req}, err)
+}
+
+// sentFields are the sorted names of the fields the update sends (or
+// sent): the patch's, and avatar.
+func (u *update) sentFields() []string {
+	out := u.patch.Fields()
+	if u.req.GetAvatar() != nil {
+		out = append(out, "avatar")
+	}
+	slices.Sort(out)
+	return out
+}
+
+// outcomeOf is the event's outcome: refused when nothing was sent (or
+// the error says nothing was), applied for no error, unknown when the
+// error says the outcome is unknown, else not_applied.
+func outcomeOf(sent bool, err error) string {
+	if err == nil {
+		return audit.OutcomeApplied
+	}
+	if !sent {
+		return audit.OutcomeRefused
+	}
+	info := errorInfo(err)
+	switch {
+	case info.GetMetadata()["outcome"] == apierr.OutcomeUnknown || info.GetReason() == apierr.ReasonUpstreamOutcomeUnknown:
+		return audit.OutcomeUnknown
+	case nothingSent(info.GetReason()):
+		return audit.OutcomeRefused
+	}
+	return audit.OutcomeNotApplied
+}
+
+// nothingSent reports the reasons of failures before any request left.
+func nothingSent(reason string) bool {
+	switch reason {
+	case apierr.ReasonOverloaded, apierr.ReasonUpstreamCircuitOpen, apierr.ReasonMissingCredentials,
+		apierr.ReasonShuttingDown, apierr.ReasonAuditUnavailable:
+		return true
+	}
+	return false
+}
+
+// codeAndReason are the gRPC code and ErrorInfo reason the caller is given.
+func codeAndReason(err error) (code, reason string) {
+	return status.Code(err).String(), errorInfo(err).GetReason()
+}
+
+// errorInfo is err's google.rpc.ErrorInfo, or nil.
+func errorInfo(err error) *errdetails.ErrorInfo {
+	st, ok := status.FromError(err)
+	if !ok {
+		return nil
+	}
+	for _, d := range st.Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	return nil
+}

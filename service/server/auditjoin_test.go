@@ -1,0 +1,260 @@
+package server_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/longrunning/autogen/longrunningpb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/audit"
+	"github.com/procore-directory/procore-directory/service/server"
+	"github.com/procore-directory/procore-directory/upstream"
+	"github.com/procore-directory/procore-directory/upstream/procoretest"
+)
+
+// joinSeed is an emulator fixture: the seed's admin client and 20 users of
+// company 8089, so that each write of the run has a user of its own and
+// the user's final record says whether Procore applied it.
+func joinSeed(t *testing.T) []byte {
+	t.Helper()
+	users := make([]map[string]any, 20)
+	for i := range users {
+		users[i] = map[string]any{"id": i + 1, "first_name": "First", "last_name": fmt.Sprintf("Last%d", i+1),
+			"email_address": fmt.Sprintf("user%d@example.test", i+1), "is_active": true}
+	}
+	b, err := json.Marshal(map[string]any{
+		"oauth_clients": []map[string]any{{"client_id": "directory-admin-app", "client_secret": "s", "directory_admin": true, "company_ids": []int{8089}}},
+		"companies":     []map[string]any{{"id": 8089, "name": "Join Co", "users": users}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestAuditJoinsTheEmulatorLog runs single and batch updates through
+// faults (a 5xx, a drop before and after the write, apply-then-500, a 503
+// retried, an unreadable 200, a sync applied then answered 500, and a
+// stop with a PATCH in flight), then joins the file trail with the
+// emulator's request log: every PATCH and every sync item has exactly one
+// final event for its user with the field names it carried, every event
+// before a final one is unknown, and no event claims applied for a write
+// the user's record shows Procore did not apply (nor not_applied for one
+// it did).
+func TestAuditJoinsTheEmulatorLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	sink, err := audit.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	probe := &armedPatch{}
+	s := startStack(t, withoutRateLimits(), withEmulator(procoretest.WithPartialBodies(true), procoretest.WithSeed(joinSeed(t))),
+		withRequired(service.RequiredFieldsMaskedOnly),
+		withUpstreamOptions(upstream.WithHTTPClient(&http.Client{Transport: probe})),
+		withConfig(func(cfg *server.Config) { cfg.StopAnswerGrace = 2 * time.Second }),
+		withConfig(func(c *server.Config) {
+			c.Audit = server.AuditConfig{Sinks: []audit.Sink{sink}, Required: true, Reader: audit.NewFileReader(path)}
+		}))
+	ctx := context.Background()
+	sent := map[int64]string{} // user: the job_title its write sent
+	single := func(id int64) error {
+		sent[id] = "Title " + strconv.FormatInt(id, 10)
+		_, err := s.client.UpdateCompanyUser(ctx, &directoryv1.UpdateCompanyUserRequest{CompanyId: 8089, Id: id,
+			User: &directoryv1.CompanyUser{JobTitle: proto.String(sent[id])}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}})
+		return err
+	}
+	retryNow := http.Header{"Retry-After": {"0"}}
+	for id, f := range map[int64][]procoretest.Fault{
+		1: nil,
+		2: {procoretest.FaultStatus(500, "", "", nil)},
+		3: {procoretest.FaultDropBeforeBody()},
+		4: {procoretest.FaultDropAfterApply()},
+		5: {procoretest.FaultApplyThenStatus(500)},
+		6: {procoretest.FaultStatus(503, "text/plain", "busy", retryNow)},
+		7: {procoretest.FaultMalformed()},
+	} {
+		s.emu.Script(f...)
+		_ = single(id) // every answer is fine here: the trail is under test
+	}
+	ops := longrunningpb.NewOperationsClient(s.conn)
+	for _, b := range []struct {
+		ids    []int64
+		faults []procoretest.Fault
+	}{{ids: []int64{10, 11, 12}, faults: []procoretest.Fault{procoretest.FaultApplyThenStatus(500)}}, {ids: []int64{13, 14}}} {
+		s.emu.Script(b.faults...)
+		req := &directoryv1.BatchUpdateCompanyUsersRequest{CompanyId: 8089}
+		for _, id := range b.ids {
+			sent[id] = "Batch " + strconv.FormatInt(id, 10)
+			req.Requests = append(req.Requests, &directoryv1.UpdateCompanyUserRequest{Id: id,
+				User: &directoryv1.CompanyUser{JobTitle: proto.String(sent[id])}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}})
+		}
+		op, err := s.client.BatchUpdateCompanyUsers(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done, err := ops.WaitOperation(ctx, &longrunningpb.WaitOperationRequest{Name: op.GetName(), Timeout: durationpb.New(30 * time.Second)}); err != nil || !done.GetDone() {
+			t.Fatalf("WaitOperation: %v %v", done, err)
+		}
+	}
+	// The stop: a PATCH stalled in Procore when the server stops.
+	s.emu.Script(procoretest.FaultStall(time.Second))
+	inFlight := probe.arm()
+	res := make(chan error, 1)
+	go func() { res <- single(15) }()
+	<-inFlight
+	stopCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	s.srv.Shutdown(stopCtx)
+	if err := <-res; status.Code(err) != codes.Unavailable {
+		t.Fatalf("the call stopped mid-PATCH: %v, want UNAVAILABLE", err)
+	}
+	s.emu.WaitStalls()
+
+	joinTrail(t, s.emu, readEvents(t, path), sent)
+}
+
+// readEvents reads the file trail.
+func readEvents(t *testing.T, path string) []audit.Event {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []audit.Event
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var e audit.Event
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// joinTrail checks the trail against the emulator's log and records.
+func joinTrail(t *testing.T, emu *procoretest.Server, events []audit.Event, sent map[int64]string) {
+	t.Helper()
+	byUser := map[int64][]audit.Event{}
+	for _, e := range events {
+		byUser[e.UserID] = append(byUser[e.UserID], e)
+	}
+	carried := map[int64][]string{} // user: the field names a PATCH or sync item carried
+	for _, r := range emu.Requests() {
+		switch {
+		case r.Method == http.MethodPatch && strings.HasSuffix(r.Path, "/users/sync"):
+			var body struct {
+				Updates []map[string]json.RawMessage `json:"updates"`
+			}
+			if err := json.Unmarshal(r.Body, &body); err != nil {
+				t.Fatalf("sync body: %v", err)
+			}
+			for _, item := range body.Updates {
+				id, _ := strconv.ParseInt(string(item["id"]), 10, 64)
+				delete(item, "id")
+				carried[id] = sortedKeys(item)
+			}
+		case r.Method == http.MethodPatch:
+			id, _ := strconv.ParseInt(r.Path[strings.LastIndex(r.Path, "/")+1:], 10, 64)
+			var body struct {
+				User map[string]json.RawMessage `json:"user"`
+			}
+			_ = json.Unmarshal(r.Body, &body) // a request dropped before its body was read has none
+			if body.User != nil {
+				carried[id] = sortedKeys(body.User)
+			} else {
+				carried[id] = []string{"job_title"}
+			}
+		}
+	}
+	if len(carried) != len(sent) {
+		t.Errorf("Procore saw writes for %d users, the run sent %d", len(carried), len(sent))
+	}
+	for id, fields := range carried {
+		evs := byUser[id]
+		if len(evs) == 0 {
+			t.Errorf("user %d: written to Procore, no event", id)
+			continue
+		}
+		final := evs[len(evs)-1]
+		for _, e := range evs[:len(evs)-1] {
+			if e.Outcome != audit.OutcomeUnknown {
+				t.Errorf("user %d: an event before the final one is %s, want unknown", id, e.Outcome)
+			}
+		}
+		if !slices.Equal(final.Fields, fields) {
+			t.Errorf("user %d: event fields %v, Procore got %v", id, final.Fields, fields)
+		}
+		raw, _ := emu.User(8089, id)
+		var rec struct {
+			JobTitle string `json:"job_title"`
+		}
+		_ = json.Unmarshal(raw, &rec)
+		applied := rec.JobTitle == sent[id]
+		switch {
+		case final.Outcome == audit.OutcomeApplied && !applied:
+			t.Errorf("user %d: the event claims applied, Procore's record says not (%+v)", id, final)
+		case final.Outcome == audit.OutcomeNotApplied && applied:
+			t.Errorf("user %d: the event says not applied, Procore's record has it (%+v)", id, final)
+		case final.Outcome == audit.OutcomeRefused:
+			t.Errorf("user %d: the event says refused, yet Procore got the write", id)
+		}
+		t.Logf("user %d: %d event(s), final %s %s %s (upstream %d), applied %v", id, len(evs), final.Outcome, final.Code, final.Reason, final.UpstreamStatus, applied)
+	}
+	for id := range byUser {
+		if _, ok := carried[id]; !ok {
+			t.Errorf("user %d: events %v, but Procore never got a write for it", id, byUser[id])
+		}
+	}
+}
+
+func sortedKeys(m map[string]json.RawMessage) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// armedPatch is an http.RoundTripper that reports when the next PATCH
+// after arm has gone out, so the test stops the server with that PATCH in
+// flight.
+type armedPatch struct{ armed atomic.Pointer[chan struct{}] }
+
+func (p *armedPatch) arm() <-chan struct{} {
+	ch := make(chan struct{})
+	p.armed.Store(&ch)
+	return ch
+}
+
+func (p *armedPatch) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPatch {
+		r = r.WithContext(httptrace.WithClientTrace(r.Context(), &httptrace.ClientTrace{
+			WroteRequest: func(httptrace.WroteRequestInfo) {
+				if ch := p.armed.Swap(nil); ch != nil {
+					close(*ch)
+				}
+			},
+		}))
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
