@@ -29,8 +29,7 @@ var scrapeGenerated = map[string]bool{"up": true}
 var pending = map[string]struct {
 	why    string
 	labels []string
-}{
-}
+}{}
 
 // TestDashboardAndRulesNameExposedMetrics starts directoryd (a real
 // process, on loopback, against the Procore emulator and a Redis of its
