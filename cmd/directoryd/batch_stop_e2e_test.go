@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -38,7 +41,8 @@ func TestSIGTERMMidBatch(t *testing.T) {
 	emuURL := emu.waitLine(t, emulatorRE)[1]
 	d := start(t, filepath.Join(bin, "directoryd"), "--grpc-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0", "--upstream-url", emuURL,
 		"--sync-batch-size", "2", "--shutdown-timeout", "20s")
-	grpcAddr := d.waitLine(t, listeningRE)[1]
+	listening := d.waitLine(t, listeningRE)
+	grpcAddr, httpAddr := listening[1], listening[2]
 	tok := token(t, emuURL, "directory-admin-app", "admin-secret-4f2a")
 	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -64,6 +68,10 @@ func TestSIGTERMMidBatch(t *testing.T) {
 		waited <- done
 		waitErr <- err
 	}()
+	// SIGTERM only once the server is handling the Wait: a Wait still on
+	// its way when the server stops taking calls would be refused, which
+	// says nothing of the stop's truthfulness.
+	waitStarted(t, httpAddr)
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -122,4 +130,28 @@ func TestSIGTERMMidBatch(t *testing.T) {
 func itemReason(st *spb.Status) string {
 	r, _ := reasonOf(status.FromProto(st).Err())
 	return r
+}
+
+// waitStarted polls directoryd's /metrics until its gRPC server has
+// started handling a WaitOperation (grpc_server_started_total counts a
+// call as its interceptors begin, on the server).
+func waitStarted(t *testing.T, httpAddr string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/metrics")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			for _, line := range strings.Split(string(body), "\n") {
+				if strings.HasPrefix(line, "grpc_server_started_total{") && strings.Contains(line, `grpc_method="WaitOperation"`) && !strings.HasSuffix(line, " 0") {
+					return
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("directoryd never started handling the WaitOperation (last error: %v)", err)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, not standing in for one
+	}
 }
