@@ -270,7 +270,7 @@ func (r *fieldRule) plan(ctx context.Context, u *update, cleared []string, found
 			}
 		}
 	}
-	if len(plan.onRefusal) > 0 && r.partial.RefusesPartial(ctx, u.req.GetCompanyId()) {
+	if len(plan.onRefusal) > 0 && r.partial.Has(ctx, u.req.GetCompanyId()) {
 		plan = plan.ifRefused()
 	}
 	return plan, violations
@@ -320,7 +320,7 @@ func (r *fieldRule) refused(ctx context.Context, u *update, err error) bool {
 	if !refusedForMissing(err, u.plan.onRefusal) {
 		return false
 	}
-	r.partial.RememberRefusesPartial(ctx, u.req.GetCompanyId())
+	r.partial.Remember(ctx, u.req.GetCompanyId())
 	u.plan = u.plan.ifRefused()
 	return true
 }
@@ -422,23 +422,14 @@ func fieldNames(fields []upstream.Field) string {
 // What auto mode learns: the companies whose Procore refuses a partial body.
 
 // PartialBodyMemory remembers which companies' Procore refuses a PATCH body
-// without last_name and email_address, so that --required-fields=auto pays
-// the refused attempt once per company rather than once per update. It is
-// an interface because replicas should share what one of them learned
-// (a Redis-backed one, for instance); the default keeps it in memory.
-//
-// A memory that cannot answer (its store is down) reports false: the update
-// then sends the masked fields first and, if refused, fills them, which
-// costs one Procore request more and never changes what is written.
-// Implementations must be safe for concurrent use and must not block long:
-// they are on every auto-mode update's path.
-type PartialBodyMemory interface {
-	// RefusesPartial reports whether the company is known to refuse
-	// partial bodies.
-	RefusesPartial(ctx context.Context, companyID int64) bool
-	// RememberRefusesPartial records that the company refused one.
-	RememberRefusesPartial(ctx context.Context, companyID int64)
-}
+// without last_name and email_address (by company id), so that
+// --required-fields=auto pays the refused attempt once per company rather
+// than once per update. Replicas share what one of them learned through a
+// Redis-backed one (redisstate.NewPartialBodies); the default keeps it in
+// memory. A memory that cannot answer reports false: the update then sends
+// the masked fields first and, if refused, fills them, which costs one
+// Procore request more and never changes what is written.
+type PartialBodyMemory = state.Memory[int64]
 
 // DefaultPartialBodyCompanies bounds the in-memory PartialBodyMemory: a
 // company id comes from the caller, and Procore may refuse a body for a
@@ -451,20 +442,7 @@ const DefaultPartialBodyCompanies = 10000
 // Past the bound nothing new is remembered: those companies keep paying the
 // refused attempt, which costs requests, never correctness.
 func NewPartialBodyMemory(max int) PartialBodyMemory {
-	return localPartialBodies{state.NewBoundedSet[int64](max, DefaultPartialBodyCompanies)}
-}
-
-// localPartialBodies is the in-process PartialBodyMemory.
-type localPartialBodies struct{ refuses *state.BoundedSet[int64] }
-
-// RefusesPartial implements PartialBodyMemory.
-func (m localPartialBodies) RefusesPartial(_ context.Context, companyID int64) bool {
-	return m.refuses.Has(companyID)
-}
-
-// RememberRefusesPartial implements PartialBodyMemory.
-func (m localPartialBodies) RememberRefusesPartial(_ context.Context, companyID int64) {
-	m.refuses.Add(companyID)
+	return state.NewLocalMemory[int64](max, DefaultPartialBodyCompanies)
 }
 
 // WithPartialBodyMemory replaces the in-process memory of

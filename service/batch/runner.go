@@ -150,7 +150,7 @@ var errMaybeSent = &upstream.Error{Op: "sync company users", Kind: upstream.Kind
 func (b *Batcher) send(ctx context.Context, progress *tally, companyID int64, items []planned) (outs []outcome, fallback bool) {
 	var singles, syncs []planned
 	var syncItems []upstream.SyncItem
-	useSync := b.syncer != nil && !b.refusals.Refused(ctx, service.CredentialKey(ctx))
+	useSync := b.syncer != nil && !b.refusals.Has(ctx, service.CredentialKey(ctx))
 	fallback = b.syncer != nil && !useSync
 	for _, it := range items {
 		switch {
@@ -180,7 +180,7 @@ func (b *Batcher) send(ctx context.Context, progress *tally, companyID int64, it
 		res, err := b.syncer.SyncCompanyUsers(ctx, companyID, syncItems)
 		switch {
 		case errors.Is(err, upstream.ErrSyncForbidden) || errors.Is(err, upstream.ErrSyncAbsent):
-			b.refusals.RememberRefused(ctx, service.CredentialKey(ctx))
+			b.refusals.Remember(ctx, service.CredentialKey(ctx))
 			fallback = true
 			singles = append(singles, syncs...)
 		default:

@@ -84,7 +84,7 @@ func (b *Batcher) preview(ctx context.Context, companyID int64, items []planned)
 	for _, it := range items {
 		byIndex[it.index] = it
 	}
-	useSync := b.syncer != nil && !b.refusals.Refused(ctx, service.CredentialKey(ctx))
+	useSync := b.syncer != nil && !b.refusals.Has(ctx, service.CredentialKey(ctx))
 	for _, ch := range chunks {
 		var syncItems []upstream.SyncItem
 		for _, ci := range ch.Items {

@@ -1,8 +1,8 @@
 // Package redisstate keeps the update pipeline's shared state in Redis, so
 // that a fleet of directoryd replicas behaves as one: idempotency records
 // (IdempotencyStore), per-user write locks with a lease and a fencing token
-// (Locker), and what the service learned about Procore (PartialBodies,
-// SyncRefusals).
+// (Locker), and what the service learned about Procore (NewPartialBodies,
+// NewSyncRefusals: one SharedMemory).
 // Conn is the connection they share, and its health: when Redis cannot be
 // reached, each falls back to the in-process implementation of the same
 // interface (degraded: the fleet no longer sees one state), a background

@@ -23,15 +23,15 @@ func TestLearntAcrossReplicas(t *testing.T) {
 
 	pa := redisstate.NewPartialBodies(a, service.NewPartialBodyMemory(0))
 	pb := redisstate.NewPartialBodies(b, service.NewPartialBodyMemory(0))
-	pa.RememberRefusesPartial(ctx, 8089)
-	if !pb.RefusesPartial(ctx, 8089) || pb.RefusesPartial(ctx, 5120) {
+	pa.Remember(ctx, 8089)
+	if !pb.Has(ctx, 8089) || pb.Has(ctx, 5120) {
 		t.Error("partial bodies: the other replica does not know exactly company 8089")
 	}
 
 	sa := redisstate.NewSyncRefusals(a, batch.NewSyncRefusals(0))
 	sb := redisstate.NewSyncRefusals(b, batch.NewSyncRefusals(0))
-	sa.RememberRefused(ctx, "token:abc")
-	if !sb.Refused(ctx, "token:abc") || sb.Refused(ctx, "") {
+	sa.Remember(ctx, "token:abc")
+	if !sb.Has(ctx, "token:abc") || sb.Has(ctx, "") {
 		t.Error("sync refusals: the other replica does not know exactly credential token:abc")
 	}
 }
