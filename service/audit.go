@@ -8,7 +8,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
 
-	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/audit"
 	"github.com/procore-directory/procore-directory/upstream"
@@ -72,15 +71,6 @@ func (s *Service) audit(ctx context.Context, u *update, err error) {
 	}
 	e.Code, e.Reason = codeAndReason(err)
 	_ = s.auditor.Record(ctx, e) // a sink that failed counted and logged it
-}
-
-// auditRefused writes the event of an update refused before it was
-// planned (nothing sent, no fields).
-func (s *Service) auditRefused(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest, err error) {
-	if s.auditor == nil || req.GetValidateOnly() {
-		return
-	}
-	s.audit(ctx, &update{req: req}, err)
 }
 
 // sentFields are the sorted names of the fields the update sends (or

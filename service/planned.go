@@ -174,7 +174,7 @@ func (s *Service) Audit(ctx context.Context, p *Planned, err error) { s.audit(ct
 // AuditRequest writes the event of a batch item that no longer plans:
 // refused, nothing sent.
 func (s *Service) AuditRequest(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest, err error) {
-	s.auditRefused(ctx, req, err)
+	s.audit(ctx, &update{req: req}, err)
 }
 
 // AuditCaller is the caller the audit trail names for ctx ("" without an

@@ -51,7 +51,7 @@ type update struct {
 func (s *Service) UpdateCompanyUser(ctx context.Context, req *directoryv1.UpdateCompanyUserRequest) (*directoryv1.CompanyUser, error) {
 	u, err := s.plan(ctx, req)
 	if err != nil {
-		s.auditRefused(ctx, req, err)
+		s.audit(ctx, &update{req: req}, err) // refused before it was planned: no fields
 		return nil, err
 	}
 	replay, claimed, err := s.claim(ctx, u) // idempotency.go
