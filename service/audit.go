@@ -14,14 +14,15 @@ import (
 )
 
 // Auditor writes the trail of every write outcome (service/audit): one
-// event per outcome, before the caller is told it. *audit.Recorder is the
-// real one.
+// event per outcome, before the caller is told it, and with
+// --audit-required a write-ahead record before each request is sent.
+// *audit.Recorder is the real one.
 type Auditor interface {
-	// Ready refuses an update before anything is sent when a required
-	// sink cannot be written (AUDIT_UNAVAILABLE), else nil.
-	Ready(ctx context.Context, op string) error
-	// Record completes e from ctx and writes it to every sink.
-	Record(ctx context.Context, e audit.Event) error
+	// Sending writes the write-ahead records of requests about to be
+	// sent; an error (AUDIT_UNAVAILABLE) means they must not be.
+	Sending(ctx context.Context, op string, events ...audit.Event) error
+	// Record completes events from ctx and writes them to every sink.
+	Record(ctx context.Context, events ...audit.Event) error
 	// Caller is the caller ctx's events name.
 	Caller(ctx context.Context) string
 }
@@ -29,12 +30,27 @@ type Auditor interface {
 // WithAuditor sets the Auditor; by default no event is written.
 func WithAuditor(a Auditor) Option { return func(s *Service) { s.auditor = a } }
 
-// auditReady is the Auditor's Ready, nil without one.
-func (s *Service) auditReady(ctx context.Context) error {
+// auditSending writes the write-ahead record of each of us, about to be
+// sent: nothing may be sent if it returns an error (AUDIT_UNAVAILABLE).
+func (s *Service) auditSending(ctx context.Context, us ...*update) error {
 	if s.auditor == nil {
 		return nil
 	}
-	return s.auditor.Ready(ctx, opUpdate)
+	events := make([]audit.Event, len(us))
+	for i, u := range us {
+		events[i] = u.event()
+	}
+	return s.auditor.Sending(ctx, opUpdate, events...)
+}
+
+// event is u's event, before its outcome is known.
+func (u *update) event() audit.Event {
+	return audit.Event{
+		CompanyID: u.req.GetCompanyId(),
+		UserID:    u.req.GetId(),
+		Fields:    u.sentFields(),
+		RequestID: u.req.GetRequestId(),
+	}
 }
 
 // sentBy remembers what settled the PATCH (or sync) that carried u:
@@ -60,15 +76,9 @@ func (s *Service) audit(ctx context.Context, u *update, err error) {
 	if s.auditor == nil || u.req.GetValidateOnly() || (err == nil && !u.writes()) {
 		return
 	}
-	e := audit.Event{
-		CompanyID:         u.req.GetCompanyId(),
-		UserID:            u.req.GetId(),
-		Fields:            u.sentFields(),
-		Outcome:           outcomeOf(u.sent, err),
-		RequestID:         u.req.GetRequestId(),
-		UpstreamStatus:    u.upStatus,
-		UpstreamRequestID: u.upRequestID,
-	}
+	e := u.event()
+	e.Outcome = outcomeOf(u.sent, err)
+	e.UpstreamStatus, e.UpstreamRequestID = u.upStatus, u.upRequestID
 	e.Code, e.Reason = codeAndReason(err)
 	_ = s.auditor.Record(ctx, e) // a sink that failed counted and logged it
 }

@@ -23,15 +23,14 @@ import (
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
-// failingSink is a Sink that cannot be written while down, and says so
-// when checked.
+// failingSink is a Sink that cannot be written while down.
 type failingSink struct {
 	mu   sync.Mutex
 	down bool
 }
 
 func (*failingSink) Name() string { return "test" }
-func (f *failingSink) Write(context.Context, *audit.Event, []byte) error {
+func (f *failingSink) Write(context.Context, [][]byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.down {
@@ -39,8 +38,7 @@ func (f *failingSink) Write(context.Context, *audit.Event, []byte) error {
 	}
 	return nil
 }
-func (f *failingSink) Check(ctx context.Context) error { return f.Write(ctx, nil, nil) }
-func (f *failingSink) set(down bool)                   { f.mu.Lock(); f.down = down; f.mu.Unlock() }
+func (f *failingSink) set(down bool) { f.mu.Lock(); f.down = down; f.mu.Unlock() }
 
 var errDown = status.Error(codes.Unavailable, "down")
 
@@ -75,6 +73,17 @@ func (t *trail) events(tb testing.TB) []audit.Event {
 	return out
 }
 
+// finals are the update events of evs (not the write-ahead records).
+func finals(evs []audit.Event) []audit.Event {
+	var out []audit.Event
+	for _, e := range evs {
+		if e.Event == audit.KindUpdate {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func (t *trail) raw() string { t.mu.Lock(); defer t.mu.Unlock(); return t.buf.String() }
 
 func auditedService(t *testing.T, extra ...audit.Sink) (*service.Service, *procoretest.Server, *trail) {
@@ -94,7 +103,9 @@ func titleUpdate(title string) *directoryv1.UpdateCompanyUserRequest {
 
 // TestAuditOneEventPerOutcome: each single update's outcome is one event
 // with the schema's keys, the fields sent (names only) and the outcome
-// Procore's answer (or the read-back) proves.
+// Procore's answer (or the read-back) proves; with the trail required,
+// each PATCH is preceded by its write-ahead record (sending, unknown, the
+// same call and fields), and nothing else is.
 func TestAuditOneEventPerOutcome(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -126,10 +137,16 @@ func TestAuditOneEventPerOutcome(t *testing.T) {
 				t.Fatalf("%v, want %v", err, c.code)
 			}
 			evs := tr.events(t)
-			if len(evs) != 1 {
-				t.Fatalf("%d events, want 1:\n%s", len(evs), tr.raw())
+			if len(evs) != c.patches+1 {
+				t.Fatalf("%d events, want %d write-ahead records and the outcome:\n%s", len(evs), c.patches, tr.raw())
 			}
-			e := evs[0]
+			e := evs[len(evs)-1]
+			for _, w := range evs[:c.patches] {
+				if w.Event != audit.KindSending || w.Outcome != audit.OutcomeUnknown || w.Code != "" || w.CallID != "call-1" ||
+					w.UserID != 1001 || !slices.Equal(w.Fields, e.Fields) || w.Time.After(e.Time) {
+					t.Errorf("write-ahead record %+v, outcome %+v", w, e)
+				}
+			}
 			if e.Outcome != c.outcome || e.Code != c.code.String() || e.Reason != c.reason {
 				t.Errorf("outcome %s code %s reason %s, want %s %s %s", e.Outcome, e.Code, e.Reason, c.outcome, c.code, c.reason)
 			}
@@ -202,7 +219,7 @@ func TestAuditBeforeTheCallerHears(t *testing.T) {
 type gateSink struct{ entered, release chan struct{} }
 
 func (*gateSink) Name() string { return "gate" }
-func (g *gateSink) Write(context.Context, *audit.Event, []byte) error {
+func (g *gateSink) Write(context.Context, [][]byte) error {
 	close(g.entered)
 	<-g.release
 	return nil
@@ -210,17 +227,16 @@ func (g *gateSink) Write(context.Context, *audit.Event, []byte) error {
 
 // TestAuditRequiredRefusesBeforeSending: with a required sink that cannot
 // be written, an update is UNAVAILABLE AUDIT_UNAVAILABLE and nothing is
-// sent; once the sink is back, updates go through.
+// sent, from the first write after the sink failed (its write-ahead
+// record is that write); once the sink is back, updates go through.
 func TestAuditRequiredRefusesBeforeSending(t *testing.T) {
 	sink := &failingSink{}
 	svc, emu, tr := auditedService(t, sink)
-	sink.set(true)
-	// The first write after the sink went down cannot know: it is sent,
-	// and its event is lost to that sink (still in stderr).
 	if _, err := svc.UpdateCompanyUser(context.Background(), titleUpdate("Before")); err != nil {
 		t.Fatal(err)
 	}
 	before := countPatches(emu)
+	sink.set(true)
 	_, err := svc.UpdateCompanyUser(context.Background(), titleUpdate("Refused"))
 	if status.Code(err) != codes.Unavailable || reasonOf(err) != apierr.ReasonAuditUnavailable {
 		t.Fatalf("%v, want UNAVAILABLE AUDIT_UNAVAILABLE", err)
@@ -232,12 +248,15 @@ func TestAuditRequiredRefusesBeforeSending(t *testing.T) {
 	if _, err := svc.UpdateCompanyUser(context.Background(), titleUpdate("After")); err != nil {
 		t.Fatal(err)
 	}
-	var outcomes []string
+	var got []string
 	for _, e := range tr.events(t) {
-		outcomes = append(outcomes, e.Outcome)
+		got = append(got, e.Event+":"+e.Outcome)
 	}
-	if want := []string{audit.OutcomeApplied, audit.OutcomeRefused, audit.OutcomeApplied}; !slices.Equal(outcomes, want) {
-		t.Fatalf("outcomes %v, want %v", outcomes, want)
+	// The refused update's record reached stderr before the failing sink
+	// refused it; its outcome says nothing was sent.
+	want := []string{"sending:unknown", "update:applied", "sending:unknown", "update:refused", "sending:unknown", "update:applied"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("events %v, want %v", got, want)
 	}
 }
 
@@ -313,7 +332,7 @@ func TestAuditHoldsNothingPersonal(t *testing.T) {
 	bad := req()
 	bad.User.EmailAddress = proto.String("not an e-mail")
 	_, _ = svc.UpdateCompanyUser(context.Background(), bad)
-	if n := len(tr.events(t)); n != len(runs)+1 {
+	if n := len(finals(tr.events(t))); n != len(runs)+1 {
 		t.Fatalf("%d events, want %d:\n%s", n, len(runs)+1, tr.raw())
 	}
 	scanForPII(t, tr.raw(), append(values, "not an e-mail"))

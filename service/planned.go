@@ -154,10 +154,16 @@ func (s *Service) CheckMessage(msg proto.Message) error {
 	return nil
 }
 
-// AuditReady is the check the single update makes before it sends
-// anything (--audit-required): AUDIT_UNAVAILABLE while a required audit
-// sink cannot be written, else nil. The batch makes it before a sync.
-func (s *Service) AuditReady(ctx context.Context) error { return s.auditReady(ctx) }
+// AuditSending writes the write-ahead audit records of ps, about to be
+// sent by one sync, as the single update writes its own before a PATCH
+// (--audit-required): on an error (AUDIT_UNAVAILABLE) none may be sent.
+func (s *Service) AuditSending(ctx context.Context, ps ...*Planned) error {
+	us := make([]*update, len(ps))
+	for i, p := range ps {
+		us[i] = p.u
+	}
+	return s.auditSending(ctx, us...)
+}
 
 // MarkSent records that a batch's sync carried p, for p's audit event:
 // what Procore answered to it (Procore's status and X-Request-Id) is

@@ -20,7 +20,8 @@ import (
 // current record, as an update that changes nothing would, without writing
 // anything. A body Procore refuses for a required field the plan left to
 // fill on refusal (auto mode) is completed and sent once more; an unknown
-// outcome is read back (reconcile).
+// outcome is read back (reconcile). Each PATCH is preceded by its
+// write-ahead audit record (audit.go): none is sent without it.
 func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 	if u.req.GetValidateOnly() {
 		return s.validateOnly(ctx, u) // validateonly.go: described, not sent
@@ -28,13 +29,16 @@ func (s *Service) send(ctx context.Context, u *update) (*upstream.User, error) {
 	if !u.writes() {
 		return s.currentRecord(ctx, u)
 	}
-	if err := s.auditReady(ctx); err != nil { // audit.go: nothing sent without its event
+	if err := s.auditSending(ctx, u); err != nil {
 		return nil, err
 	}
 	user, err := s.patch(ctx, u)
 	if s.rule.refused(ctx, u, err) {
 		u.patch = u.patch.Clone() // the refused request keeps its body
 		if err := s.completeRequired(ctx, u); err != nil {
+			return nil, err
+		}
+		if err := s.auditSending(ctx, u); err != nil {
 			return nil, err
 		}
 		user, err = s.patch(ctx, u)

@@ -27,7 +27,7 @@ type AuditConfig struct {
 
 func (a *AuditConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&a.Sinks, "audit", "stderr", "where the audit trail of every write goes, comma-separated: stderr (its own \"msg\":\"audit\" lines), file:PATH (appended, fsync'd), redis (with --redis-url: one Stream for the fleet); off: no trail")
-	fs.Var(&a.Required, "audit-required", "refuse updates (UNAVAILABLE, AUDIT_UNAVAILABLE) before anything is sent while an --audit sink cannot be written; false: send them and count the lost events (directoryd_audit_events_lost_total); default true in client-credentials mode, false in pass-through")
+	fs.Var(&a.Required, "audit-required", "write a sending record to every --audit sink before each request to Procore, and refuse the update (UNAVAILABLE, AUDIT_UNAVAILABLE) before anything is sent when one cannot take it; false: no sending records, send updates whatever the sinks do and count the lost events (directoryd_audit_events_lost_total); default true in client-credentials mode, false in pass-through")
 	fs.Int64Var(&a.MaxEvents, "audit-max-events", redisaudit.DefaultMaxEvents, "with --audit=redis: about how many events the fleet's Stream keeps (XADD MAXLEN ~), the oldest trimmed first")
 }
 

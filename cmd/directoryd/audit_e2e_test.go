@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -9,10 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -91,19 +94,20 @@ func assertEveryPatchHasItsEvent(t *testing.T, emuURL string, events []audit.Eve
 	return patches
 }
 
-// TestAuditRedisKilled kills the audit trail's Redis while updates run.
-// With --audit-required, once the replica knows Redis is gone every
-// update is refused (UNAVAILABLE, AUDIT_UNAVAILABLE) before anything is
-// sent; only the calls already past that check when Redis died are sent
-// without their Redis event (counted lost, at most one per caller), and
-// each still has its event in the file trail (joined with the emulator's
-// request log by X-Request-Id). Without it, every update
-// succeeds and the lost events are counted.
+// TestAuditRedisKilled kills the audit trail's Redis (durable: it keeps
+// what it acknowledged) while updates run, then starts it again. With
+// --audit-required, every PATCH in Procore's request log has its
+// write-ahead record in the Redis Stream (joined by trace id): none was
+// sent without its event, and while Redis was gone updates were refused
+// (UNAVAILABLE, AUDIT_UNAVAILABLE) before anything was sent. Each PATCH
+// also has exactly one final event in the file trail (joined by Procore's
+// X-Request-Id). Without it, every update succeeds and the lost events
+// are counted.
 func TestAuditRedisKilled(t *testing.T) {
 	const callers = 3
 	for _, required := range []bool{true, false} {
 		t.Run("required="+strconv.FormatBool(required), func(t *testing.T) {
-			srv := redistest.Start(t)
+			srv := redistest.Start(t, redistest.Durable())
 			trail := filepath.Join(t.TempDir(), "audit.jsonl")
 			f := startFleet(t, 1, srv.URL(), []string{"--hourly-limit", "0", "--spike-limit", "0", "--partial-bodies"},
 				"--required-fields", "masked-only", "--audit", "file:"+trail+",redis", "--audit-required="+strconv.FormatBool(required))
@@ -137,22 +141,58 @@ func TestAuditRedisKilled(t *testing.T) {
 			if counts["OK"] == 0 || otherErrs > 0 {
 				t.Fatalf("answers %v", counts)
 			}
-			if required {
-				if refused == 0 {
-					t.Error("no update was refused while the audit trail's Redis was gone")
-				}
-				// Each refused call's own event is lost to Redis too; the
-				// rest are of updates sent without their Redis event.
-				if sent := lost - refused; sent > callers {
-					t.Errorf("%d sent updates lost their Redis event, want at most %d (the calls in flight when it died)", sent, callers)
+			if !required {
+				if refused != 0 || lost == 0 {
+					t.Errorf("refused %d (want 0), lost %d (want > 0)", refused, lost)
 				}
 				return
 			}
-			if refused != 0 || lost == 0 {
-				t.Errorf("refused %d (want 0), lost %d (want > 0)", refused, lost)
+			if refused == 0 {
+				t.Error("no update was refused while the audit trail's Redis was gone")
+			}
+			ahead := writtenAhead(t, srv)
+			for _, r := range requestLog(t, f.emuURL) {
+				if r.Method != http.MethodPatch {
+					continue
+				}
+				parts := strings.Split(r.Traceparent, "-")
+				if len(parts) != 4 {
+					t.Errorf("PATCH %s (%s) without a traceparent %q", r.Path, r.RequestID, r.Traceparent)
+					continue
+				}
+				if user, ok := ahead[parts[1]]; !ok || "/rest/v1.3/companies/8089/users/"+strconv.FormatInt(user, 10) != r.Path {
+					t.Errorf("PATCH %s (%s, status %d, trace %s) was sent without its write-ahead record in Redis", r.Path, r.RequestID, r.Status, parts[1])
+				}
 			}
 		})
 	}
+}
+
+// writtenAhead reads the Redis Stream of the audit trail: the user of each
+// write-ahead record, by trace id.
+func writtenAhead(t *testing.T, srv *redistest.Server) map[string]int64 {
+	t.Helper()
+	c := redis.NewClient(srv.Options())
+	defer c.Close()
+	msgs, err := c.XRange(context.Background(), "directoryd:audit", "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]int64{}
+	for _, m := range msgs {
+		var e audit.Event
+		line, _ := m.Values["event"].(string)
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		if e.Event == audit.KindSending {
+			out[e.TraceID] = e.UserID
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no write-ahead record in the Redis Stream (%d entries)", len(msgs))
+	}
+	return out
 }
 
 func reason(err error) string {

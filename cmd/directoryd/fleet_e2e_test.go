@@ -98,8 +98,12 @@ func (f *fleet) load(t *testing.T, callers int, d time.Duration, onError func(er
 		for w := range callers {
 			wg.Go(func() {
 				for time.Now().Before(end) {
-					title := fmt.Sprintf("r%d-w%d-%d", r, w, seq.Add(1))
-					cctx, cancel := context.WithTimeout(f.ctx(context.Background()), 5*time.Second)
+					n := seq.Add(1)
+					title := fmt.Sprintf("r%d-w%d-%d", r, w, n)
+					// Each call its own trace, which Procore's request log
+					// and the audit trail both name.
+					cctx := metadata.AppendToOutgoingContext(f.ctx(context.Background()), "traceparent", fmt.Sprintf("00-%032x-%016x-01", n, n))
+					cctx, cancel := context.WithTimeout(cctx, 5*time.Second)
 					_, err := c.UpdateCompanyUser(cctx, &directoryv1.UpdateCompanyUserRequest{CompanyId: 8089, Id: users[(r*callers+w)%len(users)],
 						User: &directoryv1.CompanyUser{JobTitle: &title}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"job_title"}}})
 					cancel()

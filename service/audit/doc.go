@@ -1,7 +1,10 @@
 // Package audit is the trail of every write: one Event per write outcome
 // (a single update, each batch item, each fallback PATCH) naming who changed
 // which fields of whom and what Procore did, written to every configured
-// Sink before the caller is told the outcome.
+// Sink before the caller is told the outcome; and, when the trail is
+// required, a write-ahead record (KindSending) before each request leaves
+// for Procore, which refuses the request if a sink cannot take it, so that
+// nothing reaches Procore that the trail does not name.
 //
 // Its one job is the event and where it goes: the schema (Event), the
 // context a call carries for it (call id, caller, operation), the sinks

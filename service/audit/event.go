@@ -18,8 +18,19 @@ const (
 	OutcomeRefused = "refused"
 )
 
-// KindUpdate is the event key of an update's outcome.
-const KindUpdate = "update"
+// Kinds of event, as an Event's event key says.
+const (
+	// KindUpdate is the event of a write's outcome: exactly one final
+	// one per write (an unknown outcome settled later writes a second).
+	KindUpdate = "update"
+	// KindSending is the write-ahead record of a request about to leave
+	// for Procore (--audit-required): written to every sink before it is
+	// sent, with the outcome unknown and no code yet. The update event
+	// with the same call_id (and user_id) is its outcome; a sending record
+	// without one is a write whose outcome was never recorded (the sink or
+	// the replica died meanwhile).
+	KindSending = "sending"
+)
 
 // Event is one write outcome. Its JSON keys are the trail's schema and
 // never change; every key is always present (empty when unknown), so that

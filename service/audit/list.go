@@ -40,17 +40,19 @@ const (
 )
 
 // Filter is the AIP-160 subset ListAuditEvents supports: comparisons
-// joined by AND, on user_id (=), caller (=) and time (>=, >, <=, <).
+// joined by AND, on user_id (=), caller (=), event (=) and time (>=, >,
+// <=, <).
 type Filter struct {
 	UserID        int64
 	Caller        string
+	Kind          string    // event: KindUpdate or KindSending
 	From, Until   time.Time // From inclusive unless FromExclusive; Until exclusive unless UntilInclusive
 	fromExclusive bool
 	untilIncl     bool
 }
 
 // termRE is one comparison of the filter.
-var termRE = regexp.MustCompile(`^\s*(user_id|caller|time)\s*(=|>=|<=|>|<)\s*(\S.*?)\s*$`)
+var termRE = regexp.MustCompile(`^\s*(user_id|caller|event|time)\s*(=|>=|<=|>|<)\s*(\S.*?)\s*$`)
 
 // ErrFilter is wrapped by every error of ParseFilter.
 var ErrFilter = errors.New("filter")
@@ -64,7 +66,7 @@ func ParseFilter(s string) (Filter, error) {
 	for i, term := range strings.Split(s, " AND ") {
 		m := termRE.FindStringSubmatch(term)
 		if m == nil { // the term is not echoed: it may hold anything, an e-mail address too
-			return Filter{}, fmt.Errorf("%w: comparison %d: want user_id = <id>, caller = \"<identity>\" or time >= \"<RFC 3339>\" (also >, <, <=), joined by AND", ErrFilter, i+1)
+			return Filter{}, fmt.Errorf("%w: comparison %d: want user_id = <id>, caller = \"<identity>\", event = \"update\" (or \"sending\") or time >= \"<RFC 3339>\" (also >, <, <=), joined by AND", ErrFilter, i+1)
 		}
 		field, op, val := m[1], m[2], m[3]
 		switch field {
@@ -80,6 +82,12 @@ func ParseFilter(s string) (Filter, error) {
 				return Filter{}, fmt.Errorf("%w: caller: want caller = \"<identity>\" (quoted)", ErrFilter)
 			}
 			f.Caller = c
+		case "event":
+			k, err := strconv.Unquote(val)
+			if op != "=" || err != nil || (k != KindUpdate && k != KindSending) {
+				return Filter{}, fmt.Errorf("%w: event: want event = \"update\" or event = \"sending\"", ErrFilter)
+			}
+			f.Kind = k
 		case "time":
 			raw, err := strconv.Unquote(val)
 			t, perr := time.Parse(time.RFC3339Nano, raw)
@@ -103,6 +111,7 @@ func (f Filter) match(companyID int64, e *Event) bool {
 	case e.CompanyID != companyID,
 		f.UserID != 0 && e.UserID != f.UserID,
 		f.Caller != "" && e.Caller != f.Caller,
+		f.Kind != "" && e.Event != f.Kind,
 		!f.From.IsZero() && (e.Time.Before(f.From) || (f.fromExclusive && e.Time.Equal(f.From))),
 		!f.Until.IsZero() && (e.Time.After(f.Until) || (!f.untilIncl && e.Time.Equal(f.Until))):
 		return false

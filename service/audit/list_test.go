@@ -15,13 +15,14 @@ import (
 // ErrFilter, and the error never echoes what the caller wrote.
 func TestParseFilter(t *testing.T) {
 	for _, ok := range []string{"", `user_id = 7`, `caller = "spiffe://a/b"`, `time >= "2026-01-01T00:00:00Z" AND time < "2026-02-01T00:00:00Z"`,
-		`user_id = 7 AND caller = "CN" AND time > "2026-01-01T00:00:00.5Z" AND time <= "2026-01-02T00:00:00+01:00"`} {
+		`user_id = 7 AND caller = "CN" AND time > "2026-01-01T00:00:00.5Z" AND time <= "2026-01-02T00:00:00+01:00"`,
+		`event = "update"`, `event = "sending" AND user_id = 7`} {
 		if _, err := audit.ParseFilter(ok); err != nil {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{`email = "a@b.example"`, `user_id > 7`, `user_id = x`, `caller = CN`, `time = "2026-01-01T00:00:00Z"`,
-		`time >= "yesterday"`, `user_id = 7 OR user_id = 8`, `user_id = 7 and caller = "x"`, `(user_id = 7)`} {
+		`time >= "yesterday"`, `event = "deleted"`, `event = update`, `event >= "update"`, `user_id = 7 OR user_id = 8`, `user_id = 7 and caller = "x"`, `(user_id = 7)`} {
 		_, err := audit.ParseFilter(bad)
 		if !errors.Is(err, audit.ErrFilter) {
 			t.Errorf("%q: %v, want ErrFilter", bad, err)

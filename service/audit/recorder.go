@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -17,11 +16,11 @@ import (
 
 // Recorder writes each event to every sink, filling in what the call's
 // context knows (time, caller, call id, trace id, operation, replica).
-// A sink it cannot write is counted (Lost) and logged; with Required,
-// updates are refused (Ready) until the sink can be written again.
+// A sink it cannot write is counted (Lost) and logged. With Required,
+// every request is preceded by its write-ahead record (Sending), and one
+// that cannot be written in every sink is refused before it is sent.
 type Recorder struct {
 	sinks    []Sink
-	failing  []atomic.Bool // per sink: its last write failed
 	required bool
 	replica  string
 	caller   func(context.Context) string
@@ -34,9 +33,10 @@ type Recorder struct {
 // Option configures a Recorder.
 type Option func(*Recorder)
 
-// WithRequired makes a sink that cannot be written refuse updates before
-// anything is sent (UNAVAILABLE, AUDIT_UNAVAILABLE), rather than let them
-// proceed with their events lost.
+// WithRequired makes every request to Procore wait for its write-ahead
+// record (Sending) in every sink, and a sink that cannot be written refuse
+// it before anything is sent (UNAVAILABLE, AUDIT_UNAVAILABLE), rather than
+// let it proceed with its events lost.
 func WithRequired(on bool) Option { return func(r *Recorder) { r.required = on } }
 
 // WithReplica names this replica in every event (the host name by default).
@@ -65,7 +65,6 @@ func WithClock(now func() time.Time) Option { return func(r *Recorder) { r.now =
 func NewRecorder(sinks []Sink, opts ...Option) *Recorder {
 	r := &Recorder{
 		sinks:   sinks,
-		failing: make([]atomic.Bool, len(sinks)),
 		caller:  func(context.Context) string { return "" },
 		traceID: func(context.Context) string { return "" },
 		lost:    func(string) {},
@@ -93,30 +92,6 @@ func ErrUnavailable(op, sink string) error {
 // not tried (a dead Redis would hold every update for its time-out).
 var errSinkDown = errors.New("audit: the sink is down")
 
-// Ready reports whether an update may be sent: always without Required;
-// with it, no sink may say it is down (Downer), and every sink whose last
-// write failed must pass its Check again (a sink that cannot check stays
-// refused until it is written).
-func (r *Recorder) Ready(ctx context.Context, op string) error {
-	if r == nil || !r.required {
-		return nil
-	}
-	for i, s := range r.sinks {
-		if d, ok := s.(Downer); ok && d.Down() {
-			return ErrUnavailable(op, s.Name())
-		}
-		if !r.failing[i].Load() {
-			continue
-		}
-		c, ok := s.(Checker)
-		if !ok || c.Check(ctx) != nil {
-			return ErrUnavailable(op, s.Name())
-		}
-		r.failing[i].Store(false)
-	}
-	return nil
-}
-
 // Caller is the caller events of ctx name.
 func (r *Recorder) Caller(ctx context.Context) string {
 	if c := callFrom(ctx); c.caller != "" {
@@ -125,43 +100,96 @@ func (r *Recorder) Caller(ctx context.Context) string {
 	return r.caller(ctx)
 }
 
-// Record completes e from ctx and writes it to every sink, returning the
-// joined errors of the sinks that failed (each counted and logged with
-// the event). It is called before the caller is told e's outcome.
-func (r *Recorder) Record(ctx context.Context, e Event) error {
-	if r == nil {
+// Record completes events from ctx and writes them, as update events, to
+// every sink, returning the joined errors of the sinks that failed (each
+// counted and logged with the events, so that they are not gone for good).
+// It is called before the caller is told the outcomes.
+func (r *Recorder) Record(ctx context.Context, events ...Event) error {
+	if r == nil || len(events) == 0 {
 		return nil
 	}
-	c := callFrom(ctx)
-	e.Time = r.now().UTC()
-	e.Event = KindUpdate
-	e.Caller = r.Caller(ctx)
-	e.CallID = c.callID
-	e.Operation = c.operation
-	e.TraceID = r.traceID(ctx)
-	e.Replica = r.replica
-	if e.Fields == nil {
-		e.Fields = []string{}
-	}
-	line, err := json.Marshal(&e)
+	lines, err := r.complete(ctx, KindUpdate, events)
 	if err != nil {
-		return fmt.Errorf("audit: encode: %w", err)
+		return err
 	}
 	var errs []error
-	for i, s := range r.sinks {
-		err := errSinkDown
-		if d, ok := s.(Downer); !ok || !d.Down() {
-			err = s.Write(context.WithoutCancel(ctx), &e, line)
-		}
-		if err != nil {
-			r.failing[i].Store(true)
+	for _, s := range r.sinks {
+		if err := r.write(ctx, s, lines); err != nil {
 			r.lost(s.Name())
 			r.log.LogAttrs(ctx, slog.LevelError, "audit event lost", slog.String("sink", s.Name()),
-				slog.String("err", err.Error()), slog.Any("event", json.RawMessage(line)))
+				slog.String("err", err.Error()), slog.Any("events", rawLines(lines)))
 			errs = append(errs, err)
-			continue
 		}
-		r.failing[i].Store(false)
 	}
 	return errors.Join(errs...)
+}
+
+// Sending writes, with Required, the write-ahead record of each write
+// about to be sent (a sending event: outcome unknown, no code yet) to
+// every sink, and returns AUDIT_UNAVAILABLE naming the first sink that
+// could not write them: the writes must then not be sent. So with
+// Required every request that leaves for Procore is in every sink first,
+// even when a sink dies before its outcome can be written, or the replica
+// before it can write it. Without Required it writes nothing: nothing
+// would be refused for a sink that failed.
+func (r *Recorder) Sending(ctx context.Context, op string, events ...Event) error {
+	if r == nil || !r.required || len(events) == 0 {
+		return nil
+	}
+	for i := range events {
+		events[i].Outcome, events[i].Code, events[i].Reason = OutcomeUnknown, "", ""
+		events[i].UpstreamStatus, events[i].UpstreamRequestID = 0, ""
+	}
+	lines, err := r.complete(ctx, KindSending, events)
+	if err != nil {
+		return ErrUnavailable(op, "encode")
+	}
+	for _, s := range r.sinks {
+		if err := r.write(ctx, s, lines); err != nil {
+			r.log.LogAttrs(ctx, slog.LevelError, "audit sink cannot be written: refusing the update", slog.String("sink", s.Name()),
+				slog.String("err", err.Error()))
+			return ErrUnavailable(op, s.Name())
+		}
+	}
+	return nil
+}
+
+// complete fills events in from ctx as kind and encodes them.
+func (r *Recorder) complete(ctx context.Context, kind string, events []Event) ([][]byte, error) {
+	c := callFrom(ctx)
+	now, caller, trace := r.now().UTC(), r.Caller(ctx), r.traceID(ctx)
+	lines := make([][]byte, len(events))
+	for i := range events {
+		e := &events[i]
+		e.Time, e.Event, e.Caller, e.CallID = now, kind, caller, c.callID
+		e.Operation, e.TraceID, e.Replica = c.operation, trace, r.replica
+		if e.Fields == nil {
+			e.Fields = []string{}
+		}
+		line, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("audit: encode: %w", err)
+		}
+		lines[i] = line
+	}
+	return lines, nil
+}
+
+// write writes lines to s, unless s says it is down. The caller's
+// cancellation does not cut a write short: the request it records may
+// already be on its way.
+func (r *Recorder) write(ctx context.Context, s Sink, lines [][]byte) error {
+	if d, ok := s.(Downer); ok && d.Down() {
+		return errSinkDown
+	}
+	return s.Write(context.WithoutCancel(ctx), lines)
+}
+
+// rawLines logs lines as JSON values.
+func rawLines(lines [][]byte) []json.RawMessage {
+	out := make([]json.RawMessage, len(lines))
+	for i, l := range lines {
+		out[i] = l
+	}
+	return out
 }

@@ -8,26 +8,21 @@ import (
 	"sync"
 )
 
-// Sink is one place events are written to. Write gets the event and its
-// JSON line (without a newline); it returns only once the event is as
-// durable as the sink makes it, since the caller is told the outcome after.
-// It must be safe for concurrent use.
+// Sink is one place events are written to. Write gets the events' JSON
+// lines (without newlines), in order, and returns only once all of them are
+// as durable as the sink makes them (one fsync, one pipeline), since the
+// caller is told the outcome, or the request is sent, after. It must be
+// safe for concurrent use.
 type Sink interface {
 	// Name labels the sink in the lost-events metric: stderr, file or redis.
 	Name() string
-	Write(ctx context.Context, e *Event, line []byte) error
-}
-
-// Checker is a Sink that can tell, before anything is sent to Procore,
-// whether it can be written (a Redis that is down): --audit-required
-// refuses updates while one cannot.
-type Checker interface {
-	Check(ctx context.Context) error
+	Write(ctx context.Context, lines [][]byte) error
 }
 
 // Downer is a Sink that knows, without a round trip, that it is down
-// (a Redis connection its probe found unreachable): --audit-required
-// refuses updates while it is, before any write has failed.
+// (a Redis connection its probe found unreachable): it is not tried while
+// it is, so that a dead Redis does not hold every update for its time-out,
+// and --audit-required refuses updates at once.
 type Downer interface {
 	Down() bool
 }
@@ -45,12 +40,15 @@ func NewWriterSink(w io.Writer) *WriterSink { return &WriterSink{w: w} }
 // Name implements Sink.
 func (*WriterSink) Name() string { return "stderr" }
 
-// Write implements Sink: {"msg":"audit", then the event's keys.
-func (s *WriterSink) Write(_ context.Context, _ *Event, line []byte) error {
-	buf := make([]byte, 0, len(line)+16)
-	buf = append(buf, `{"msg":"audit",`...)
-	buf = append(buf, line[1:]...)
-	buf = append(buf, '\n')
+// Write implements Sink: per event, {"msg":"audit", then its keys; all
+// in one write.
+func (s *WriterSink) Write(_ context.Context, lines [][]byte) error {
+	buf := make([]byte, 0, size(lines, 16))
+	for _, line := range lines {
+		buf = append(buf, `{"msg":"audit",`...)
+		buf = append(buf, line[1:]...)
+		buf = append(buf, '\n')
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, err := s.w.Write(buf)
@@ -80,10 +78,12 @@ func (*FileSink) Name() string { return "file" }
 // Path is the file's path (ListAuditEvents reads it).
 func (s *FileSink) Path() string { return s.path }
 
-// Write implements Sink: one line, appended, then fsync.
-func (s *FileSink) Write(_ context.Context, _ *Event, line []byte) error {
-	buf := make([]byte, 0, len(line)+1)
-	buf = append(append(buf, line...), '\n')
+// Write implements Sink: the lines, appended in one write, then one fsync.
+func (s *FileSink) Write(_ context.Context, lines [][]byte) error {
+	buf := make([]byte, 0, size(lines, 1))
+	for _, line := range lines {
+		buf = append(append(buf, line...), '\n')
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.f.Write(buf); err != nil {
@@ -95,19 +95,18 @@ func (s *FileSink) Write(_ context.Context, _ *Event, line []byte) error {
 	return nil
 }
 
-// Check implements Checker: the file can still be synced.
-func (s *FileSink) Check(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.f.Sync(); err != nil {
-		return fmt.Errorf("audit: fsync %s: %w", s.path, err)
-	}
-	return nil
-}
-
 // Close closes the file.
 func (s *FileSink) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.f.Close()
+}
+
+// size is the bytes of lines with extra more each.
+func size(lines [][]byte, extra int) int {
+	n := 0
+	for _, l := range lines {
+		n += len(l) + extra
+	}
+	return n
 }

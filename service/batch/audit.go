@@ -56,3 +56,12 @@ func failAll(items []planned, err error) []outcome {
 	}
 	return outs
 }
+
+// plans are items' plans (every item a sync carries has one).
+func plans(items []planned) []*service.Planned {
+	out := make([]*service.Planned, len(items))
+	for k, it := range items {
+		out[k] = it.plan
+	}
+	return out
+}

@@ -4,11 +4,17 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/procore-directory/procore-directory/service"
+	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/audit"
 	"github.com/procore-directory/procore-directory/service/batch"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
@@ -113,6 +119,81 @@ func TestBatchItemsAreAudited(t *testing.T) {
 			}
 			if len(got) != len(c.want) {
 				t.Errorf("events for users %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// aheadSink records, at each write, the events written and how many API
+// requests Procore had received by then; while down it refuses writes.
+type aheadSink struct {
+	emu *procoretest.Server
+	mu  sync.Mutex
+	// writes: per write, the events' kinds and the requests seen before.
+	writes []aheadWrite
+	down   bool
+}
+
+type aheadWrite struct {
+	kinds    []string
+	requests int
+}
+
+func (*aheadSink) Name() string { return "ahead" }
+func (s *aheadSink) Write(_ context.Context, lines [][]byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("down")
+	}
+	w := aheadWrite{requests: len(apiRequests(s.emu))}
+	for _, l := range lines {
+		var e audit.Event
+		_ = json.Unmarshal(l, &e)
+		w.kinds = append(w.kinds, e.Event)
+	}
+	s.writes = append(s.writes, w)
+	return nil
+}
+
+// TestBatchSyncWritesAhead: with the trail required, a sync's items are
+// written ahead, in one write per sink, before the sync leaves; when a
+// required sink cannot be written, the batch's items fail UNAVAILABLE
+// AUDIT_UNAVAILABLE and nothing reaches Procore.
+func TestBatchSyncWritesAhead(t *testing.T) {
+	for _, down := range []bool{false, true} {
+		t.Run(fmt.Sprintf("down=%v", down), func(t *testing.T) {
+			sink := &aheadSink{down: down}
+			rec := audit.NewRecorder([]audit.Sink{sink}, audit.WithRequired(true))
+			h := newHarness(t, harnessConfig{users: 4, coreOpts: []service.Option{service.WithAuditor(rec)}})
+			sink.emu = h.emu
+			op, err := h.b.Submit(context.Background(), lastNames(1, 2, 3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, md := h.wait(t, op)
+			reqs := apiRequests(h.emu)
+			sink.mu.Lock()
+			defer sink.mu.Unlock()
+			if down {
+				if len(reqs) != 0 || md.GetFailed() != 3 {
+					t.Fatalf("%d requests reached Procore, %d items failed; want none and 3", len(reqs), md.GetFailed())
+				}
+				for _, st := range md.GetFailedRequests() {
+					if codes.Code(st.GetCode()) != codes.Unavailable || !strings.Contains(st.String(), apierr.ReasonAuditUnavailable) {
+						t.Errorf("item: %v, want UNAVAILABLE AUDIT_UNAVAILABLE", st)
+					}
+				}
+				return
+			}
+			want := []aheadWrite{{kinds: []string{"sending", "sending", "sending"}, requests: 0}}
+			if md.GetSucceeded() != 3 || len(reqs) != 1 || len(sink.writes) < 1 || !slices.Equal(sink.writes[0].kinds, want[0].kinds) || sink.writes[0].requests != 0 {
+				t.Fatalf("%d succeeded, %d requests; writes %+v, want first %+v", md.GetSucceeded(), len(reqs), sink.writes, want[0])
+			}
+			for _, w := range sink.writes[1:] {
+				if !slices.Equal(w.kinds, []string{"update"}) || w.requests != 1 {
+					t.Errorf("write after the sync: %+v, want one update event", w)
+				}
 			}
 		})
 	}

@@ -174,7 +174,7 @@ func (b *Batcher) send(ctx context.Context, progress *tally, companyID int64, it
 		}
 	}
 	if len(syncs) > 0 {
-		if err := b.core.AuditReady(ctx); err != nil { // nothing sent without its event
+		if err := b.core.AuditSending(ctx, plans(syncs)...); err != nil { // nothing sent without its record
 			return append(outs, failAll(append(syncs, singles...), err)...), fallback
 		}
 		res, err := b.syncer.SyncCompanyUsers(ctx, companyID, syncItems)

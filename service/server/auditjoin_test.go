@@ -54,9 +54,10 @@ func joinSeed(t *testing.T) []byte {
 // faults (a 5xx, a drop before and after the write, apply-then-500, a 503
 // retried, an unreadable 200, a sync applied then answered 500, and a
 // stop with a PATCH in flight), then joins the file trail with the
-// emulator's request log: every PATCH and every sync item has exactly one
-// final event for its user with the field names it carried, every event
-// before a final one is unknown, and no event claims applied for a write
+// emulator's request log: every PATCH and every sync item has a
+// write-ahead record (the trail is required) and exactly one final event
+// for its user with the field names it carried, every event before a
+// final one is unknown, and no event claims applied for a write
 // the user's record shows Procore did not apply (nor not_applied for one
 // it did).
 func TestAuditJoinsTheEmulatorLog(t *testing.T) {
@@ -200,8 +201,11 @@ func joinTrail(t *testing.T, emu *procoretest.Server, events []audit.Event, sent
 				t.Errorf("user %d: an event before the final one is %s, want unknown", id, e.Outcome)
 			}
 		}
-		if !slices.Equal(final.Fields, fields) {
-			t.Errorf("user %d: event fields %v, Procore got %v", id, final.Fields, fields)
+		if !slices.Equal(final.Fields, fields) || final.Event != audit.KindUpdate {
+			t.Errorf("user %d: final %s event fields %v, Procore got %v", id, final.Event, final.Fields, fields)
+		}
+		if !slices.ContainsFunc(evs, func(e audit.Event) bool { return e.Event == audit.KindSending && slices.Equal(e.Fields, fields) }) {
+			t.Errorf("user %d: no write-ahead record of the fields Procore got (%v) in %+v", id, fields, evs)
 		}
 		raw, _ := emu.User(8089, id)
 		var rec struct {

@@ -36,7 +36,8 @@ func withFileAudit(tb testing.TB) stackOption {
 }
 
 // TestListAuditEvents: updates through the stack are listed oldest first,
-// filtered by user_id, caller and time, in pages whose token is bound to
+// each outcome after its write-ahead record (the trail is required),
+// filtered by user_id, caller, event and time, in pages whose token is bound to
 // the filter; a bad filter or token is INVALID_ARGUMENT naming it; in
 // pass-through mode the method is off.
 func TestListAuditEvents(t *testing.T) {
@@ -57,22 +58,49 @@ func TestListAuditEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(all.GetAuditEvents()); n != 3 || all.GetNextPageToken() != "" {
-		t.Fatalf("%d events, token %q", n, all.GetNextPageToken())
+	if all.GetNextPageToken() != "" {
+		t.Fatalf("token %q on the only page", all.GetNextPageToken())
 	}
+	// Per call: a write-ahead record before each PATCH (auto mode sends
+	// the first user's twice: Procore refuses its first body), then the
+	// one outcome.
+	calls := map[string][]string{}
+	var order []string
 	for _, e := range all.GetAuditEvents() {
-		if e.GetOutcome() != audit.OutcomeApplied || !slices.Contains(e.GetFields(), "job_title") || e.GetCallId() == "" || e.GetUpstreamStatus() != 200 {
+		if _, ok := calls[e.GetCallId()]; !ok {
+			order = append(order, e.GetCallId())
+		}
+		calls[e.GetCallId()] = append(calls[e.GetCallId()], e.GetEvent())
+	}
+	wantCalls := [][]string{{"sending", "sending", "update"}, {"sending", "update"}, {"sending", "update"}}
+	if len(order) != len(wantCalls) {
+		t.Fatalf("%d calls in the trail, want 3: %v", len(order), all.GetAuditEvents())
+	}
+	for k, id := range order {
+		if !slices.Equal(calls[id], wantCalls[k]) {
+			t.Errorf("call %d: events %v, want %v", k, calls[id], wantCalls[k])
+		}
+	}
+	updates, err := list(`event = "update"`, 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(updates.GetAuditEvents()); n != 3 {
+		t.Fatalf("event = \"update\": %d events, want 3", n)
+	}
+	for _, e := range updates.GetAuditEvents() {
+		if e.GetEvent() != audit.KindUpdate || e.GetOutcome() != audit.OutcomeApplied || e.GetUpstreamStatus() != 200 {
 			t.Errorf("event %v", e)
 		}
 	}
-	byUser, err := list(`user_id = 1001 AND time >= "`+start.Format(time.RFC3339Nano)+`"`, 1, "")
+	byUser, err := list(`event = "update" AND user_id = 1001 AND time >= "`+start.Format(time.RFC3339Nano)+`"`, 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(byUser.GetAuditEvents()) != 1 || byUser.GetNextPageToken() == "" {
 		t.Fatalf("page 1: %v", byUser)
 	}
-	next, err := list(`user_id = 1001 AND time >= "`+start.Format(time.RFC3339Nano)+`"`, 1, byUser.GetNextPageToken())
+	next, err := list(`event = "update" AND user_id = 1001 AND time >= "`+start.Format(time.RFC3339Nano)+`"`, 1, byUser.GetNextPageToken())
 	if err != nil {
 		t.Fatal(err)
 	}

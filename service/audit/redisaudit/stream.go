@@ -9,7 +9,6 @@ package redisaudit
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 
@@ -47,12 +46,17 @@ func New(conn *redisstate.Conn, maxEvents int64) *Stream {
 // Name implements audit.Sink.
 func (*Stream) Name() string { return "redis" }
 
-// Write implements audit.Sink: XADD with MAXLEN ~. A failure marks the
+// Write implements audit.Sink: one XADD with MAXLEN ~ per line, in one
+// pipeline (one round trip for a sync's items). A failure marks the
 // connection down (the shared state's health), so the next update sees it.
-func (s *Stream) Write(ctx context.Context, _ *audit.Event, line []byte) error {
-	err := s.conn.Client().XAdd(ctx, &redis.XAddArgs{
-		Stream: s.conn.Key(streamKey), MaxLen: s.max, Approx: true, Values: []any{field, line},
-	}).Err()
+func (s *Stream) Write(ctx context.Context, lines [][]byte) error {
+	key := s.conn.Key(streamKey)
+	_, err := s.conn.Client().Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, line := range lines {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: key, MaxLen: s.max, Approx: true, Values: []any{field, line}})
+		}
+		return nil
+	})
 	if err != nil {
 		s.conn.Failed(ctx, err)
 		return fmt.Errorf("audit: redis XADD: %w", err)
@@ -60,21 +64,9 @@ func (s *Stream) Write(ctx context.Context, _ *audit.Event, line []byte) error {
 	return nil
 }
 
-// errDown is Check's answer while the connection is down.
-var errDown = errors.New("audit: redis is down")
-
 // Down implements audit.Downer: the connection's health, as its probe and
 // its commands last found it.
 func (s *Stream) Down() bool { return !s.conn.Up() }
-
-// Check implements audit.Checker: a PING.
-func (s *Stream) Check(ctx context.Context) error {
-	if err := s.conn.Client().Ping(ctx).Err(); err != nil {
-		s.conn.Failed(ctx, err)
-		return fmt.Errorf("%w: %w", errDown, err)
-	}
-	return nil
-}
 
 // streamID is the shape of a Stream entry id, a cursor of Read.
 var streamID = regexp.MustCompile(`^\d+-\d+$`)

@@ -18,7 +18,8 @@ import (
 // TestStreamAppendsBoundedAndSaysWhenDown: events are appended in order to
 // one Stream under the connection's prefix, trimmed to about maxEvents;
 // with Redis gone a write fails, the sink says it is down, and a required
-// Recorder refuses updates until a check passes again.
+// Recorder refuses write-ahead records until it is back; the records of
+// many writes go in one pipeline.
 func TestStreamAppendsBoundedAndSaysWhenDown(t *testing.T) {
 	srv := redistest.Start(t)
 	ctx := context.Background()
@@ -60,15 +61,22 @@ func TestStreamAppendsBoundedAndSaysWhenDown(t *testing.T) {
 	if lost != 1 {
 		t.Fatalf("lost %d, want 1", lost)
 	}
-	if err := rec.Ready(ctx, "update"); err == nil {
-		t.Fatal("ready with Redis gone")
+	if err := rec.Sending(ctx, "update", audit.Event{UserID: 1001}); err == nil {
+		t.Fatal("a write-ahead record was accepted with Redis gone")
 	}
 	srv.Restart()
 	deadline := time.Now().Add(10 * time.Second)
-	for rec.Ready(ctx, "update") != nil {
+	for rec.Sending(ctx, "update", audit.Event{UserID: 1002}, audit.Event{UserID: 1003}) != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("never ready again after Redis came back")
 		}
 		time.Sleep(20 * time.Millisecond) // polling the probe's observable state, with a deadline
+	}
+	all, err := c.XRange(ctx, "t:audit", "-", "+").Result()
+	if err != nil || len(all) != 2 {
+		t.Fatalf("after the restart: %d entries (%v), want the two write-ahead records", len(all), err)
+	}
+	if err := json.Unmarshal([]byte(fmt.Sprint(all[1].Values["event"])), &e); err != nil || e.UserID != 1003 || e.Event != audit.KindSending {
+		t.Fatalf("last entry %v (%v)", all[1].Values, err)
 	}
 }

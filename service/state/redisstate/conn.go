@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,7 @@ type Conn struct {
 	mu        sync.Mutex
 	downSince time.Time
 	lastErr   string
+	upHooks   []func() // OnUp's
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -251,7 +253,22 @@ func (c *Conn) setUp() {
 		if c.onChange != nil {
 			c.onChange(true)
 		}
+		c.mu.Lock()
+		hooks := slices.Clone(c.upHooks)
+		c.mu.Unlock()
+		for _, h := range hooks {
+			go h()
+		}
 	}
+}
+
+// OnUp has f run, in its own goroutine, each time the connection comes
+// back up: what a replica could not tell Redis while it was down (a lock
+// it released) is told then.
+func (c *Conn) OnUp(f func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.upHooks = append(c.upHooks, f)
 }
 
 func (c *Conn) lastError() string {

@@ -49,6 +49,9 @@ type Locker struct {
 	lease time.Duration
 	poll  time.Duration
 	log   *slog.Logger
+
+	mu         sync.Mutex
+	unreleased map[string]unreleased // by lock key: releases Redis did not get
 }
 
 // LockerOption configures a Locker.
@@ -75,10 +78,12 @@ func WithLockPollInterval(d time.Duration) LockerOption {
 
 // NewLocker returns a Locker on conn.
 func NewLocker(conn *Conn, opts ...LockerOption) *Locker {
-	l := &Locker{conn: conn, local: state.NewMemoryLocker(), lease: DefaultLockLease, poll: DefaultPollInterval, log: conn.log}
+	l := &Locker{conn: conn, local: state.NewMemoryLocker(), lease: DefaultLockLease, poll: DefaultPollInterval, log: conn.log,
+		unreleased: map[string]unreleased{}}
 	for _, o := range opts {
 		o(l)
 	}
+	conn.OnUp(l.releaseKept)
 	return l
 }
 
@@ -168,14 +173,62 @@ func (l *Locker) hold(k, token string, unlockLocal func()) func() {
 		once.Do(func() {
 			close(stop)
 			<-done
-			if l.conn.Up() {
-				ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
-				if err := unlockScript.Run(ctx, l.conn.Client(), []string{k}, token).Err(); err != nil {
-					l.conn.Failed(context.Background(), err) // the lease frees it
-				}
-				cancel()
+			if !l.conn.Up() || l.release(k, token) != nil {
+				l.keepUnreleased(k, token) // released when Redis is back, else by its lease
 			}
 			unlockLocal()
 		})
+	}
+}
+
+// unreleased is a lock this replica let go of while Redis could not be
+// told: its fencing token and when.
+type unreleased struct {
+	token string
+	at    time.Time
+}
+
+// maxUnreleased bounds the locks kept for release when Redis is back;
+// beyond it, the leases free them.
+const maxUnreleased = 10_000
+
+// release deletes the lock k if it still holds token.
+func (l *Locker) release(k, token string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	err := unlockScript.Run(ctx, l.conn.Client(), []string{k}, token).Err()
+	if err != nil {
+		l.conn.Failed(context.Background(), err)
+	}
+	return err
+}
+
+// keepUnreleased remembers a lock whose release Redis did not get. A
+// Redis that comes back with its data (persistence, a replica promoted)
+// still has the lock, and the user would wait out the rest of its lease;
+// releaseKept deletes it as soon as Redis is back (if still ours: the
+// token guards the next holder's).
+func (l *Locker) keepUnreleased(k, token string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.unreleased) < maxUnreleased {
+		l.unreleased[k] = unreleased{token: token, at: time.Now()}
+	}
+}
+
+// releaseKept releases the kept locks whose lease may still run (the
+// connection's OnUp). One that fails again is kept for the next time.
+func (l *Locker) releaseKept() {
+	l.mu.Lock()
+	kept := l.unreleased
+	l.unreleased = map[string]unreleased{}
+	l.mu.Unlock()
+	for k, u := range kept {
+		switch {
+		case time.Since(u.at) > l.lease:
+			// its lease has run out
+		case !l.conn.Up() || l.release(k, u.token) != nil:
+			l.keepUnreleased(k, u.token) // down again: the next OnUp
+		}
 	}
 }

@@ -203,6 +203,47 @@ func TestDegradedAndRecovered(t *testing.T) {
 	}
 }
 
+// TestLockReleasedWhenRedisIsBack: a lock let go of while Redis was gone
+// is released as soon as a Redis that kept its data is back, not when its
+// lease runs out (a minute here), so the user's next writer, on another
+// replica, does not wait for it.
+func TestLockReleasedWhenRedisIsBack(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t, redistest.Durable())
+	ca, cb := replica(t, srv), replica(t, srv)
+	waitUp(t, ca, true)
+	waitUp(t, cb, true)
+	a := redisstate.NewLocker(ca, redisstate.WithLockLease(time.Minute))
+	b := redisstate.NewLocker(cb, redisstate.WithLockLease(time.Minute))
+	ctx := context.Background()
+	unlock, err := a.Lock(ctx, "8089/1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(srv.Options())
+	defer rc.Close()
+	if err := rc.Set(ctx, "kept", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	unlock() // Redis cannot be told
+	srv.Restart()
+	// The lock itself may be released by now; a key written beside it
+	// shows Redis came back with its data.
+	if n, err := rc.Exists(ctx, "kept").Result(); err != nil || n != 1 {
+		t.Fatalf("Redis came back without its data (%d, %v)", n, err)
+	}
+	waitUp(t, ca, true)
+	waitUp(t, cb, true)
+	short, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	unlockB, err := b.Lock(short, "8089/1001")
+	if err != nil {
+		t.Fatalf("the other replica waited for a lock released while Redis was gone: %v", err)
+	}
+	unlockB()
+}
+
 // lateContext is a context whose deadline has passed but which does not
 // say so yet: the moment between a command's i/o time-out (set from the
 // deadline) and the context's own timer firing, held still.

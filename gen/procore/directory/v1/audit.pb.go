@@ -30,9 +30,13 @@ const (
 // trail").
 type AuditEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// When the outcome was recorded (UTC).
+	// When the event was recorded (UTC).
 	Time *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=time,proto3" json:"time,omitempty"`
-	// The kind of event: `update`.
+	// The kind of event: `update`, a write's outcome; or, with
+	// `--audit-required`, `sending`, the record written before a request
+	// leaves for Procore (outcome `unknown`, no code). The `update` event of
+	// the same `call_id` and `user_id` is its outcome; a `sending` record
+	// without one is a write whose outcome was never recorded.
 	Event string `protobuf:"bytes,2,opt,name=event,proto3" json:"event,omitempty"`
 	// The verified caller (a SPIFFE ID or certificate CN).
 	Caller string `protobuf:"bytes,3,opt,name=caller,proto3" json:"caller,omitempty"`
@@ -222,9 +226,9 @@ type ListAuditEventsRequest struct {
 	// The `next_page_token` of the previous page; the filter must be the same.
 	PageToken string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	// An AIP-160 filter, the subset: comparisons joined by `AND`, each one of
-	// `user_id = <int>`, `caller = "<identity>"`, `time >= "<RFC 3339>"`,
-	// `time < "<RFC 3339>"` (also `>`, `<=`). Empty: every event of the
-	// company.
+	// `user_id = <int>`, `caller = "<identity>"`, `event = "update"` (or
+	// `"sending"`), `time >= "<RFC 3339>"`, `time < "<RFC 3339>"` (also `>`,
+	// `<=`). Empty: every event of the company.
 	Filter        string `protobuf:"bytes,4,opt,name=filter,proto3" json:"filter,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

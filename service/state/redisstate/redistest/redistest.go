@@ -1,6 +1,7 @@
 // Package redistest starts a real redis-server for tests: its own process,
 // listening only on a Unix socket in the test's own temporary directory
-// (no TCP port at all), with persistence off. It exists so that the
+// (no TCP port at all), with persistence off unless a test asks for it
+// (Durable). It exists so that the
 // fleet's shared state is tested against Redis itself, not a fake.
 //
 // The socket is what keeps parallel test packages apart: a TCP port picked
@@ -44,10 +45,24 @@ type Server struct {
 	cmd    *exec.Cmd
 	exited chan struct{}   // closed when cmd has exited
 	out    *logsink.Buffer // redis-server's own log, for a failure message
+	// persist are the persistence flags: none, or an append-only file
+	// fsync'd before each reply (Durable).
+	persist []string
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// Durable makes the server keep what it acknowledged through Kill and
+// Restart: an append-only file, fsync'd before each write is answered
+// (appendfsync always), as a deployment that must not lose an
+// acknowledged write (the audit trail's) runs it.
+func Durable() Option {
+	return func(s *Server) { s.persist = []string{"--appendonly", "yes", "--appendfsync", "always"} }
 }
 
 // Start starts a redis-server, stopped at the test's end.
-func Start(t testing.TB) *Server {
+func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -57,7 +72,11 @@ func Start(t testing.TB) *Server {
 		t.Skip("redis-server not installed (apt-get install redis-server): skipping the shared-state test")
 	}
 	dir := socketDir(t)
-	s := &Server{t: t, bin: bin, dir: dir, socket: filepath.Join(dir, "redis.sock")}
+	s := &Server{t: t, bin: bin, dir: dir, socket: filepath.Join(dir, "redis.sock"),
+		persist: []string{"--appendonly", "no"}}
+	for _, o := range opts {
+		o(s)
+	}
 	s.Restart()
 	t.Cleanup(s.Kill)
 	return s
@@ -101,13 +120,13 @@ func (s *Server) Kill() {
 	}
 }
 
-// Restart starts the server (again) on the same socket, empty, and waits
-// until it answers a PING there.
+// Restart starts the server (again) on the same socket, empty (Durable:
+// with what it had acknowledged), and waits until it answers a PING there.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.out = &logsink.Buffer{}
-	s.cmd = exec.Command(s.bin, "--port", "0", "--unixsocket", s.socket, "--unixsocketperm", "700",
-		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	args := append([]string{"--port", "0", "--unixsocket", s.socket, "--unixsocketperm", "700", "--save", "", "--dir", s.dir}, s.persist...)
+	s.cmd = exec.Command(s.bin, args...)
 	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
