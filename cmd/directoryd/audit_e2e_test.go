@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -22,29 +20,9 @@ import (
 
 	"github.com/procore-directory/procore-directory/service/apierr"
 	"github.com/procore-directory/procore-directory/service/audit"
+	"github.com/procore-directory/procore-directory/service/audit/audittest"
 	"github.com/procore-directory/procore-directory/service/state/redisstate/redistest"
 )
-
-// readTrail reads an --audit=file:PATH trail (fsync'd before each caller
-// heard, so complete for every answered call).
-func readTrail(t *testing.T, path string) []audit.Event {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var out []audit.Event
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var e audit.Event
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Fatalf("%v: %s", err, sc.Text())
-		}
-		out = append(out, e)
-	}
-	return out
-}
 
 // lostRE reads directoryd_audit_events_lost_total for one sink.
 var lostRE = regexp.MustCompile(`(?m)^directoryd_audit_events_lost_total\{sink="redis"\} (\d+)$`)
@@ -134,7 +112,7 @@ func TestAuditRedisKilled(t *testing.T) {
 			counts := <-done
 			waitShared(t, f.https[0], true)
 			lost := lostEvents(t, f.https[0])
-			patches := assertEveryPatchHasItsEvent(t, f.emuURL, readTrail(t, trail))
+			patches := assertEveryPatchHasItsEvent(t, f.emuURL, audittest.ReadFile(t, trail))
 			mu.Lock()
 			defer mu.Unlock()
 			t.Logf("answers %v, refused %d, PATCHes %d, lost to redis %d", counts, refused, patches, lost)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -71,7 +72,7 @@ func TestSIGTERMMidBatch(t *testing.T) {
 	// SIGTERM only once the server is handling the Wait: a Wait still on
 	// its way when the server stops taking calls would be refused, which
 	// says nothing of the stop's truthfulness.
-	waitStarted(t, httpAddr)
+	waitStarted(t, httpAddr, "WaitOperation", 1)
 	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -133,9 +134,9 @@ func itemReason(st *spb.Status) string {
 }
 
 // waitStarted polls directoryd's /metrics until its gRPC server has
-// started handling a WaitOperation (grpc_server_started_total counts a
+// started handling n calls of method (grpc_server_started_total counts a
 // call as its interceptors begin, on the server).
-func waitStarted(t *testing.T, httpAddr string) {
+func waitStarted(t *testing.T, httpAddr, method string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -144,13 +145,16 @@ func waitStarted(t *testing.T, httpAddr string) {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			for _, line := range strings.Split(string(body), "\n") {
-				if strings.HasPrefix(line, "grpc_server_started_total{") && strings.Contains(line, `grpc_method="WaitOperation"`) && !strings.HasSuffix(line, " 0") {
+				if !strings.HasPrefix(line, "grpc_server_started_total{") || !strings.Contains(line, `grpc_method="`+method+`"`) {
+					continue
+				}
+				if v, err := strconv.ParseFloat(line[strings.LastIndex(line, " ")+1:], 64); err == nil && v >= float64(n) {
 					return
 				}
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("directoryd never started handling the WaitOperation (last error: %v)", err)
+			t.Fatalf("directoryd never started handling %d %s calls (last error: %v)", n, method, err)
 		}
 		time.Sleep(10 * time.Millisecond) // polling a condition, not standing in for one
 	}

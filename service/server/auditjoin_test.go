@@ -6,11 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptrace"
-	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +22,7 @@ import (
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
 	"github.com/procore-directory/procore-directory/service"
 	"github.com/procore-directory/procore-directory/service/audit"
+	"github.com/procore-directory/procore-directory/service/audit/audittest"
 	"github.com/procore-directory/procore-directory/service/server"
 	"github.com/procore-directory/procore-directory/upstream"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
@@ -130,113 +128,18 @@ func TestAuditJoinsTheEmulatorLog(t *testing.T) {
 	}
 	s.emu.WaitStalls()
 
-	joinTrail(t, s.emu, readEvents(t, path), sent)
-}
-
-// readEvents reads the file trail.
-func readEvents(t *testing.T, path string) []audit.Event {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []audit.Event
-	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		var e audit.Event
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, e)
-	}
-	return out
-}
-
-// joinTrail checks the trail against the emulator's log and records.
-func joinTrail(t *testing.T, emu *procoretest.Server, events []audit.Event, sent map[int64]string) {
-	t.Helper()
-	byUser := map[int64][]audit.Event{}
-	for _, e := range events {
-		byUser[e.UserID] = append(byUser[e.UserID], e)
-	}
-	carried := map[int64][]string{} // user: the field names a PATCH or sync item carried
-	for _, r := range emu.Requests() {
-		switch {
-		case r.Method == http.MethodPatch && strings.HasSuffix(r.Path, "/users/sync"):
-			var body struct {
-				Updates []map[string]json.RawMessage `json:"updates"`
-			}
-			if err := json.Unmarshal(r.Body, &body); err != nil {
-				t.Fatalf("sync body: %v", err)
-			}
-			for _, item := range body.Updates {
-				id, _ := strconv.ParseInt(string(item["id"]), 10, 64)
-				delete(item, "id")
-				carried[id] = sortedKeys(item)
-			}
-		case r.Method == http.MethodPatch:
-			id, _ := strconv.ParseInt(r.Path[strings.LastIndex(r.Path, "/")+1:], 10, 64)
-			var body struct {
-				User map[string]json.RawMessage `json:"user"`
-			}
-			_ = json.Unmarshal(r.Body, &body) // a request dropped before its body was read has none
-			if body.User != nil {
-				carried[id] = sortedKeys(body.User)
-			} else {
-				carried[id] = []string{"job_title"}
-			}
-		}
-	}
+	carried := audittest.Carried(t, s.emu.Requests())
 	if len(carried) != len(sent) {
 		t.Errorf("Procore saw writes for %d users, the run sent %d", len(carried), len(sent))
 	}
-	for id, fields := range carried {
-		evs := byUser[id]
-		if len(evs) == 0 {
-			t.Errorf("user %d: written to Procore, no event", id)
-			continue
-		}
-		final := evs[len(evs)-1]
-		for _, e := range evs[:len(evs)-1] {
-			if e.Outcome != audit.OutcomeUnknown {
-				t.Errorf("user %d: an event before the final one is %s, want unknown", id, e.Outcome)
-			}
-		}
-		if !slices.Equal(final.Fields, fields) || final.Event != audit.KindUpdate {
-			t.Errorf("user %d: final %s event fields %v, Procore got %v", id, final.Event, final.Fields, fields)
-		}
-		if !slices.ContainsFunc(evs, func(e audit.Event) bool { return e.Event == audit.KindSending && slices.Equal(e.Fields, fields) }) {
-			t.Errorf("user %d: no write-ahead record of the fields Procore got (%v) in %+v", id, fields, evs)
-		}
-		raw, _ := emu.User(8089, id)
+	audittest.Join(t, carried, audittest.ReadFile(t, path), func(id int64) bool {
+		raw, _ := s.emu.User(8089, id)
 		var rec struct {
 			JobTitle string `json:"job_title"`
 		}
 		_ = json.Unmarshal(raw, &rec)
-		applied := rec.JobTitle == sent[id]
-		switch {
-		case final.Outcome == audit.OutcomeApplied && !applied:
-			t.Errorf("user %d: the event claims applied, Procore's record says not (%+v)", id, final)
-		case final.Outcome == audit.OutcomeNotApplied && applied:
-			t.Errorf("user %d: the event says not applied, Procore's record has it (%+v)", id, final)
-		case final.Outcome == audit.OutcomeRefused:
-			t.Errorf("user %d: the event says refused, yet Procore got the write", id)
-		}
-		t.Logf("user %d: %d event(s), final %s %s %s (upstream %d), applied %v", id, len(evs), final.Outcome, final.Code, final.Reason, final.UpstreamStatus, applied)
-	}
-	for id := range byUser {
-		if _, ok := carried[id]; !ok {
-			t.Errorf("user %d: events %v, but Procore never got a write for it", id, byUser[id])
-		}
-	}
-}
-
-func sortedKeys(m map[string]json.RawMessage) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
+		return rec.JobTitle == sent[id]
+	})
 }
 
 // armedPatch is an http.RoundTripper that reports when the next PATCH

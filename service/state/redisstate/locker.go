@@ -106,7 +106,14 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 		}
 		token, ok, err := l.try(ctx, k)
 		if err != nil {
-			if cause := callerGaveUp(ctx); cause != nil {
+			cause := callerGaveUp(ctx)
+			// The SET NX may have been applied with its answer lost: if
+			// the lock is ours, release it now (the caller gave up; Redis
+			// answers) or when Redis is back, else its lease frees it.
+			if token != "" && (cause == nil || l.release(k, token) != nil) {
+				l.keepUnreleased(k, token)
+			}
+			if cause != nil {
 				unlockLocal()
 				return nil, &state.WaitError{What: "the lock of a user", Err: cause}
 			}
@@ -130,7 +137,8 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 	}
 }
 
-// try takes the lock if free, with a new fencing token.
+// try takes the lock if free, with a new fencing token (returned once
+// drawn, even when the SET NX then failed).
 func (l *Locker) try(ctx context.Context, k string) (token string, ok bool, err error) {
 	n, err := l.conn.Client().Incr(ctx, l.conn.Key("lock-fence")).Result()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,6 +43,8 @@ type Link interface {
 	Up() bool
 	Failed(ctx context.Context, err error)
 	Replicas() int
+	// OnUp runs f each time the link comes back up.
+	OnUp(f func())
 }
 
 // Budgets implements admission.Budgets over Redis.
@@ -52,6 +55,9 @@ type Budgets struct {
 	lease time.Duration
 	poll  time.Duration
 	wttl  time.Duration
+
+	mu   sync.Mutex
+	kept map[string]string // attempt member: its in-flight set, released when Redis is back
 }
 
 // Option configures Budgets.
@@ -93,11 +99,12 @@ func WithWaiterTTL(d time.Duration) Option {
 // (admission.Limits.SetBatchBudgetShare, read at each attempt).
 func New(link Link, local *admission.Limits, burst int, opts ...Option) *Budgets {
 	b := &Budgets{link: link, local: local, burst: max(burst, 0), lease: DefaultLease, poll: DefaultPollInterval,
-		wttl: DefaultWaiterTTL}
+		wttl: DefaultWaiterTTL, kept: map[string]string{}}
 	for _, o := range opts {
 		o(b)
 	}
 	local.SetShare(link.Replicas)
+	link.OnUp(b.releaseKept)
 	return b
 }
 
@@ -178,6 +185,7 @@ func (a *attempt) Acquire(ctx context.Context, now func() time.Time) (*admission
 		member := newMember()
 		code, d, rl, err := a.take(ctx, now(), member)
 		if err != nil {
+			a.b.keep(member, a.keys[1]) // it may have been admitted with the answer lost
 			if ctx.Err() != nil {
 				a.cancel()
 				return nil, ctx.Err()
@@ -225,7 +233,8 @@ func (a *attempt) cancel() {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
 	if err := cancelScript.Run(ctx, a.b.link.Client(), a.keys, a.member, a.waiter).Err(); err != nil {
-		a.b.link.Failed(ctx, err) // its lease and the waiter TTL free it
+		a.b.link.Failed(ctx, err) // its lease and the waiter TTL free it, or Redis back
+		a.b.keep(a.member, a.keys[1])
 	}
 	a.member = ""
 }
@@ -246,9 +255,50 @@ func (a *attempt) Release(rl admission.RateLimit, reported, answered bool) {
 	err := releaseScript.Run(ctx, a.b.link.Client(), a.keys, a.member, flag(reported), rl.Limit, rl.Remaining, reset,
 		flag(answered), keyTTL.Milliseconds(), ms(time.Now())).Err()
 	if err != nil {
-		a.b.link.Failed(ctx, err) // the attempt's lease frees its place
+		a.b.link.Failed(ctx, err) // the attempt's lease frees its place, or Redis back
+		a.b.keep(a.member, a.keys[1])
 	}
 	a.member = ""
+}
+
+// maxKept bounds the attempts kept for release when Redis is back; beyond
+// it, their leases free them.
+const maxKept = 10_000
+
+// keep remembers an attempt whose end Redis did not get. A Redis that
+// comes back with its data (persistence, a promoted replica) still counts
+// it in flight, holding a place (and, while the budget is unknown, the one
+// probe) until its lease, a minute; releaseKept frees it at once.
+func (b *Budgets) keep(member, inflight string) {
+	if member == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.kept) < maxKept {
+		b.kept[member] = inflight
+	}
+}
+
+// releaseKept takes the kept attempts out of their in-flight sets (the
+// link's OnUp); one that fails again is kept for the next time.
+func (b *Budgets) releaseKept() {
+	b.mu.Lock()
+	kept := b.kept
+	b.kept = map[string]string{}
+	b.mu.Unlock()
+	for member, inflight := range kept {
+		if !b.link.Up() {
+			b.keep(member, inflight)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		if err := b.link.Client().ZRem(ctx, inflight, member).Err(); err != nil {
+			b.link.Failed(ctx, err)
+			b.keep(member, inflight)
+		}
+		cancel()
+	}
 }
 
 // Snapshot implements admission.Admission: the budget as last seen, from

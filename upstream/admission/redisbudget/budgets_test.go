@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/procore-directory/procore-directory/service/state/redisstate"
 	"github.com/procore-directory/procore-directory/service/state/redisstate/redistest"
 	"github.com/procore-directory/procore-directory/upstream/admission"
@@ -205,5 +207,40 @@ func waitWaiting(t *testing.T, a *attempt) {
 		if i > 100_000 {
 			t.Fatal("the interactive attempt never waited")
 		}
+	}
+}
+
+// TestAttemptEndedWhileRedisWasGone: an attempt admitted in Redis whose
+// end Redis could not be told is taken out of the in-flight set as soon as
+// a Redis that kept its data is back, not when its lease (a minute) runs
+// out: until then it holds a place, and while the budget is unknown the
+// fleet's one probe.
+func TestAttemptEndedWhileRedisWasGone(t *testing.T) {
+	srv := redistest.Start(t, redistest.Durable())
+	link := replica(t, srv)
+	b := New(link, admission.NewLimits(0), 0)
+	ctx := context.Background()
+	a := b.Admission("cred", time.Now()).(*attempt)
+	if spent, err := a.Acquire(ctx, time.Now); err != nil || spent != nil || a.member == "" {
+		t.Fatalf("not admitted in Redis: %v %v (member %q)", spent, err, a.member)
+	}
+	rc := redis.NewClient(srv.Options())
+	defer rc.Close()
+	if n, err := rc.ZCard(ctx, a.keys[1]).Result(); err != nil || n != 1 {
+		t.Fatalf("in flight before: %d %v", n, err)
+	}
+	srv.Kill()
+	a.Release(admission.RateLimit{}, false, false)
+	srv.Restart()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := rc.ZCard(ctx, a.keys[1]).Result()
+		if err == nil && n == 0 && link.Up() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d in flight (%v) 10 s after Redis came back", n, err)
+		}
+		time.Sleep(20 * time.Millisecond) // polling the probe's work, with a deadline
 	}
 }
