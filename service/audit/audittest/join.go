@@ -84,8 +84,9 @@ func Carried(tb testing.TB, requests []procoretest.Request) map[int64][]string {
 // event before it is unknown, and the final outcome agrees with the
 // user's record (applied(id): Procore's record has what the run sent):
 // never applied for a write Procore does not have, nor not_applied for
-// one it has, nor refused (nothing sent) for one it got. Events for users Procore never got a write for
-// must all be refused. It returns how many users Procore got writes for.
+// one it has, nor refused (nothing sent) for one it got. The final event
+// of a user Procore never got a write for must be refused. It returns how
+// many users Procore got writes for.
 func Join(tb testing.TB, carried map[int64][]string, events []audit.Event, applied func(id int64) bool) int {
 	tb.Helper()
 	byUser := map[int64][]audit.Event{}

@@ -51,7 +51,7 @@ type Locker struct {
 	log   *slog.Logger
 
 	mu         sync.Mutex
-	unreleased map[string]unreleased // by lock key: releases Redis did not get
+	unreleased map[unreleased]time.Time // releases Redis did not get, and when
 }
 
 // LockerOption configures a Locker.
@@ -79,7 +79,7 @@ func WithLockPollInterval(d time.Duration) LockerOption {
 // NewLocker returns a Locker on conn.
 func NewLocker(conn *Conn, opts ...LockerOption) *Locker {
 	l := &Locker{conn: conn, local: state.NewMemoryLocker(), lease: DefaultLockLease, poll: DefaultPollInterval, log: conn.log,
-		unreleased: map[string]unreleased{}}
+		unreleased: map[unreleased]time.Time{}}
 	for _, o := range opts {
 		o(l)
 	}
@@ -190,11 +190,8 @@ func (l *Locker) hold(k, token string, unlockLocal func()) func() {
 }
 
 // unreleased is a lock this replica let go of while Redis could not be
-// told: its fencing token and when.
-type unreleased struct {
-	token string
-	at    time.Time
-}
+// told: its key and fencing token.
+type unreleased struct{ key, token string }
 
 // maxUnreleased bounds the locks kept for release when Redis is back;
 // beyond it, the leases free them.
@@ -220,7 +217,7 @@ func (l *Locker) keepUnreleased(k, token string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.unreleased) < maxUnreleased {
-		l.unreleased[k] = unreleased{token: token, at: time.Now()}
+		l.unreleased[unreleased{key: k, token: token}] = time.Now()
 	}
 }
 
@@ -229,14 +226,14 @@ func (l *Locker) keepUnreleased(k, token string) {
 func (l *Locker) releaseKept() {
 	l.mu.Lock()
 	kept := l.unreleased
-	l.unreleased = map[string]unreleased{}
+	l.unreleased = map[unreleased]time.Time{}
 	l.mu.Unlock()
-	for k, u := range kept {
+	for u, at := range kept {
 		switch {
-		case time.Since(u.at) > l.lease:
+		case time.Since(at) > l.lease:
 			// its lease has run out
-		case !l.conn.Up() || l.release(k, u.token) != nil:
-			l.keepUnreleased(k, u.token) // down again: the next OnUp
+		case !l.conn.Up() || l.release(u.key, u.token) != nil:
+			l.keepUnreleased(u.key, u.token) // down again: the next OnUp
 		}
 	}
 }

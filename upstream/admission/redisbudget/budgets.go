@@ -185,11 +185,15 @@ func (a *attempt) Acquire(ctx context.Context, now func() time.Time) (*admission
 		member := newMember()
 		code, d, rl, err := a.take(ctx, now(), member)
 		if err != nil {
-			a.b.keep(member, a.keys[1]) // it may have been admitted with the answer lost
+			// It may have been admitted with the answer lost: give its
+			// place back now (the caller gave up; Redis answers) or when
+			// Redis is back.
 			if ctx.Err() != nil {
+				a.member = member
 				a.cancel()
 				return nil, ctx.Err()
 			}
+			a.b.keep(member, a.keys[1])
 			a.b.link.Failed(ctx, err)
 			continue // down now: local
 		}
