@@ -28,25 +28,11 @@ import (
 // updates, the rest by one batch.
 const joinUsers = 32
 
-// writeJoinSeed writes an emulator fixture with the seed's admin client
-// and joinUsers users of company 8089, one per write of the run, so each
-// user's final record says whether Procore applied its write.
+// writeJoinSeed writes audittest.Seed's fixture of joinUsers users.
 func writeJoinSeed(t *testing.T) string {
 	t.Helper()
-	users := make([]map[string]any, joinUsers)
-	for i := range users {
-		users[i] = map[string]any{"id": i + 1, "first_name": "First", "last_name": fmt.Sprintf("Last%d", i+1),
-			"email_address": fmt.Sprintf("user%d@example.test", i+1), "is_active": true}
-	}
-	b, err := json.Marshal(map[string]any{
-		"oauth_clients": []map[string]any{{"client_id": "directory-admin-app", "client_secret": "admin-secret-4f2a", "directory_admin": true, "company_ids": []int{8089}}},
-		"companies":     []map[string]any{{"id": 8089, "name": "Join Co", "users": users}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "seed.json")
-	if err := os.WriteFile(path, b, 0o600); err != nil {
+	if err := os.WriteFile(path, audittest.Seed(t, joinUsers), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -3,7 +3,6 @@ package server_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptrace"
 	"path/filepath"
@@ -28,26 +27,6 @@ import (
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
-// joinSeed is an emulator fixture: the seed's admin client and 20 users of
-// company 8089, so that each write of the run has a user of its own and
-// the user's final record says whether Procore applied it.
-func joinSeed(t *testing.T) []byte {
-	t.Helper()
-	users := make([]map[string]any, 20)
-	for i := range users {
-		users[i] = map[string]any{"id": i + 1, "first_name": "First", "last_name": fmt.Sprintf("Last%d", i+1),
-			"email_address": fmt.Sprintf("user%d@example.test", i+1), "is_active": true}
-	}
-	b, err := json.Marshal(map[string]any{
-		"oauth_clients": []map[string]any{{"client_id": "directory-admin-app", "client_secret": "s", "directory_admin": true, "company_ids": []int{8089}}},
-		"companies":     []map[string]any{{"id": 8089, "name": "Join Co", "users": users}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 // TestAuditJoinsTheEmulatorLog runs single and batch updates through
 // faults (a 5xx, a drop before and after the write, apply-then-500, a 503
 // retried, an unreadable 200, a sync applied then answered 500, and a
@@ -66,7 +45,7 @@ func TestAuditJoinsTheEmulatorLog(t *testing.T) {
 	}
 	defer sink.Close()
 	probe := &armedPatch{}
-	s := startStack(t, withoutRateLimits(), withEmulator(procoretest.WithPartialBodies(true), procoretest.WithSeed(joinSeed(t))),
+	s := startStack(t, withoutRateLimits(), withEmulator(procoretest.WithPartialBodies(true), procoretest.WithSeed(audittest.Seed(t, 20))),
 		withRequired(service.RequiredFieldsMaskedOnly),
 		withUpstreamOptions(upstream.WithHTTPClient(&http.Client{Transport: probe})),
 		withConfig(func(cfg *server.Config) { cfg.StopAnswerGrace = 2 * time.Second }),

@@ -8,6 +8,7 @@ package audittest
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -18,6 +19,27 @@ import (
 	"github.com/procore-directory/procore-directory/service/audit"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
+
+// Seed is an emulator fixture for a join: the seed's admin client
+// (directory-admin-app, secret admin-secret-4f2a) and users 1..n of company
+// 8089, so that each write of a run has a user of its own and the user's
+// final record says whether Procore applied it.
+func Seed(tb testing.TB, n int) []byte {
+	tb.Helper()
+	users := make([]map[string]any, n)
+	for i := range users {
+		users[i] = map[string]any{"id": i + 1, "first_name": "First", "last_name": fmt.Sprintf("Last%d", i+1),
+			"email_address": fmt.Sprintf("user%d@example.test", i+1), "is_active": true}
+	}
+	b, err := json.Marshal(map[string]any{
+		"oauth_clients": []map[string]any{{"client_id": "directory-admin-app", "client_secret": "admin-secret-4f2a", "directory_admin": true, "company_ids": []int{8089}}},
+		"companies":     []map[string]any{{"id": 8089, "name": "Join Co", "users": users}},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
 
 // ReadFile reads an --audit=file:PATH trail (fsync'd before each request
 // left and before each caller heard).
