@@ -53,19 +53,27 @@ func (u *update) event() audit.Event {
 	}
 }
 
-// sentBy remembers what settled the PATCH (or sync) that carried u:
-// Procore's status and X-Request-Id, from its error or, when it answered,
-// from the call's CallStats.
+// sentBy remembers whether the PATCH (or sync) that carried u left for
+// Procore, and what settled it: Procore's status and X-Request-Id, from
+// its error or, when it answered, from the call's CallStats. A request
+// the client refused before sending any attempt (admission, the breaker,
+// no credential) was not sent; an outcome that is unknown (a chunk an
+// earlier runner may have sent too) was.
 func (u *update) sentBy(ctx context.Context, err error) {
-	u.sent = true
 	var uerr *upstream.Error
 	switch {
 	case errors.As(err, &uerr):
-		u.upStatus, u.upRequestID = uerr.StatusCode, uerr.RequestID
+		if uerr.Attempts > 0 || uerr.Kind == upstream.KindOutcomeUnknown {
+			u.sent = true
+			u.upStatus, u.upRequestID = uerr.StatusCode, uerr.RequestID
+		}
 	case err == nil:
+		u.sent = true
 		if st := upstream.CallStatsFrom(ctx); st != nil {
 			u.upStatus, u.upRequestID = st.StatusCode(), st.RequestID()
 		}
+	default:
+		u.sent = true // not the client's error: it cannot say, so assume it left
 	}
 }
 
@@ -94,34 +102,23 @@ func (u *update) sentFields() []string {
 	return out
 }
 
-// outcomeOf is the event's outcome: refused when nothing was sent (or
-// the error says nothing was), applied for no error, unknown when the
-// error says the outcome is unknown, else not_applied.
+// outcomeOf is the event's outcome: refused when nothing was sent,
+// applied for no error, unknown when the error says the outcome is
+// unknown, else not_applied: something was sent and certainly not
+// applied (Procore refused it, a read-back proved it, or a retry of a
+// request Procore did not apply was refused before it was sent).
 func outcomeOf(sent bool, err error) string {
-	if err == nil {
+	switch {
+	case err == nil:
 		return audit.OutcomeApplied
-	}
-	if !sent {
+	case !sent:
 		return audit.OutcomeRefused
 	}
 	info := errorInfo(err)
-	switch {
-	case info.GetMetadata()["outcome"] == apierr.OutcomeUnknown || info.GetReason() == apierr.ReasonUpstreamOutcomeUnknown:
+	if info.GetMetadata()["outcome"] == apierr.OutcomeUnknown || info.GetReason() == apierr.ReasonUpstreamOutcomeUnknown {
 		return audit.OutcomeUnknown
-	case nothingSent(info.GetReason()):
-		return audit.OutcomeRefused
 	}
 	return audit.OutcomeNotApplied
-}
-
-// nothingSent reports the reasons of failures before any request left.
-func nothingSent(reason string) bool {
-	switch reason {
-	case apierr.ReasonOverloaded, apierr.ReasonUpstreamCircuitOpen, apierr.ReasonMissingCredentials,
-		apierr.ReasonShuttingDown, apierr.ReasonAuditUnavailable:
-		return true
-	}
-	return false
 }
 
 // codeAndReason are the gRPC code and ErrorInfo reason the caller is given.
