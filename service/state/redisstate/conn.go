@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,7 +48,7 @@ type Conn struct {
 	mu        sync.Mutex
 	downSince time.Time
 	lastErr   string
-	upHooks   []func() // OnUp's
+	whenUp    []func(context.Context) error // WhenUp's, run when Redis is back
 
 	stop context.CancelFunc
 	done chan struct{}
@@ -253,22 +252,51 @@ func (c *Conn) setUp() {
 		if c.onChange != nil {
 			c.onChange(true)
 		}
-		c.mu.Lock()
-		hooks := slices.Clone(c.upHooks)
-		c.mu.Unlock()
-		for _, h := range hooks {
-			go h()
-		}
+		go c.runWhenUp()
 	}
 }
 
-// OnUp has f run, in its own goroutine, each time the connection comes
-// back up: what a replica could not tell Redis while it was down (a lock
-// it released) is told then.
-func (c *Conn) OnUp(f func()) {
+// maxWhenUp bounds the work kept for when Redis is back; beyond it, the
+// leases of what it would release free it.
+const maxWhenUp = 10_000
+
+// WhenUp keeps f to run once Redis is back (the next time the probe finds
+// it after it was down): what this replica could not tell Redis while it
+// was gone, or told it with the answer lost (a lock it let go of, a
+// budget place it gave back). A Redis that comes back with its data
+// (persistence, a promoted replica) still holds those until their leases
+// run out; f frees them at once. An f that fails is kept for the next
+// time. f must be safe to run late: guarded by a token, say.
+func (c *Conn) WhenUp(f func(ctx context.Context) error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.upHooks = append(c.upHooks, f)
+	if len(c.whenUp) < maxWhenUp {
+		c.whenUp = append(c.whenUp, f)
+	}
+}
+
+// runWhenUp runs the kept work, keeping what fails (and what is left
+// once Redis is down again) for the next time.
+func (c *Conn) runWhenUp() {
+	c.mu.Lock()
+	work := c.whenUp
+	c.whenUp = nil
+	c.mu.Unlock()
+	for i, f := range work {
+		if !c.Up() {
+			for _, g := range work[i:] {
+				c.WhenUp(g)
+			}
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+		err := f(ctx)
+		cancel()
+		if err != nil {
+			c.Failed(context.Background(), err)
+			c.WhenUp(f)
+		}
+	}
 }
 
 func (c *Conn) lastError() string {

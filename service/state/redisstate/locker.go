@@ -49,9 +49,6 @@ type Locker struct {
 	lease time.Duration
 	poll  time.Duration
 	log   *slog.Logger
-
-	mu         sync.Mutex
-	unreleased map[unreleased]time.Time // releases Redis did not get, and when
 }
 
 // LockerOption configures a Locker.
@@ -78,12 +75,10 @@ func WithLockPollInterval(d time.Duration) LockerOption {
 
 // NewLocker returns a Locker on conn.
 func NewLocker(conn *Conn, opts ...LockerOption) *Locker {
-	l := &Locker{conn: conn, local: state.NewMemoryLocker(), lease: DefaultLockLease, poll: DefaultPollInterval, log: conn.log,
-		unreleased: map[unreleased]time.Time{}}
+	l := &Locker{conn: conn, local: state.NewMemoryLocker(), lease: DefaultLockLease, poll: DefaultPollInterval, log: conn.log}
 	for _, o := range opts {
 		o(l)
 	}
-	conn.OnUp(l.releaseKept)
 	return l
 }
 
@@ -111,7 +106,7 @@ func (l *Locker) Lock(ctx context.Context, key string) (func(), error) {
 			// the lock is ours, release it now (the caller gave up; Redis
 			// answers) or when Redis is back, else its lease frees it.
 			if token != "" && (cause == nil || l.release(k, token) != nil) {
-				l.keepUnreleased(k, token)
+				l.releaseWhenUp(k, token)
 			}
 			if cause != nil {
 				unlockLocal()
@@ -182,58 +177,31 @@ func (l *Locker) hold(k, token string, unlockLocal func()) func() {
 			close(stop)
 			<-done
 			if !l.conn.Up() || l.release(k, token) != nil {
-				l.keepUnreleased(k, token) // released when Redis is back, else by its lease
+				l.releaseWhenUp(k, token) // else its lease frees it
 			}
 			unlockLocal()
 		})
 	}
 }
 
-// unreleased is a lock this replica let go of while Redis could not be
-// told: its key and fencing token.
-type unreleased struct{ key, token string }
-
-// maxUnreleased bounds the locks kept for release when Redis is back;
-// beyond it, the leases free them.
-const maxUnreleased = 10_000
-
 // release deletes the lock k if it still holds token.
 func (l *Locker) release(k, token string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
 	defer cancel()
-	err := unlockScript.Run(ctx, l.conn.Client(), []string{k}, token).Err()
+	err := unlock(ctx, l.conn, k, token)
 	if err != nil {
 		l.conn.Failed(context.Background(), err)
 	}
 	return err
 }
 
-// keepUnreleased remembers a lock whose release Redis did not get. A
-// Redis that comes back with its data (persistence, a replica promoted)
-// still has the lock, and the user would wait out the rest of its lease;
-// releaseKept deletes it as soon as Redis is back (if still ours: the
-// token guards the next holder's).
-func (l *Locker) keepUnreleased(k, token string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.unreleased) < maxUnreleased {
-		l.unreleased[unreleased{key: k, token: token}] = time.Now()
-	}
+// releaseWhenUp releases the lock k, if it still holds token, once Redis
+// is back (Conn.WhenUp): the token guards the next holder's.
+func (l *Locker) releaseWhenUp(k, token string) {
+	l.conn.WhenUp(func(ctx context.Context) error { return unlock(ctx, l.conn, k, token) })
 }
 
-// releaseKept releases the kept locks whose lease may still run (the
-// connection's OnUp). One that fails again is kept for the next time.
-func (l *Locker) releaseKept() {
-	l.mu.Lock()
-	kept := l.unreleased
-	l.unreleased = map[unreleased]time.Time{}
-	l.mu.Unlock()
-	for u, at := range kept {
-		switch {
-		case time.Since(at) > l.lease:
-			// its lease has run out
-		case !l.conn.Up() || l.release(u.key, u.token) != nil:
-			l.keepUnreleased(u.key, u.token) // down again: the next OnUp
-		}
-	}
+// unlock runs unlockScript: delete k if it holds token.
+func unlock(ctx context.Context, conn *Conn, k, token string) error {
+	return unlockScript.Run(ctx, conn.Client(), []string{k}, token).Err()
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -43,8 +42,8 @@ type Link interface {
 	Up() bool
 	Failed(ctx context.Context, err error)
 	Replicas() int
-	// OnUp runs f each time the link comes back up.
-	OnUp(f func())
+	// WhenUp runs f once the link is back up after it was down.
+	WhenUp(f func(ctx context.Context) error)
 }
 
 // Budgets implements admission.Budgets over Redis.
@@ -55,9 +54,6 @@ type Budgets struct {
 	lease time.Duration
 	poll  time.Duration
 	wttl  time.Duration
-
-	mu   sync.Mutex
-	kept map[string]string // attempt member: its in-flight set, released when Redis is back
 }
 
 // Option configures Budgets.
@@ -99,12 +95,11 @@ func WithWaiterTTL(d time.Duration) Option {
 // (admission.Limits.SetBatchBudgetShare, read at each attempt).
 func New(link Link, local *admission.Limits, burst int, opts ...Option) *Budgets {
 	b := &Budgets{link: link, local: local, burst: max(burst, 0), lease: DefaultLease, poll: DefaultPollInterval,
-		wttl: DefaultWaiterTTL, kept: map[string]string{}}
+		wttl: DefaultWaiterTTL}
 	for _, o := range opts {
 		o(b)
 	}
 	local.SetShare(link.Replicas)
-	link.OnUp(b.releaseKept)
 	return b
 }
 
@@ -193,7 +188,7 @@ func (a *attempt) Acquire(ctx context.Context, now func() time.Time) (*admission
 				a.cancel()
 				return nil, ctx.Err()
 			}
-			a.b.keep(member, a.keys[1])
+			a.b.releaseWhenUp(member, a.keys[1])
 			a.b.link.Failed(ctx, err)
 			continue // down now: local
 		}
@@ -238,7 +233,7 @@ func (a *attempt) cancel() {
 	defer cancel()
 	if err := cancelScript.Run(ctx, a.b.link.Client(), a.keys, a.member, a.waiter).Err(); err != nil {
 		a.b.link.Failed(ctx, err) // its lease and the waiter TTL free it, or Redis back
-		a.b.keep(a.member, a.keys[1])
+		a.b.releaseWhenUp(a.member, a.keys[1])
 	}
 	a.member = ""
 }
@@ -260,49 +255,20 @@ func (a *attempt) Release(rl admission.RateLimit, reported, answered bool) {
 		flag(answered), keyTTL.Milliseconds(), ms(time.Now())).Err()
 	if err != nil {
 		a.b.link.Failed(ctx, err) // the attempt's lease frees its place, or Redis back
-		a.b.keep(a.member, a.keys[1])
+		a.b.releaseWhenUp(a.member, a.keys[1])
 	}
 	a.member = ""
 }
 
-// maxKept bounds the attempts kept for release when Redis is back; beyond
-// it, their leases free them.
-const maxKept = 10_000
-
-// keep remembers an attempt whose end Redis did not get. A Redis that
-// comes back with its data (persistence, a promoted replica) still counts
-// it in flight, holding a place (and, while the budget is unknown, the one
-// probe) until its lease, a minute; releaseKept frees it at once.
-func (b *Budgets) keep(member, inflight string) {
+// releaseWhenUp takes an attempt whose end Redis did not get out of its
+// in-flight set once Redis is back (Link.WhenUp). A Redis that comes back
+// with its data still counts it in flight, holding a place (and, while
+// the budget is unknown, the one probe) until its lease, a minute.
+func (b *Budgets) releaseWhenUp(member, inflight string) {
 	if member == "" {
 		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.kept) < maxKept {
-		b.kept[member] = inflight
-	}
-}
-
-// releaseKept takes the kept attempts out of their in-flight sets (the
-// link's OnUp); one that fails again is kept for the next time.
-func (b *Budgets) releaseKept() {
-	b.mu.Lock()
-	kept := b.kept
-	b.kept = map[string]string{}
-	b.mu.Unlock()
-	for member, inflight := range kept {
-		if !b.link.Up() {
-			b.keep(member, inflight)
-			continue
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		if err := b.link.Client().ZRem(ctx, inflight, member).Err(); err != nil {
-			b.link.Failed(ctx, err)
-			b.keep(member, inflight)
-		}
-		cancel()
-	}
+	b.link.WhenUp(func(ctx context.Context) error { return b.link.Client().ZRem(ctx, inflight, member).Err() })
 }
 
 // Snapshot implements admission.Admission: the budget as last seen, from
