@@ -2,17 +2,18 @@ package service_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/servicetest"
 	"github.com/procore-directory/procore-directory/upstream/procoretest"
 )
 
@@ -50,7 +51,7 @@ func TestIdempotentRetries(t *testing.T) {
 			t.Errorf("job_title %q: the repeat was sent again", got)
 		}
 		_, err = svc.UpdateCompanyUser(ctx, req("6f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f", "Different"))
-		if status.Code(err) != codes.InvalidArgument || !namesField(err, "request_id") {
+		if status.Code(err) != codes.InvalidArgument || !slices.Contains(servicetest.ViolatedFields(err), "request_id") {
 			t.Fatalf("same id, other request: %v, want INVALID_ARGUMENT on request_id", err)
 		}
 	})
@@ -79,7 +80,7 @@ func TestIdempotentRetries(t *testing.T) {
 	t.Run("not a UUID", func(t *testing.T) {
 		svc, emu := realService(t)
 		_, err := svc.UpdateCompanyUser(context.Background(), req("retry-1", "X"))
-		if status.Code(err) != codes.InvalidArgument || !namesField(err, "request_id") {
+		if status.Code(err) != codes.InvalidArgument || !slices.Contains(servicetest.ViolatedFields(err), "request_id") {
 			t.Fatalf("%v, want INVALID_ARGUMENT on request_id", err)
 		}
 		if n := countPatches(emu); n != 0 {
@@ -102,17 +103,4 @@ func TestIdempotentRetries(t *testing.T) {
 			t.Fatalf("job_title %q after the retry", got)
 		}
 	})
-}
-
-func namesField(err error, field string) bool {
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				if v.GetField() == field {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }

@@ -9,12 +9,11 @@ import (
 	"testing"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	directoryv1 "github.com/procore-directory/procore-directory/gen/procore/directory/v1"
+	"github.com/procore-directory/procore-directory/service/servicetest"
 )
 
 // newUser is an empty message of the Procore body's "user" type.
@@ -164,15 +163,7 @@ func TestDecodeProcoreUpdate(t *testing.T) {
 			if want := max(tt.httpStatus, http.StatusBadRequest); httpStatus != want {
 				t.Errorf("HTTP %d, want %d", httpStatus, want)
 			}
-			var fields []string
-			for _, d := range status.Convert(err).Details() {
-				if br, ok := d.(*errdetails.BadRequest); ok {
-					for _, v := range br.GetFieldViolations() {
-						fields = append(fields, v.GetField())
-					}
-				}
-			}
-			if !slices.Equal(fields, tt.fields) {
+			if fields := servicetest.ViolatedFields(err); !slices.Equal(fields, tt.fields) {
 				t.Errorf("violations at %q, want %q (%v)", fields, tt.fields, err)
 			}
 		})

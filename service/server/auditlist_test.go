@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -18,6 +17,7 @@ import (
 	"github.com/procore-directory/procore-directory/service/audit"
 	"github.com/procore-directory/procore-directory/service/auth"
 	"github.com/procore-directory/procore-directory/service/server"
+	"github.com/procore-directory/procore-directory/service/servicetest"
 )
 
 // withFileAudit writes the stack's trail to a file of the test's, which
@@ -117,7 +117,7 @@ func TestListAuditEvents(t *testing.T) {
 		{token: "garbage", field: "page_token"},
 	} {
 		_, err := list(bad.filter, 0, bad.token)
-		if status.Code(err) != codes.InvalidArgument || !violates(err, bad.field) {
+		if status.Code(err) != codes.InvalidArgument || !slices.Contains(servicetest.ViolatedFields(err), bad.field) {
 			t.Errorf("filter %q token %q: %v, want INVALID_ARGUMENT on %s", bad.filter, bad.token, err, bad.field)
 		}
 	}
@@ -131,20 +131,6 @@ func TestListAuditEvents(t *testing.T) {
 	if status.Code(err) != codes.Unimplemented || reasonOf(status.Convert(err)) != apierr.ReasonAuditListOff {
 		t.Fatalf("pass-through: %v, want UNIMPLEMENTED AUDIT_LIST_OFF", err)
 	}
-}
-
-// violates reports whether err's BadRequest names field.
-func violates(err error, field string) bool {
-	for _, d := range status.Convert(err).Details() {
-		if br, ok := d.(*errdetails.BadRequest); ok {
-			for _, v := range br.GetFieldViolations() {
-				if v.GetField() == field {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // grantAll is an Authorizer that grants every company, as an auditor or not.
